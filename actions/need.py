@@ -1,0 +1,174 @@
+"""Need capture: read back what the user said, post it once confirmed, present experts and 科普."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.exchange_link import call
+from exchange.errors import ExchangeError, InputRejected
+from exchange.matching.knowledge import taxonomy
+
+log = logging.getLogger(__name__)
+SUBJECT_ENTITIES = ("crop", "animal", "product")
+URGENT_WORDS = ("急", "快死", "死了", "死完", "马上", "赶紧", "救命", "要命", "一大片")
+EXPERTS_SHOWN = 3
+ARTICLES_SHOWN = 3
+
+
+def _latest_text(tracker: Tracker) -> str:
+    """The user's own words: button payloads (starting with /) are not a need."""
+    text = (tracker.latest_message.get("text") or "").strip()
+    return "" if text.startswith("/") else text
+
+
+def _subjects(tracker: Tracker) -> list[str]:
+    entities = tracker.latest_message.get("entities") or []
+    return list(dict.fromkeys(str(e["value"]) for e in entities if e.get("entity") in SUBJECT_ENTITIES))
+
+
+def need_summary(text: str, preview: dict, subjects: list[str]) -> str:
+    """The structured read-back: domain, subject, what was said, place, urgency."""
+    names = [taxonomy()[c].name for c in preview["domains"][:2] if c in taxonomy()]
+    lines = [f"领域：{'、'.join(names) if names else '待定'}"]
+    if subjects:
+        lines.append(f"对象：{'、'.join(subjects)}")
+    lines.append(f"情况：{text if len(text) <= 60 else text[:60] + '…'}")
+    if preview.get("region"):
+        lines.append(f"地点：{preview['region']}")
+    if any(word in text for word in URGENT_WORDS):
+        lines.append("紧急：是，尽快处理")
+    return "\n".join(lines)
+
+
+class ActionReadBackNeed(Action):
+    """Restate the need (or ask which domain) before anything is posted."""
+
+    def name(self) -> str:
+        return "action_read_back_need"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
+        text = _latest_text(tracker) or tracker.get_slot("need_text") or ""
+        if not text:
+            dispatcher.utter_message(response="utter_ask_describe_need")
+            return []
+        chosen = tracker.get_slot("domain_code") if tracker.latest_message["intent"]["name"] == "choose_domain" else None
+        region = tracker.get_slot("need_region") or ""
+        try:
+            preview = await call("match_preview", text, region, [chosen] if chosen else None, 3)
+        except InputRejected as error:
+            dispatcher.utter_message(response="utter_input_rejected", reason=error.message)
+            return []
+        except (ExchangeError, TimeoutError):
+            dispatcher.utter_message(response="utter_exchange_down")
+            return [SlotSet("need_text", text), SlotSet("pending", None)]
+        events = [SlotSet("need_text", text), SlotSet("need_domains", preview["domains"]),
+                  SlotSet("domain_code", None), SlotSet("pending", None)]
+        if not preview["domains"]:
+            dispatcher.utter_message(response="utter_need_unclear")
+            return events
+        if not chosen and not preview["confident"] and len(preview["domain_scores"]) > 1:
+            buttons = [{"title": d["name"], "payload": f'/choose_domain{{"domain_code":"{d["code"]}"}}'}
+                       for d in preview["domain_scores"][:3]]
+            buttons.append({"title": "都不是，找人工", "payload": "/request_human"})
+            dispatcher.utter_message(response="utter_ask_need_domain", buttons=buttons)
+            return events
+        summary = need_summary(text, {**preview, "region": region}, _subjects(tracker))
+        dispatcher.utter_message(response="utter_need_read_back", need_summary=summary)
+        return [*events, SlotSet("pending", "confirm_need")]
+
+
+def idempotency_key(sender_id: str, text: str) -> str:
+    """The same confirmed text from the same person is one need, however often it is re-sent."""
+    return hashlib.sha256(f"{sender_id}\n{text}".encode()).hexdigest()[:40]
+
+
+def present_experts(dispatcher: CollectingDispatcher, experts: list[dict]) -> None:
+    """One card per expert, then the 换一批 / 都不合适 choice."""
+    for expert in experts:
+        dispatcher.utter_message(response="utter_expert_card", expert_id=expert["id"], expert_name=expert["name"],
+                                 expert_title=expert.get("title") or "专家",
+                                 expert_organization=expert.get("organization") or "—",
+                                 expert_reason=expert.get("reason") or "领域对口")
+    dispatcher.utter_message(response="utter_expert_choices")
+
+
+class ActionPostNeed(Action):
+    """Post the confirmed need to the exchange and show the best experts and articles."""
+
+    def name(self) -> str:
+        return "action_post_need"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
+        text = tracker.get_slot("need_text")
+        if not text:
+            dispatcher.utter_message(response="utter_ask_describe_need")
+            return []
+        body = {"text": text, "region": tracker.get_slot("need_region") or "",
+                "domains": tracker.get_slot("need_domains") or []}
+        try:
+            need = await call("create_need", body, idempotency_key(tracker.sender_id, text), 6)
+        except InputRejected as error:
+            dispatcher.utter_message(response="utter_input_rejected", reason=error.message)
+            return []
+        except (ExchangeError, TimeoutError):
+            log.warning("exchange unavailable while posting a need")
+            dispatcher.utter_message(response="utter_exchange_down")
+            return [SlotSet("pending", "retry_post")]
+        experts = need["match"]["experts"]
+        posted = [SlotSet("need_id", need["id"]), SlotSet("pending", None)]
+        if not experts:
+            dispatcher.utter_message(response="utter_no_experts", need_id=need["id"])
+            return [*posted, SlotSet("shown_experts", [])]
+        dispatcher.utter_message(response="utter_need_posted", need_id=need["id"])
+        present_experts(dispatcher, experts[:EXPERTS_SHOWN])
+        articles = need["match"]["articles"][:ARTICLES_SHOWN]
+        if articles:
+            listing = "\n".join(f"· {a['title']}" for a in articles)
+            dispatcher.utter_message(response="utter_articles", article_list=listing)
+        return [*posted, SlotSet("shown_experts", [e["id"] for e in experts[:EXPERTS_SHOWN]])]
+
+
+class ActionMoreExperts(Action):
+    """换一批: the next experts of the same need, never one already shown."""
+
+    def name(self) -> str:
+        return "action_more_experts"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
+        text, shown = tracker.get_slot("need_text"), tracker.get_slot("shown_experts") or []
+        if not text:
+            dispatcher.utter_message(response="utter_ask_describe_need")
+            return []
+        try:
+            preview = await call("match_preview", text, tracker.get_slot("need_region") or "",
+                                 tracker.get_slot("need_domains") or None, len(shown) + EXPERTS_SHOWN)
+        except (ExchangeError, TimeoutError):
+            dispatcher.utter_message(response="utter_exchange_down")
+            return []
+        fresh = [e for e in preview["experts"] if e["id"] not in shown][:EXPERTS_SHOWN]
+        if not fresh:
+            dispatcher.utter_message(response="utter_no_more_experts")
+            return []
+        present_experts(dispatcher, fresh)
+        return [SlotSet("shown_experts", shown + [e["id"] for e in fresh])]
+
+
+class ActionAnswerPending(Action):
+    """A yes or no: drop what was pending (a no) or say there was nothing to confirm."""
+
+    def name(self) -> str:
+        return "action_answer_pending"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
+        said_no = tracker.latest_message["intent"]["name"] == "deny"
+        if said_no and tracker.get_slot("pending") == "confirm_need":
+            dispatcher.utter_message(response="utter_need_retell")
+        else:
+            dispatcher.utter_message(response="utter_deny_nothing_pending" if said_no else "utter_affirm_nothing_pending")
+        return [SlotSet("pending", None)]

@@ -1,0 +1,1 @@
+"""Messaging front ends (Telegram, terminal) over one channel-neutral dialogue backend."""

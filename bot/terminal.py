@@ -1,0 +1,53 @@
+"""The terminal chat: a second adapter on the same dialogue backend (what a WeChat adapter would be).
+
+Buttons are numbered; typing the number chooses it, exactly like pressing it in Telegram.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Callable
+
+from bot.dialogue import Button, DialogueBackend, Reply
+
+PROMPT = "你："
+
+
+def render(replies: list[Reply]) -> tuple[str, list[Button]]:
+    """The text to print and the buttons, numbered across all replies of one turn."""
+    lines: list[str] = []
+    buttons: list[Button] = []
+    for reply in replies:
+        if reply.text:
+            lines.append("科技帮：" + reply.text.replace("\n", "\n        "))
+        for button in reply.buttons:
+            buttons.append(button)
+            lines.append(f"   [{len(buttons)}] {button.title}")
+    return "\n".join(lines), buttons
+
+
+def chosen_payload(typed: str, buttons: list[Button]) -> str:
+    """A bare number picks that button; anything else is sent as typed."""
+    if typed.isdigit() and 1 <= int(typed) <= len(buttons):
+        return buttons[int(typed) - 1].payload
+    return typed
+
+
+async def chat(backend: DialogueBackend, user_id: str = "terminal", read: Callable[[str], str] = input,
+               write: Callable[[str], None] = print) -> None:
+    """Read lines until end of input or /quit, answering each through the backend."""
+    buttons: list[Button] = []
+    write("（输入文字聊天，输入按钮前的数字选择，/quit 退出）")
+    while True:
+        try:
+            typed = (await asyncio.to_thread(read, PROMPT)).strip()
+        except (EOFError, KeyboardInterrupt):
+            break
+        if typed in ("/quit", "/exit"):
+            break
+        if not typed:
+            continue
+        text, buttons = render(await backend.respond(user_id, chosen_payload(typed, buttons)))
+        write(text or "科技帮：（没有回复）")
+        sys.stdout.flush()

@@ -1,0 +1,128 @@
+"""The exchange over HTTP (``requests``): the same interface as the in-process service.
+
+One session with connection reuse; connect and read timeouts; retries with backoff only where a
+repeat cannot do harm (reads, and writes carrying an Idempotency-Key). Logs name the operation and
+the status, never the key, a phone number or a message text.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable
+
+import requests
+
+from exchange.errors import ExchangeError, ExchangeUnavailable, InputRejected, NotFound, Unauthorized
+
+log = logging.getLogger(__name__)
+CONNECT_TIMEOUT = 2.0
+READ_TIMEOUT = 10.0
+RETRY_DELAYS = (0.2, 0.6, 1.5)
+_ERRORS = {400: InputRejected, 413: InputRejected, 422: InputRejected, 401: Unauthorized, 403: Unauthorized,
+           404: NotFound}
+
+
+class ExchangeClient:
+    """HTTP transport of ``exchange.api.Exchange``."""
+
+    def __init__(self, base_url: str, api_key: str, *, read_timeout: float = READ_TIMEOUT,
+                 retry_delays: tuple[float, ...] = RETRY_DELAYS) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.read_timeout = read_timeout
+        self.retry_delays = retry_delays
+        self.session = requests.Session()
+        self.session.headers.update({"X-API-Key": api_key, "User-Agent": "kejibang-exchange-client"})
+
+    def close(self) -> None:
+        """Close pooled connections."""
+        self.session.close()
+
+    def _request(self, method: str, path: str, *, body: dict | None = None, params: dict | None = None,
+                 idempotency_key: str | None = None, safe: bool = False):
+        """One call; ``safe`` marks a call whose repetition does no harm (it may then be retried)."""
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+        retryable = safe or method == "GET" or bool(idempotency_key)
+        attempts = len(self.retry_delays) + 1 if retryable else 1
+        for attempt in range(attempts):
+            try:
+                response = self.session.request(method, self.base_url + path, json=body, params=params,
+                                                headers=headers, timeout=(CONNECT_TIMEOUT, self.read_timeout))
+            except requests.RequestException as error:
+                failure: ExchangeError = ExchangeUnavailable("unreachable", "暂时连不上科技交易平台")
+                log.warning("exchange %s %s unreachable (%s), attempt %d", method, path.split("/")[2],
+                            type(error).__name__, attempt + 1)
+            else:
+                if response.status_code < 500:
+                    return self._result(response)
+                failure = ExchangeUnavailable("server_error", "科技交易平台暂时出错了")
+                log.warning("exchange %s %s answered %d, attempt %d", method, path.split("/")[2],
+                            response.status_code, attempt + 1)
+            if attempt + 1 < attempts:
+                time.sleep(self.retry_delays[attempt])
+        raise failure
+
+    @staticmethod
+    def _result(response: requests.Response):
+        if response.status_code == 204:
+            return None
+        try:
+            data = response.json()
+        except ValueError as error:
+            raise ExchangeUnavailable("bad_response", "科技交易平台返回了无法识别的内容") from error
+        if response.ok:
+            return data
+        error = data.get("error", {}) if isinstance(data, dict) else {}
+        kind = _ERRORS.get(response.status_code, InputRejected)
+        raise kind(error.get("code", f"http_{response.status_code}"), error.get("message", "请求被拒绝"))
+
+    def register_user(self, data: dict, idempotency_key: str | None = None) -> dict:
+        return self._request("POST", "/v1/users", body=data, idempotency_key=idempotency_key)
+
+    def get_user(self, user_id: str) -> dict:
+        return self._request("GET", f"/v1/users/{user_id}")
+
+    def update_user(self, user_id: str, changes: dict) -> dict:
+        return self._request("PATCH", f"/v1/users/{user_id}", body=changes)
+
+    def delete_user(self, user_id: str) -> None:
+        self._request("DELETE", f"/v1/users/{user_id}", safe=True)
+
+    def create_need(self, data: dict, idempotency_key: str | None = None, top: int = 5) -> dict:
+        return self._request("POST", "/v1/needs", body=data, params={"top": top}, idempotency_key=idempotency_key)
+
+    def get_need(self, need_id: str) -> dict:
+        return self._request("GET", f"/v1/needs/{need_id}")
+
+    def list_needs(self, user_id: str) -> list[dict]:
+        return self._request("GET", f"/v1/users/{user_id}/needs")["needs"]
+
+    def set_need_status(self, need_id: str, status: str) -> dict:
+        return self._request("POST", f"/v1/needs/{need_id}/status", body={"status": status},
+                             safe=True)
+
+    def add_feedback(self, need_id: str, verdict: str, expert_id: str | None = None, comment: str = "") -> dict:
+        return self._request("POST", f"/v1/needs/{need_id}/feedback",
+                             body={"verdict": verdict, "expert_id": expert_id, "comment": comment})
+
+    def match_preview(self, text: str, region: str = "", domains: Iterable[str] | None = None, top: int = 5) -> dict:
+        body = {"text": text, "region": region, "domains": list(domains or []), "top": top}
+        return self._request("POST", "/v1/match", body=body, safe=True)
+
+    def get_expert(self, expert_id: str) -> dict:
+        return self._request("GET", f"/v1/experts/{expert_id}")
+
+    def search_experts(self, text: str = "", domain: str = "", top: int = 10) -> list[dict]:
+        return self._request("GET", "/v1/experts", params={"q": text, "domain": domain, "top": top})["experts"]
+
+    def get_article(self, article_id: str) -> dict:
+        return self._request("GET", f"/v1/articles/{article_id}")
+
+    def search_articles(self, text: str = "", domain: str = "", top: int = 10) -> list[dict]:
+        return self._request("GET", "/v1/articles", params={"q": text, "domain": domain, "top": top})["articles"]
+
+    def import_records(self, kind: str, records: list[dict]) -> dict:
+        return self._request("POST", f"/v1/{kind}/import", body={"records": records})
+
+    def township_stats(self, township_code: str, weeks: int = 2) -> dict:
+        return self._request("GET", f"/v1/stats/townships/{township_code}", params={"weeks": weeks})

@@ -1,0 +1,1 @@
+"""From a villager's words to ranked experts and articles."""

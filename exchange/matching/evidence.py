@@ -1,0 +1,129 @@
+"""What a need says, as weighted evidence: the user's words, the concepts behind them, and the
+words they probably meant where pinyin input produced a homophone.
+
+Nothing here rewrites the user's text; corrections and concepts are extra evidence with lower
+weights, so a wrong guess can only add a little, never erase what was written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from pypinyin import Style, lazy_pinyin
+
+from exchange.matching import knowledge
+from exchange.matching.normalize import cjk_runs, normalize
+
+WORD_WEIGHT = 1.0
+CONCEPT_WEIGHT = 0.8
+TYPO_WEIGHT = 0.6
+BIGRAM_WEIGHT = 0.3
+# Sichuan speakers (and their pinyin input) fold these sounds together.
+_FUZZY_INITIALS = (("zh", "z"), ("ch", "c"), ("sh", "s"), ("n", "l"), ("h", "f"))
+_FUZZY_FINALS = (("ing", "in"), ("eng", "en"), ("ang", "an"))
+_STOPWORDS = frozenset(
+    ["的", "了", "是", "我", "你", "他", "她", "它", "们", "我们", "你们", "啊", "吗", "嘛", "呢", "吧", "哦", "噻", "哈", "呀", "和", "与", "在", "有", "没", "也", "就", "都", "还", "又", "很", "太", "这", "那", "个", "些", "一", "不", "要", "想", "会", "能", "可以", "怎么", "咋个", "咋", "啥子", "什么", "请问", "请", "帮", "帮忙", "一下", "现在", "今天", "最近", "这几天", "家", "屋头", "我家", "我屋", "老师", "专家", "问", "问下", "问一下", "办", "咋办", "怎么办", "咋整", "好", "得", "地", "着", "过", "把", "被", "让", "给", "对", "从", "到", "说"]
+)
+
+
+def fuzzy_key(word: str) -> str:
+    """A pinyin key under which homophones and Sichuan near-homophones collide (猪温 ≈ 猪瘟)."""
+    syllables = []
+    for syllable in lazy_pinyin(word, style=Style.NORMAL, errors="ignore"):
+        for long, short in _FUZZY_INITIALS:
+            if syllable.startswith(long):
+                syllable = short + syllable[len(long):]
+                break
+        for long, short in _FUZZY_FINALS:
+            if syllable.endswith(long):
+                syllable = syllable[: -len(long)] + short
+                break
+        syllables.append(syllable)
+    return " ".join(syllables)
+
+
+@lru_cache(maxsize=1)
+def _homophone_index() -> dict[str, tuple[str, ...]]:
+    """Fuzzy pinyin key → domain words (2-4 characters) that sound like it."""
+    vocabulary = set(knowledge.colloquial_concepts())
+    for terms in knowledge.domain_terms().values():
+        vocabulary.update(terms)
+    for concepts in knowledge.colloquial_concepts().values():
+        vocabulary.update(concepts)
+    index: dict[str, list[str]] = {}
+    for word in vocabulary:
+        if 2 <= len(word) <= 4 and all("\u4e00" <= ch <= "\u9fff" for ch in word):
+            index.setdefault(fuzzy_key(word), []).append(word)
+    return {key: tuple(sorted(words)) for key, words in index.items()}
+
+
+def _is_known_word(window: str) -> bool:
+    tok = knowledge.tokenizer()
+    return window in knowledge.dictionary_words() or tok.FREQ.get(window, 0) > 0
+
+
+def homophone_fixes(text: str) -> list[tuple[str, str]]:
+    """(written, meant) pairs: windows of the text that are not words but sound like a domain word."""
+    index = _homophone_index()
+    fixes: list[tuple[str, str]] = []
+    for run in cjk_runs(text):
+        for size in (2, 3, 4):
+            for start in range(len(run) - size + 1):
+                window = run[start:start + size]
+                if _is_known_word(window):
+                    continue
+                fixes.extend((window, meant) for meant in index.get(fuzzy_key(window), ()) if meant != window)
+    return fixes
+
+
+def char_bigrams(text: str) -> list[str]:
+    """Overlapping character pairs of the Chinese runs: partial overlaps still count a little."""
+    return [run[i:i + 2] for run in cjk_runs(text) for i in range(len(run) - 1)]
+
+
+def concepts_in(text: str) -> list[str]:
+    """Professional concepts behind the everyday phrases found in the text."""
+    found: list[str] = []
+    for phrase, concepts in knowledge.colloquial_concepts().items():
+        if phrase in text:
+            found.extend(concepts)
+    return found
+
+
+def words_of(text: str) -> list[str]:
+    """Content words of normalized text (search-mode jieba, so long words also yield their parts)."""
+    words = knowledge.tokenizer().lcut_for_search(text)
+    return [w for w in dict.fromkeys(words) if w.strip() and w not in _STOPWORDS]
+
+
+@dataclass
+class Evidence:
+    """A need turned into weighted terms for ranking and matched words for domain scoring."""
+
+    text: str
+    words: list[str]
+    concepts: list[str]
+    fixes: list[tuple[str, str]]
+    terms: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def readable(self) -> str:
+        """Everything the need is taken to mention, for substring look-ups of domain terms."""
+        return " ".join([self.text, *self.concepts, *(meant for _, meant in self.fixes)])
+
+
+def gather(raw_text: str) -> Evidence:
+    """Build the evidence for one need text (any length, any characters)."""
+    text = normalize(raw_text)
+    evidence = Evidence(text, words_of(text), concepts_in(text), homophone_fixes(text))
+    weighted: list[tuple[list[str], float]] = [
+        (char_bigrams(text), BIGRAM_WEIGHT),
+        ([meant for _, meant in evidence.fixes], TYPO_WEIGHT),
+        (evidence.concepts, CONCEPT_WEIGHT),
+        (evidence.words, WORD_WEIGHT),
+    ]
+    for terms, weight in weighted:
+        for term in terms:
+            evidence.terms[term] = max(evidence.terms.get(term, 0.0), weight)
+    return evidence

@@ -1,0 +1,96 @@
+"""The reviewable data the matcher runs on, loaded once per process.
+
+- ``exchange/knowledge/domains.yml``: the 21 domain codes (a copy of the shared taxonomy);
+- ``exchange/knowledge/domain_terms.yml``: words that point to each domain (strong / weak);
+- ``exchange/knowledge/colloquial.tsv``: everyday words mapped to the concepts experts write;
+- ``nlu/jieba/*.txt``: the jieba dictionary shared with the Rasa tokenizer.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import jieba
+import yaml
+
+KNOWLEDGE_DIR = Path(__file__).resolve().parent.parent / "knowledge"
+JIEBA_DIR = Path(__file__).resolve().parent.parent.parent / "nlu" / "jieba"
+STRONG, WEAK = 1.0, 0.4
+
+
+@dataclass(frozen=True)
+class Domain:
+    """One taxonomy entry: a stable code and the Chinese name users see."""
+
+    code: str
+    name: str
+    scope: str
+
+
+@lru_cache(maxsize=1)
+def taxonomy() -> dict[str, Domain]:
+    """Domain code → Domain, in taxonomy order."""
+    data = yaml.safe_load((KNOWLEDGE_DIR / "domains.yml").read_text(encoding="utf-8"))
+    return {d["code"]: Domain(d["code"], d["name"], d["scope"]) for d in data["domains"]}
+
+
+@lru_cache(maxsize=1)
+def domain_terms() -> dict[str, dict[str, float]]:
+    """Domain code → {term: weight}; strong terms weigh 1.0, weak ones 0.4."""
+    path = KNOWLEDGE_DIR / "domain_terms.yml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else {}
+    unknown = set(data) - set(taxonomy())
+    if unknown:
+        raise ValueError(f"{path.name}: unknown domain codes {sorted(unknown)}")
+    terms: dict[str, dict[str, float]] = {}
+    for code, groups in data.items():
+        weights = {str(t): WEAK for t in groups.get("weak") or []}
+        weights.update({str(t): STRONG for t in groups.get("strong") or []})
+        terms[code] = weights
+    return terms
+
+
+@lru_cache(maxsize=1)
+def colloquial_concepts() -> dict[str, tuple[str, ...]]:
+    """Everyday phrase → the professional concepts it stands for."""
+    path = KNOWLEDGE_DIR / "colloquial.tsv"
+    if not path.exists():
+        return {}
+    with path.open(encoding="utf-8", newline="") as stream:
+        rows = csv.DictReader(stream, delimiter="\t", quoting=csv.QUOTE_NONE)
+        return {
+            row["colloquial"].strip(): tuple(c.strip() for c in row["concepts"].split("|") if c.strip())
+            for row in rows
+            if row.get("colloquial") and row.get("concepts")
+        }
+
+
+def dictionary_files() -> list[Path]:
+    """The jieba dictionary files, in a stable order (Rasa's JiebaTokenizer loads the same folder)."""
+    return sorted(JIEBA_DIR.glob("*.txt"))
+
+
+@lru_cache(maxsize=1)
+def dictionary_words() -> frozenset[str]:
+    """Every word of the shared jieba dictionary."""
+    words = set()
+    for path in dictionary_files():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                words.add(line.split()[0])
+    return frozenset(words)
+
+
+@lru_cache(maxsize=1)
+def tokenizer() -> jieba.Tokenizer:
+    """A jieba tokenizer of our own (not the global one) with the shared dictionary loaded."""
+    jieba.setLogLevel(60)
+    tok = jieba.Tokenizer()
+    for path in dictionary_files():
+        tok.load_userdict(str(path))
+    for phrase in colloquial_concepts():
+        tok.add_word(phrase, 2000)
+    return tok

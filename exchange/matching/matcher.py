@@ -1,0 +1,174 @@
+"""Rank experts and articles for a need: words, concepts, domains, place, and fair turns.
+
+score = 0.5 · domain fit + 0.4 · lexical (BM25, scaled to the best hit) + place bonus.
+Among near-equal scores the expert with fewer open requests goes first, so one popular expert does
+not receive every need.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import sparse
+
+from exchange.gazetteer import resolve
+from exchange.matching import knowledge
+from exchange.matching.domains import DomainGuess, DomainModel
+from exchange.matching.evidence import Evidence, gather, words_of
+from exchange.matching.index import TermIndex
+from exchange.matching.normalize import normalize
+
+DOMAIN_WEIGHT = 0.5
+LEXICAL_WEIGHT = 0.4
+SAME_COUNTY = 0.12
+SAME_CITY = 0.06
+SECONDARY_DOMAIN = 0.8
+NEAR_EQUAL = 0.03
+MIN_SCORE = 0.2
+CANDIDATES = 60
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What the matcher needs of an expert or an article."""
+
+    id: str
+    text: str
+    domains: tuple[str, ...]
+    region: str = ""
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """One ranked expert or article, with a reason a villager can read."""
+
+    id: str
+    score: float
+    domains: tuple[str, ...]
+    reason: str
+
+
+@dataclass
+class MatchResult:
+    """The matcher's answer for one need."""
+
+    domains: DomainGuess
+    experts: list[Ranked] = field(default_factory=list)
+    articles: list[Ranked] = field(default_factory=list)
+    fixes: list[tuple[str, str]] = field(default_factory=list)
+
+
+class _Collection:
+    """Profiles with their BM25 index, domain matrix and places, ready for vectorised scoring."""
+
+    def __init__(self, profiles: Sequence[Profile], progress: Callable[[int], None] | None) -> None:
+        codes = list(knowledge.taxonomy())
+        self.profiles = list(profiles)
+        self.row_of = {p.id: i for i, p in enumerate(self.profiles)}
+        self.index = TermIndex((p.text for p in self.profiles), progress)
+        rows, cols, vals = [], [], []
+        for row, profile in enumerate(self.profiles):
+            for rank, code in enumerate(dict.fromkeys(profile.domains)):
+                if code in codes:
+                    rows.append(row)
+                    cols.append(codes.index(code))
+                    vals.append(1.0 if rank == 0 else SECONDARY_DOMAIN)
+        self.domain_matrix = sparse.csr_matrix((vals, (rows, cols)), shape=(len(self.profiles), len(codes)),
+                                               dtype=np.float32)
+        places = [resolve(p.region) for p in self.profiles]
+        self.county = np.array([int(p.county_code or 0) for p in places], dtype=np.int64)
+        self.city = np.array([int(p.city_code or 0) for p in places], dtype=np.int64)
+
+    def base_scores(self, evidence: Evidence, guess: DomainGuess) -> tuple[np.ndarray, np.ndarray]:
+        """(combined score, domain fit) for every profile."""
+        shares = np.array([guess.shares().get(code, 0.0) for code in knowledge.taxonomy()], dtype=np.float32)
+        domain_fit = np.asarray(self.domain_matrix @ shares).ravel()
+        lexical = self.index.scores(evidence.terms)
+        top = float(lexical.max()) if lexical.size else 0.0
+        lexical = lexical / top if top > 0 else lexical
+        return DOMAIN_WEIGHT * domain_fit + LEXICAL_WEIGHT * lexical, domain_fit
+
+
+def _place_bonus(collection: _Collection, region: str) -> np.ndarray | float:
+    place = resolve(region)
+    if not place.known:
+        return 0.0
+    bonus = np.where(collection.city == int(place.city_code), SAME_CITY, 0.0)
+    if place.county_code:
+        bonus = np.where(collection.county == int(place.county_code), SAME_COUNTY, bonus)
+    return bonus.astype(np.float32)
+
+
+def _fair_order(candidates: list[tuple[float, int]], load: Callable[[int], int], top: int) -> list[tuple[float, int]]:
+    """Best first, but among scores within NEAR_EQUAL of the best remaining, the least loaded first."""
+    remaining = sorted(candidates, reverse=True)
+    chosen: list[tuple[float, int]] = []
+    while remaining and len(chosen) < top:
+        best = remaining[0][0]
+        band = [c for c in remaining if c[0] >= best - NEAR_EQUAL]
+        pick = min(band, key=lambda c: (load(c[1]), -c[0]))
+        chosen.append(pick)
+        remaining.remove(pick)
+    return chosen
+
+
+class Matcher:
+    """Experts and articles indexed for matching; build once, query many times."""
+
+    def __init__(self, experts: Sequence[Profile], articles: Sequence[Profile],
+                 progress: Callable[[int], None] | None = None) -> None:
+        self.experts = _Collection(experts, progress)
+        self.articles = _Collection(articles, progress)
+        self.domain_model = DomainModel()
+        self.domain_model.learn((words_of(normalize(p.text)), list(p.domains)) for p in [*experts, *articles])
+
+    def match(self, text: str, region: str = "", domains: Sequence[str] = (), top: int = 5,
+              unavailable: frozenset[str] = frozenset(), load: Callable[[str], int] | None = None) -> MatchResult:
+        """Rank experts (skipping ``unavailable`` ids) and articles for a need."""
+        evidence = gather(text)
+        guess = self.domain_model.predict(evidence, [d for d in domains if d in knowledge.taxonomy()])
+        result = MatchResult(guess, fixes=evidence.fixes)
+        if not guess.ranked and not any(t in self.experts.index.vocabulary for t in evidence.terms):
+            return result
+        place = resolve(region)
+        scores, _ = self.experts.base_scores(evidence, guess)
+        scores = scores + _place_bonus(self.experts, region)
+        for expert_id in unavailable:
+            if expert_id in self.experts.row_of:
+                scores[self.experts.row_of[expert_id]] = -1.0
+        expert_load = (lambda row: load(self.experts.profiles[row].id)) if load else (lambda row: 0)
+        result.experts = [self._ranked(self.experts, row, score, evidence, guess, place)
+                          for score, row in _fair_order(_top(scores, CANDIDATES), expert_load, top)]
+        article_scores, _ = self.articles.base_scores(evidence, guess)
+        result.articles = [self._ranked(self.articles, row, score, evidence, guess, None)
+                           for score, row in sorted(_top(article_scores, top), reverse=True)]
+        return result
+
+    def _ranked(self, collection: _Collection, row: int, score: float, evidence: Evidence,
+                guess: DomainGuess, place) -> Ranked:
+        profile = collection.profiles[row]
+        words = [t for t in collection.index.matched_terms(row, evidence.terms) if len(t) >= 2][:2]
+        parts = []
+        if words:
+            parts.append("擅长：" + "、".join(words) if place is not None else "讲到：" + "、".join(words))
+        shared = [c for c in profile.domains if c in guess.codes]
+        if shared:
+            parts.append(knowledge.taxonomy()[shared[0]].name)
+        if place is not None and place.known:
+            own = resolve(profile.region)
+            if place.county_code and own.county_code == place.county_code:
+                parts.append(f"同在{place.county}")
+            elif own.city_code == place.city_code:
+                parts.append(f"同在{place.city}")
+        return Ranked(profile.id, round(float(score), 4), profile.domains, "；".join(parts))
+
+
+def _top(scores: np.ndarray, count: int) -> list[tuple[float, int]]:
+    """The ``count`` best (score, row) pairs above MIN_SCORE, unordered."""
+    if not scores.size:
+        return []
+    count = min(count, scores.size)
+    rows = np.argpartition(-scores, count - 1)[:count]
+    return [(float(scores[r]), int(r)) for r in rows if scores[r] >= MIN_SCORE]

@@ -1,0 +1,117 @@
+"""The exchange's tables (SQLAlchemy 1.4; SQLite by default, PostgreSQL in production).
+
+Schema changes go through the Alembic migrations in ``exchange/migrations``; a test checks that
+these models and the migrated schema agree.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import JSON, Boolean, Column, DateTime, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import declarative_base
+
+Base = declarative_base()
+
+
+def utcnow() -> datetime:
+    """Timezone-aware now, stored as UTC."""
+    return datetime.now(timezone.utc)
+
+
+class Expert(Base):
+    """科技所能: a person or team offering help, with availability for matching."""
+
+    __tablename__ = "experts"
+    id = Column(String(64), primary_key=True)
+    name = Column(String(200), nullable=False)
+    title = Column(String(200), nullable=False, default="")
+    organization = Column(String(300), nullable=False, default="")
+    domains = Column(JSON, nullable=False)
+    expertise = Column(Text, nullable=False)
+    region = Column(String(200), nullable=False, default="")
+    extra = Column(JSON, nullable=False, default=dict)
+    accepting = Column(Boolean, nullable=False, default=True)
+    capacity = Column(Integer, nullable=False, default=10)
+    updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow)
+
+
+class Article(Base):
+    """A 科普 item."""
+
+    __tablename__ = "articles"
+    id = Column(String(64), primary_key=True)
+    title = Column(String(300), nullable=False)
+    summary = Column(Text, nullable=False, default="")
+    domains = Column(JSON, nullable=False)
+    tags = Column(JSON, nullable=False, default=list)
+    url = Column(String(1000), nullable=False, default="")
+    body = Column(Text, nullable=False, default="")
+    extra = Column(JSON, nullable=False, default=dict)
+    updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow)
+
+
+class User(Base):
+    """A registered person (self-registered or registered by a township chair), with consent."""
+
+    __tablename__ = "users"
+    id = Column(String(40), primary_key=True)
+    name = Column(String(100), nullable=False)
+    phone = Column(String(20), nullable=False, default="")
+    role = Column(String(20), nullable=False)
+    township = Column(String(200), nullable=False, default="")
+    township_code = Column(String(12), nullable=False, default="", index=True)
+    registered_by = Column(String(40), nullable=True)
+    consent_at = Column(DateTime(timezone=True), nullable=True)
+    consent_purpose = Column(String(300), nullable=False, default="")
+    consent_scope = Column(String(300), nullable=False, default="")
+    share_contact = Column(Boolean, nullable=False, default=False)
+    idempotency_key = Column(String(100), nullable=True, unique=True)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+    updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow)
+
+
+class Need(Base):
+    """科技所需: what a user asked for, and where it stands (open → matched → contacted → resolved/closed)."""
+
+    __tablename__ = "needs"
+    id = Column(String(40), primary_key=True)
+    user_id = Column(String(40), ForeignKey("users.id", ondelete="SET NULL"), nullable=True, index=True)
+    text = Column(Text, nullable=False)
+    region = Column(String(200), nullable=False, default="")
+    township_code = Column(String(12), nullable=False, default="", index=True)
+    domains = Column(JSON, nullable=False, default=list)
+    status = Column(String(20), nullable=False, default="open")
+    idempotency_key = Column(String(100), nullable=True, unique=True)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+    matched_at = Column(DateTime(timezone=True), nullable=True)
+    contacted_at = Column(DateTime(timezone=True), nullable=True)
+    resolved_at = Column(DateTime(timezone=True), nullable=True)
+    closed_at = Column(DateTime(timezone=True), nullable=True)
+
+
+class Match(Base):
+    """An expert offered for a need, with rank, score and the reason shown."""
+
+    __tablename__ = "matches"
+    need_id = Column(String(40), ForeignKey("needs.id", ondelete="CASCADE"), primary_key=True)
+    expert_id = Column(String(64), ForeignKey("experts.id", ondelete="CASCADE"), primary_key=True)
+    rank = Column(Integer, nullable=False)
+    score = Column(Float, nullable=False)
+    reason = Column(String(300), nullable=False, default="")
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+Index("ix_matches_expert", Match.expert_id)
+
+
+class Feedback(Base):
+    """What a user said about a matched expert."""
+
+    __tablename__ = "feedback"
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    need_id = Column(String(40), ForeignKey("needs.id", ondelete="CASCADE"), nullable=False, index=True)
+    expert_id = Column(String(64), nullable=True)
+    verdict = Column(String(20), nullable=False)
+    comment = Column(Text, nullable=False, default="")
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)

@@ -1,0 +1,238 @@
+"""The reference exchange over HTTP (aiohttp): a thin layer over ``ExchangeService``.
+
+Blocking database work runs in threads so one slow query does not stall other requests. Every
+write and every read of personal data needs the API key; errors are JSON with a stable code and a
+Chinese message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from aiohttp import web
+
+from exchange.errors import ExchangeError, InputRejected, Unauthorized
+from exchange.service import ExchangeService
+
+log = logging.getLogger(__name__)
+OPENAPI = Path(__file__).resolve().parent / "openapi.yaml"
+MAX_BODY = 64 * 1024
+MAX_IMPORT_BODY = 64 * 1024 * 1024
+SERVICE = web.AppKey("service", ExchangeService)
+API_KEY = web.AppKey("api_key", str)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def _error(status: int, code: str, message: str) -> web.Response:
+    return web.json_response({"error": {"code": code, "message": message}}, status=status,
+                             dumps=lambda o: json.dumps(o, ensure_ascii=False))
+
+
+def _json(data: object, status: int = 200) -> web.Response:
+    return web.json_response(data, status=status, dumps=lambda o: json.dumps(o, ensure_ascii=False))
+
+
+@web.middleware
+async def errors_as_json(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every failure leaves as ``{"error": {"code", "message"}}``; internals never leak."""
+    try:
+        return await handler(request)
+    except ExchangeError as error:
+        return _error(error.status, error.code, error.message)
+    except web.HTTPRequestEntityTooLarge:
+        return _error(413, "body_too_large", "请求内容太大")
+    except web.HTTPException as error:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(error.status, "http_error")
+        return _error(error.status, code, {404: "没有这个地址", 405: "不支持这个方法"}.get(error.status, "请求有误"))
+    except Exception:
+        log.exception("unexpected error on %s %s", request.method, request.path)
+        return _error(500, "internal_error", "交易平台内部出错了，请稍后再试")
+
+
+def _authorized(request: web.Request) -> None:
+    given = request.headers.get("X-API-Key", "")
+    if not hmac.compare_digest(given.encode(), request.app[API_KEY].encode()):
+        raise Unauthorized("unauthorized", "缺少或错误的 API 密钥")
+
+
+async def _body(request: web.Request, limit: int = MAX_BODY) -> dict:
+    if request.content_length is not None and request.content_length > limit:
+        raise InputRejected("body_too_large", "请求内容太大")
+    raw = await request.content.read(limit + 1)
+    if len(raw) > limit:
+        raise InputRejected("body_too_large", "请求内容太大")
+    try:
+        body = json.loads(raw.decode("utf-8") or "{}")
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise InputRejected("invalid_json", "请求内容不是合法的 JSON") from error
+    if not isinstance(body, dict):
+        raise InputRejected("invalid_body", "请求内容应为 JSON 对象")
+    return body
+
+
+def _int_query(request: web.Request, name: str, default: int) -> int:
+    try:
+        return int(request.query.get(name, default))
+    except ValueError as error:
+        raise InputRejected(f"invalid_{name}", f"{name} 应为整数") from error
+
+
+async def _call(request: web.Request, method: str, *args, **kwargs):
+    service = request.app[SERVICE]
+    return await asyncio.to_thread(getattr(service, method), *args, **kwargs)
+
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/v1/health")
+async def health(request: web.Request) -> web.Response:
+    """Liveness for operators and the outbox worker."""
+    return _json({"status": "ok"})
+
+
+@routes.get("/openapi.yaml")
+async def openapi(request: web.Request) -> web.Response:
+    """The contract this server implements."""
+    return web.Response(text=OPENAPI.read_text(encoding="utf-8"), content_type="application/yaml")
+
+
+@routes.post("/v1/users")
+async def register_user(request: web.Request) -> web.Response:
+    """Register someone (self, or on behalf by a chair: ``registered_by``)."""
+    _authorized(request)
+    user = await _call(request, "register_user", await _body(request), request.headers.get("Idempotency-Key"))
+    return _json(user, 201)
+
+
+@routes.get("/v1/users/{user_id}")
+async def get_user(request: web.Request) -> web.Response:
+    """A user's record: personal data, key required."""
+    _authorized(request)
+    return _json(await _call(request, "get_user", request.match_info["user_id"]))
+
+
+@routes.patch("/v1/users/{user_id}")
+async def update_user(request: web.Request) -> web.Response:
+    """Change some fields of a user."""
+    _authorized(request)
+    return _json(await _call(request, "update_user", request.match_info["user_id"], await _body(request)))
+
+
+@routes.delete("/v1/users/{user_id}")
+async def delete_user(request: web.Request) -> web.Response:
+    """Erase a user (personal-data deletion)."""
+    _authorized(request)
+    await _call(request, "delete_user", request.match_info["user_id"])
+    return web.Response(status=204)
+
+
+@routes.get("/v1/users/{user_id}/needs")
+async def list_needs(request: web.Request) -> web.Response:
+    """A user's needs, newest first."""
+    _authorized(request)
+    return _json({"needs": await _call(request, "list_needs", request.match_info["user_id"])})
+
+
+@routes.post("/v1/needs")
+async def create_need(request: web.Request) -> web.Response:
+    """Post a need; the Idempotency-Key header makes retries safe."""
+    _authorized(request)
+    body = await _body(request)
+    need = await _call(request, "create_need", body, request.headers.get("Idempotency-Key"),
+                       _int_query(request, "top", 5))
+    return _json(need, 201)
+
+
+@routes.get("/v1/needs/{need_id}")
+async def get_need(request: web.Request) -> web.Response:
+    """One need with its matched experts."""
+    _authorized(request)
+    return _json(await _call(request, "get_need", request.match_info["need_id"]))
+
+
+@routes.post("/v1/needs/{need_id}/status")
+async def set_need_status(request: web.Request) -> web.Response:
+    """Move a need along open → matched → contacted → resolved / closed."""
+    _authorized(request)
+    body = await _body(request)
+    return _json(await _call(request, "set_need_status", request.match_info["need_id"], body.get("status")))
+
+
+@routes.post("/v1/needs/{need_id}/feedback")
+async def add_feedback(request: web.Request) -> web.Response:
+    """Feedback on a match: helpful / not_helpful / unreachable."""
+    _authorized(request)
+    body = await _body(request)
+    feedback = await _call(request, "add_feedback", request.match_info["need_id"], body.get("verdict"),
+                           body.get("expert_id"), body.get("comment", ""))
+    return _json(feedback, 201)
+
+
+@routes.post("/v1/match")
+async def match_preview(request: web.Request) -> web.Response:
+    """Predicted domains, experts and articles for a text; nothing is stored."""
+    body = await _body(request)
+    return _json(await _call(request, "match_preview", body.get("text"), body.get("region") or "",
+                             body.get("domains"), body.get("top", 5)))
+
+
+@routes.get("/v1/experts")
+async def search_experts(request: web.Request) -> web.Response:
+    """Experts for a query (q) or a domain."""
+    return _json({"experts": await _call(request, "search_experts", request.query.get("q", ""),
+                                         request.query.get("domain", ""), _int_query(request, "top", 10))})
+
+
+@routes.get("/v1/experts/{expert_id}")
+async def get_expert(request: web.Request) -> web.Response:
+    """One expert."""
+    return _json(await _call(request, "get_expert", request.match_info["expert_id"]))
+
+
+@routes.get("/v1/articles")
+async def search_articles(request: web.Request) -> web.Response:
+    """Articles for a topic (q) or a domain."""
+    return _json({"articles": await _call(request, "search_articles", request.query.get("q", ""),
+                                          request.query.get("domain", ""), _int_query(request, "top", 10))})
+
+
+@routes.get("/v1/articles/{article_id}")
+async def get_article(request: web.Request) -> web.Response:
+    """One article."""
+    return _json(await _call(request, "get_article", request.match_info["article_id"]))
+
+
+@routes.post("/v1/{kind:experts|articles}/import")
+async def import_records(request: web.Request) -> web.Response:
+    """Bulk insert-or-update by id; all or nothing."""
+    _authorized(request)
+    body = await _body(request, MAX_IMPORT_BODY)
+    records = body.get("records")
+    if not isinstance(records, list):
+        raise InputRejected("invalid_body", "records 应为列表")
+    return _json(await _call(request, "import_records", request.match_info["kind"], records))
+
+
+@routes.get("/v1/stats/townships/{township_code}")
+async def township_stats(request: web.Request) -> web.Response:
+    """A township's funnel by week."""
+    _authorized(request)
+    return _json(await _call(request, "township_stats", request.match_info["township_code"],
+                             _int_query(request, "weeks", 2)))
+
+
+def create_app(service: ExchangeService, api_key: str) -> web.Application:
+    """The aiohttp application serving ``service``; ``api_key`` guards writes and personal data."""
+    if not api_key:
+        raise ValueError("the exchange needs an API key (KEJIBANG_EXCHANGE_API_KEY)")
+    app = web.Application(middlewares=[errors_as_json], client_max_size=MAX_IMPORT_BODY)
+    app[SERVICE] = service
+    app[API_KEY] = api_key
+    app.add_routes(routes)
+    return app

@@ -1,0 +1,449 @@
+"""The reference exchange's behaviour, in-process: every operation of ``exchange/openapi.yaml``.
+
+The HTTP server is a thin layer over this class, and the assistant uses this class directly in
+the embedded default, so both transports run exactly the same code.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterable
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import func, select
+
+from exchange import people
+from exchange.database import Database
+from exchange.errors import InputRejected, NotFound
+from exchange.gazetteer import resolve
+from exchange.matching.knowledge import taxonomy
+from exchange.matching.matcher import Matcher, MatchResult, Profile
+from exchange.matching.normalize import normalize
+from exchange.models import Article, Expert, Feedback, Match, Need, User, utcnow
+from exchange.records import KINDS, check_record
+
+MAX_NEED_CHARS = 2000
+MAX_TOP = 50
+STATUSES = ("open", "matched", "contacted", "resolved", "closed")
+_NEXT_STATUS = {
+    "open": {"matched", "closed"},
+    "matched": {"contacted", "open", "resolved", "closed"},
+    "contacted": {"resolved", "open", "closed"},
+    "resolved": {"open"},
+    "closed": {"open"},
+}
+_STATUS_TIME = {"matched": "matched_at", "contacted": "contacted_at", "resolved": "resolved_at", "closed": "closed_at"}
+VERDICTS = ("helpful", "not_helpful", "unreachable")
+CONTENT_CHECK_SECONDS = 10.0
+
+
+def _iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.isoformat()
+
+
+def expert_dict(expert: Expert) -> dict:
+    """An expert as the API returns it."""
+    return {"id": expert.id, "name": expert.name, "title": expert.title, "organization": expert.organization,
+            "domains": list(expert.domains), "expertise": expert.expertise, "region": expert.region,
+            "accepting": expert.accepting, "capacity": expert.capacity, **(expert.extra or {})}
+
+
+def article_dict(article: Article) -> dict:
+    """An article as the API returns it."""
+    return {"id": article.id, "title": article.title, "summary": article.summary, "domains": list(article.domains),
+            "tags": list(article.tags), "url": article.url, **(article.extra or {})}
+
+
+def user_dict(user: User) -> dict:
+    """A user as the API returns it (to callers holding the API key: it is personal data)."""
+    return {"id": user.id, "name": user.name, "phone": user.phone, "role": user.role, "township": user.township,
+            "township_code": user.township_code, "registered_by": user.registered_by,
+            "share_contact": user.share_contact,
+            "consent": {"at": _iso(user.consent_at), "purpose": user.consent_purpose, "scope": user.consent_scope},
+            "created_at": _iso(user.created_at)}
+
+
+def need_dict(need: Need) -> dict:
+    """A need as the API returns it, with its status timestamps."""
+    return {"id": need.id, "user_id": need.user_id, "text": need.text, "region": need.region,
+            "domains": list(need.domains), "status": need.status, "created_at": _iso(need.created_at),
+            "matched_at": _iso(need.matched_at), "contacted_at": _iso(need.contacted_at),
+            "resolved_at": _iso(need.resolved_at), "closed_at": _iso(need.closed_at)}
+
+
+def _need_text(text: object) -> str:
+    if not isinstance(text, str) or not normalize(text):
+        raise InputRejected("empty_need", "需求内容是空的，请用几句话说说遇到的问题")
+    if len(text) > MAX_NEED_CHARS:
+        raise InputRejected("need_too_long", f"需求描述太长了，请控制在 {MAX_NEED_CHARS} 字以内")
+    return text.strip()
+
+
+def _checked_domains(domains: Iterable[str] | None) -> list[str]:
+    domains = list(domains or [])
+    unknown = [d for d in domains if d not in taxonomy()]
+    if unknown:
+        raise InputRejected("unknown_domain", "未知的领域代码：" + "、".join(map(str, unknown)))
+    return domains
+
+
+def _top(top: int) -> int:
+    if not isinstance(top, int) or not 1 <= top <= MAX_TOP:
+        raise InputRejected("invalid_top", f"top 应为 1 到 {MAX_TOP} 之间的整数")
+    return top
+
+
+class ExchangeService:
+    """The exchange over one database; thread-safe; the matcher is rebuilt when content changes."""
+
+    def __init__(self, database_url: str) -> None:
+        self.db = Database(database_url)
+        self._matcher: Matcher | None = None
+        self._content_stamp: tuple | None = None
+        self._checked_at = 0.0
+        self._offers: Counter[str] = Counter()
+        self._unavailable: frozenset[str] = frozenset()
+        self._lock = threading.RLock()
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.db.close()
+
+    # ----- content: experts and articles -------------------------------------------------------
+    def import_records(self, kind: str, records: list[dict]) -> dict:
+        """Insert or update records by id, all in one transaction; every record is checked first."""
+        if kind not in KINDS:
+            raise InputRejected("unknown_kind", "只能导入 experts 或 articles")
+        for number, record in enumerate(records, start=1):
+            reason = check_record(kind, record)
+            if reason:
+                raise InputRejected("invalid_record", f"第 {number} 条: {reason}")
+        model, build = (Expert, _expert_row) if kind == "experts" else (Article, _article_row)
+        created = updated = 0
+        with self.db.transaction() as session:
+            for start in range(0, len(records), 2000):
+                chunk = records[start:start + 2000]
+                existing = {row.id: row for row in
+                            session.execute(select(model).where(model.id.in_([r["id"] for r in chunk]))).scalars()}
+                for record in chunk:
+                    row = existing.get(record["id"])
+                    if row is None:
+                        session.add(build(model(), record))
+                        created += 1
+                    else:
+                        build(row, record)
+                        updated += 1
+                session.flush()
+        self._content_stamp = None
+        return {"kind": kind, "created": created, "updated": updated}
+
+    def get_expert(self, expert_id: str) -> dict:
+        """One expert by id."""
+        with self.db.transaction() as session:
+            expert = session.get(Expert, expert_id)
+            if expert is None:
+                raise NotFound("expert_not_found", "没有这位专家")
+            return expert_dict(expert)
+
+    def get_article(self, article_id: str) -> dict:
+        """One article by id."""
+        with self.db.transaction() as session:
+            article = session.get(Article, article_id)
+            if article is None:
+                raise NotFound("article_not_found", "没有这篇文章")
+            return article_dict(article)
+
+    def search_experts(self, text: str = "", domain: str = "", top: int = 10) -> list[dict]:
+        """Experts for a free-text query (ranked by the matcher) or for one domain."""
+        return self._search("experts", text, domain, top)
+
+    def search_articles(self, text: str = "", domain: str = "", top: int = 10) -> list[dict]:
+        """科普 articles for a topic (ranked by the matcher) or for one domain."""
+        return self._search("articles", text, domain, top)
+
+    def _search(self, kind: str, text: str, domain: str, top: int) -> list[dict]:
+        top = _top(top)
+        domains = _checked_domains([domain] if domain else [])
+        model, as_dict = (Expert, expert_dict) if kind == "experts" else (Article, article_dict)
+        if normalize(text or ""):
+            result = self.matcher().match(text, domains=domains, top=top)
+            ranked = result.experts if kind == "experts" else result.articles
+            with self.db.transaction() as session:
+                rows = {r.id: r for r in session.execute(select(model).where(model.id.in_([x.id for x in ranked])))
+                        .scalars()}
+                return [{**as_dict(rows[x.id]), "score": x.score, "reason": x.reason} for x in ranked if x.id in rows]
+        if not domains:
+            raise InputRejected("empty_query", "请给出搜索词或领域")
+        with self.db.transaction() as session:
+            rows = session.execute(select(model).order_by(model.id)).scalars()
+            return [as_dict(r) for r in rows if domains[0] in r.domains][:top]
+
+    # ----- matching ----------------------------------------------------------------------------
+    def _content_version(self) -> tuple:
+        with self.db.transaction() as session:
+            return tuple(session.execute(select(func.count(m.id), func.max(m.updated_at))).one()
+                         for m in (Expert, Article))
+
+    def matcher(self) -> Matcher:
+        """The matcher over the current experts and articles (rebuilt after content changes)."""
+        with self._lock:
+            now = time.monotonic()
+            if self._matcher is not None and self._content_stamp is not None and now - self._checked_at < CONTENT_CHECK_SECONDS:
+                return self._matcher
+            stamp = self._content_version()
+            self._checked_at = now
+            if self._matcher is None or stamp != self._content_stamp:
+                self._matcher = self._build_matcher()
+                self._content_stamp = stamp
+            return self._matcher
+
+    def _build_matcher(self) -> Matcher:
+        with self.db.transaction() as session:
+            experts = [Profile(e.id, f"{e.title} {e.organization} {e.expertise}", tuple(e.domains), e.region)
+                       for e in session.execute(select(Expert).order_by(Expert.id)).scalars()]
+            articles = [Profile(a.id, f"{a.title} {a.summary} {' '.join(a.tags)} {a.body[:500]}", tuple(a.domains))
+                        for a in session.execute(select(Article).order_by(Article.id)).scalars()]
+            busy = session.execute(select(Match.expert_id, func.count()).join(Need, Need.id == Match.need_id)
+                                   .where(Need.status.in_(("matched", "contacted"))).group_by(Match.expert_id))
+            self._offers = Counter(dict(busy.all()))
+            unavailable = session.execute(select(Expert.id).where(Expert.accepting.is_(False))).scalars().all()
+        self._unavailable = frozenset(unavailable)
+        return Matcher(experts, articles)
+
+    def _match(self, text: str, region: str, domains: list[str], top: int) -> MatchResult:
+        return self.matcher().match(text, region, domains, top, unavailable=self._unavailable,
+                                    load=lambda expert_id: self._offers[expert_id])
+
+    def match_preview(self, text: str, region: str = "", domains: Iterable[str] | None = None, top: int = 5) -> dict:
+        """Predicted domains, ranked experts and articles for a text, without storing anything."""
+        result = self._match(_need_text(text), region or "", _checked_domains(domains), _top(top))
+        return self._result_dict(result)
+
+    def _result_dict(self, result: MatchResult) -> dict:
+        ids = [x.id for x in result.experts]
+        with self.db.transaction() as session:
+            experts = {e.id: e for e in session.execute(select(Expert).where(Expert.id.in_(ids))).scalars()}
+            articles = {a.id: a for a in session.execute(
+                select(Article).where(Article.id.in_([x.id for x in result.articles]))).scalars()}
+        return {
+            "domains": result.domains.codes,
+            "domain_scores": [{"code": c, "name": taxonomy()[c].name, "share": round(s, 4)}
+                              for c, s in result.domains.ranked[:5]],
+            "confident": result.domains.confident,
+            "experts": [{"id": x.id, "score": x.score, "domains": list(x.domains), "reason": x.reason,
+                         "name": experts[x.id].name, "title": experts[x.id].title,
+                         "organization": experts[x.id].organization, "region": experts[x.id].region}
+                        for x in result.experts if x.id in experts],
+            "articles": [{"id": x.id, "score": x.score, "reason": x.reason, "title": articles[x.id].title,
+                          "summary": articles[x.id].summary, "url": articles[x.id].url}
+                         for x in result.articles if x.id in articles],
+            "typo_hints": [{"written": w, "meant": m} for w, m in result.fixes],
+        }
+
+    # ----- users -------------------------------------------------------------------------------
+    def register_user(self, data: dict, idempotency_key: str | None = None) -> dict:
+        """Register a person; the same idempotency key returns the first registration, never a second user."""
+        fields = _user_fields(data, partial=False)
+        with self.db.transaction() as session:
+            if idempotency_key:
+                existing = session.execute(select(User).where(User.idempotency_key == idempotency_key)).scalar()
+                if existing is not None:
+                    return user_dict(existing)
+            if fields.get("registered_by") and session.get(User, fields["registered_by"]) is None:
+                raise InputRejected("unknown_registrar", "代为注册的人不存在")
+            user = User(id="u-" + uuid.uuid4().hex[:12], idempotency_key=idempotency_key, **fields)
+            session.add(user)
+            session.flush()
+            return user_dict(user)
+
+    def get_user(self, user_id: str) -> dict:
+        """One user (personal data: API key required over HTTP)."""
+        with self.db.transaction() as session:
+            return user_dict(_user(session, user_id))
+
+    def update_user(self, user_id: str, changes: dict) -> dict:
+        """Change some of a user's fields (name, phone, township, role, consent)."""
+        fields = _user_fields(changes, partial=True)
+        with self.db.transaction() as session:
+            user = _user(session, user_id)
+            for key, value in fields.items():
+                setattr(user, key, value)
+            session.flush()
+            return user_dict(user)
+
+    def delete_user(self, user_id: str) -> None:
+        """Erase a person: the user row goes, their needs keep no link and no text of theirs."""
+        with self.db.transaction() as session:
+            user = _user(session, user_id)
+            for need in session.execute(select(Need).where(Need.user_id == user_id)).scalars():
+                need.user_id = None
+                need.text = "（用户已注销，内容已删除）"
+                need.status = "closed" if need.status not in ("resolved", "closed") else need.status
+            session.delete(user)
+
+    # ----- needs -------------------------------------------------------------------------------
+    def create_need(self, data: dict, idempotency_key: str | None = None, top: int = 5) -> dict:
+        """Post a need and match it; the same idempotency key returns the first need, never a second."""
+        text = _need_text(data.get("text"))
+        domains = _checked_domains(data.get("domains"))
+        region = str(data.get("region") or "")
+        with self.db.transaction() as session:
+            if idempotency_key:
+                existing = session.execute(select(Need).where(Need.idempotency_key == idempotency_key)).scalar()
+                if existing is not None:
+                    return self._need_with_matches(session, existing)
+            user_id = data.get("user_id")
+            if user_id:
+                _user(session, user_id)
+        result = self._match(text, region, domains, _top(top))
+        place = resolve(region)
+        with self.db.transaction() as session:
+            need = Need(id="n-" + uuid.uuid4().hex[:12], user_id=user_id or None, text=text, region=region,
+                        township_code=place.township_code, domains=domains or result.domains.codes,
+                        idempotency_key=idempotency_key)
+            if result.experts:
+                need.status, need.matched_at = "matched", utcnow()
+            session.add(need)
+            session.flush()
+            for rank, expert in enumerate(result.experts, start=1):
+                session.add(Match(need_id=need.id, expert_id=expert.id, rank=rank, score=expert.score,
+                                  reason=expert.reason))
+                self._offers[expert.id] += 1
+            created = need_dict(need)
+        return {**created, "match": self._result_dict(result)}
+
+    def _need_with_matches(self, session, need: Need) -> dict:
+        matches = session.execute(select(Match).where(Match.need_id == need.id).order_by(Match.rank)).scalars()
+        return {**need_dict(need), "experts": [{"id": m.expert_id, "score": m.score, "reason": m.reason}
+                                                for m in matches]}
+
+    def get_need(self, need_id: str) -> dict:
+        """One need with the experts it was matched to."""
+        with self.db.transaction() as session:
+            return self._need_with_matches(session, _need(session, need_id))
+
+    def list_needs(self, user_id: str) -> list[dict]:
+        """A user's needs, newest first."""
+        with self.db.transaction() as session:
+            _user(session, user_id)
+            needs = session.execute(select(Need).where(Need.user_id == user_id)
+                                    .order_by(Need.created_at.desc())).scalars()
+            return [need_dict(n) for n in needs]
+
+    def set_need_status(self, need_id: str, status: str) -> dict:
+        """Move a need along its lifecycle; impossible moves are refused."""
+        if status not in STATUSES:
+            raise InputRejected("invalid_status", "状态应为：" + "、".join(STATUSES))
+        with self.db.transaction() as session:
+            need = _need(session, need_id)
+            if status != need.status and status not in _NEXT_STATUS[need.status]:
+                raise InputRejected("invalid_transition", f"需求不能从 {need.status} 变为 {status}")
+            need.status = status
+            if status in _STATUS_TIME:
+                setattr(need, _STATUS_TIME[status], utcnow())
+            session.flush()
+            return need_dict(need)
+
+    def add_feedback(self, need_id: str, verdict: str, expert_id: str | None = None, comment: str = "") -> dict:
+        """Record what the user said about a match."""
+        if verdict not in VERDICTS:
+            raise InputRejected("invalid_verdict", "反馈应为：" + "、".join(VERDICTS))
+        with self.db.transaction() as session:
+            _need(session, need_id)
+            feedback = Feedback(need_id=need_id, expert_id=expert_id, verdict=verdict, comment=(comment or "")[:1000])
+            session.add(feedback)
+            session.flush()
+            return {"id": feedback.id, "need_id": need_id, "expert_id": expert_id, "verdict": verdict}
+
+    # ----- stats -------------------------------------------------------------------------------
+    def township_stats(self, township_code: str, weeks: int = 2, now: datetime | None = None) -> dict:
+        """Funnel counts for one township, week by week (newest last): registered, posted, matched, resolved."""
+        if not isinstance(weeks, int) or not 1 <= weeks <= 52:
+            raise InputRejected("invalid_weeks", "weeks 应为 1 到 52")
+        now = now or utcnow()
+        start_of_week = (now - timedelta(days=now.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
+        rows = []
+        with self.db.transaction() as session:
+            for back in range(weeks - 1, -1, -1):
+                begin = start_of_week - timedelta(weeks=back)
+                end = begin + timedelta(weeks=1)
+                rows.append({"week_start": begin.date().isoformat(), **_funnel(session, township_code, begin, end)})
+        return {"township_code": township_code, "weeks": rows}
+
+
+def _funnel(session, township_code: str, begin: datetime, end: datetime) -> dict:
+    def count(model, column) -> int:
+        return session.execute(select(func.count()).select_from(model).where(
+            model.township_code == township_code, column >= begin, column < end)).scalar_one()
+    return {"registered": count(User, User.created_at), "needs_posted": count(Need, Need.created_at),
+            "matched": count(Need, Need.matched_at), "resolved": count(Need, Need.resolved_at)}
+
+
+def _user(session, user_id: str) -> User:
+    user = session.get(User, user_id) if isinstance(user_id, str) else None
+    if user is None:
+        raise NotFound("user_not_found", "没有这个用户")
+    return user
+
+
+def _need(session, need_id: str) -> Need:
+    need = session.get(Need, need_id) if isinstance(need_id, str) else None
+    if need is None:
+        raise NotFound("need_not_found", "没有这条需求")
+    return need
+
+
+def _user_fields(data: dict, partial: bool) -> dict:
+    """Checked user columns from an API body; ``partial`` allows leaving fields out (updates)."""
+    if not isinstance(data, dict):
+        raise InputRejected("invalid_body", "请求内容应为 JSON 对象")
+    fields: dict = {}
+    if "name" in data or not partial:
+        fields["name"] = people.checked_name(data.get("name", ""))
+    if "role" in data or not partial:
+        fields["role"] = people.checked_role(data.get("role", ""))
+    if data.get("phone"):
+        fields["phone"] = people.checked_phone(data["phone"])
+    if data.get("township"):
+        place = people.checked_township(data["township"])
+        fields["township"], fields["township_code"] = place.full_name, place.township_code
+    if "registered_by" in data and not partial:
+        fields["registered_by"] = data["registered_by"] or None
+    consent = data.get("consent")
+    if consent is not None:
+        if not isinstance(consent, dict) or not consent.get("purpose"):
+            raise InputRejected("invalid_consent", "同意记录需写明用途")
+        fields["consent_at"] = utcnow()
+        fields["consent_purpose"] = str(consent["purpose"])[:300]
+        fields["consent_scope"] = str(consent.get("scope", ""))[:300]
+        fields["share_contact"] = bool(consent.get("share_contact", False))
+    return fields
+
+
+def _expert_row(row: Expert, record: dict) -> Expert:
+    known = {"id", "name", "title", "organization", "domains", "expertise", "region", "accepting", "capacity"}
+    row.id, row.name, row.domains, row.expertise = record["id"], record["name"], record["domains"], record["expertise"]
+    row.title, row.organization = record.get("title", ""), record.get("organization", "")
+    row.region = record.get("region", "")
+    row.accepting = bool(record.get("accepting", True))
+    row.capacity = int(record.get("capacity", 10))
+    row.extra = {k: v for k, v in record.items() if k not in known}
+    row.updated_at = utcnow()
+    return row
+
+
+def _article_row(row: Article, record: dict) -> Article:
+    known = {"id", "title", "summary", "domains", "tags", "url", "body"}
+    row.id, row.title, row.domains = record["id"], record["title"], record["domains"]
+    row.summary, row.tags = record.get("summary", ""), record.get("tags", [])
+    row.url, row.body = record.get("url", ""), record.get("body", "")
+    row.extra = {k: v for k, v in record.items() if k not in known}
+    row.updated_at = utcnow()
+    return row

@@ -1,0 +1,166 @@
+"""The `kejibang` command: what a user, an operator or another tool does with the assistant.
+
+`parse`, `exchange import` and `exchange match` keep the shapes of shared/contracts/README.md.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from kejibang.settings import Settings
+
+
+def _settings() -> Settings:
+    return Settings.from_env()
+
+
+def _print_json(obj: object) -> None:
+    click.echo(json.dumps(obj, ensure_ascii=False))
+
+
+@click.group()
+def main() -> None:
+    """科技帮：科技交易平台的聊天助手。"""
+
+
+@main.command()
+def run() -> None:
+    """Start the assistant: Telegram when TELEGRAM_BOT_TOKEN is set, else the terminal chat."""
+    from kejibang.launcher import LaunchError
+    from kejibang.launcher import run as launch
+
+    try:
+        launch(_settings())
+    except LaunchError as error:
+        raise click.ClickException(str(error)) from error
+
+
+@main.command()
+def chat() -> None:
+    """Start the assistant with the terminal chat, even when a Telegram token is set."""
+    from kejibang.launcher import LaunchError
+    from kejibang.launcher import run as launch
+
+    try:
+        launch(_settings(), terminal=True)
+    except LaunchError as error:
+        raise click.ClickException(str(error)) from error
+
+
+@main.command()
+@click.option("--force", is_flag=True, help="Train even when the inputs did not change.")
+def train(force: bool) -> None:
+    """Train the Rasa model when its inputs changed; print the model path."""
+    from kejibang.model import train as train_model
+
+    click.echo(str(train_model(_settings().model_dir, force=force)))
+
+
+@main.command()
+def parse() -> None:
+    """Read one message a line on stdin; write the NLU result of each as one JSON line."""
+    import asyncio
+
+    from kejibang.nlu_parse import parse_lines
+
+    asyncio.run(parse_lines(_settings(), sys.stdin, _print_json))
+
+
+@main.group()
+def exchange() -> None:
+    """The exchange: serve it, import records, match needs."""
+
+
+def _exchange(settings: Settings):
+    from exchange.api import connect
+
+    return connect(settings.exchange_url, settings.exchange_api_key, settings.exchange_db)
+
+
+@exchange.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=None, help="Default: KEJIBANG_EXCHANGE_PORT.")
+def exchange_serve(host: str, port: int | None) -> None:
+    """Serve the reference exchange over HTTP on KEJIBANG_EXCHANGE_DB."""
+    from aiohttp import web
+
+    from exchange.server import create_app
+    from exchange.service import ExchangeService
+    from kejibang.launcher import configure_logging
+
+    settings = _settings()
+    configure_logging(settings.log_level)
+    service = ExchangeService(settings.exchange_db)
+    service.matcher()
+    click.echo(f"交易平台：http://{host}:{port or settings.exchange_port}  数据库：{settings.exchange_db}")
+    web.run_app(create_app(service, settings.exchange_api_key), host=host, port=port or settings.exchange_port,
+                print=None)
+
+
+@exchange.command("import")
+@click.argument("kind", type=click.Choice(["experts", "articles"]))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def exchange_import(kind: str, file: Path) -> None:
+    """Import experts or articles from a JSON Lines file (all or nothing)."""
+    from exchange.importer import import_file
+
+    report = import_file(_exchange(_settings()), kind, file, show_progress=sys.stderr.isatty())
+    if not report.ok:
+        for bad in report.bad_lines:
+            click.echo(str(bad), err=True)
+        raise click.ClickException(f"{len(report.bad_lines)} 行有误，未导入任何记录")
+    click.echo(f"{kind}：新增 {report.created}，更新 {report.updated}")
+
+
+@exchange.command("match")
+@click.option("--top", type=int, default=5, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="JSON lines (the default and only format).")
+def exchange_match(top: int, as_json: bool) -> None:
+    """Read needs (JSON Lines) on stdin; write one match result per need, in order."""
+    from exchange.matching_cli import match_lines
+
+    match_lines(_exchange(_settings()), sys.stdin, top, _print_json)
+
+
+@main.group()
+def admin() -> None:
+    """Operator commands."""
+
+
+@admin.command("config")
+def admin_config() -> None:
+    """Print every configuration variable, its default and its meaning."""
+    from kejibang.settings import markdown_table
+
+    click.echo(markdown_table())
+
+
+@admin.command("seed")
+def admin_seed() -> None:
+    """Load the sample experts and articles into an empty exchange."""
+    from exchange.importer import seed_sample
+
+    reports = seed_sample(_exchange(_settings()))
+    click.echo("; ".join(f"{r.kind}: {r.created}" for r in reports) or "已有数据，未导入")
+
+
+@main.group()
+def bench() -> None:
+    """Benchmarks (print tables, save JSON under bench/results/)."""
+
+
+@bench.command("matching")
+@click.option("--quick", is_flag=True, help="Quality only, no scale runs.")
+def bench_matching(quick: bool) -> None:
+    """Matcher quality on the dev set vs a BM25 baseline, and speed at scale."""
+    from bench.matching import main as run_bench
+
+    run_bench(quick=quick)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,141 @@
+"""`kejibang run`: start the whole assistant on the embedded default, saying what runs where.
+
+Order: model (trained if its inputs changed) → embedded exchange (seeded with the sample content
+when empty) → action server process → dialogue backend → terminal chat or Telegram bot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+from kejibang import model
+from kejibang.settings import PROJECT_ROOT, Settings
+
+log = logging.getLogger(__name__)
+ACTIONS_START_TIMEOUT = 120.0
+
+
+class LaunchError(RuntimeError):
+    """A start-up problem the operator can fix; the message says how."""
+
+
+def configure_logging(level: str) -> None:
+    """One log format; httpx and the Telegram library are quieted (their request lines carry the token)."""
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("httpx", "httpcore", "telegram.ext.Updater", "apscheduler", "rasa", "tensorflow", "absl"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def process_environment(settings: Settings) -> dict[str, str]:
+    """The environment handed to child processes and Rasa (endpoints.yml reads it)."""
+    os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ["KEJIBANG_ACTIONS_URL"] = settings.actions_url
+    return {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
+
+
+def port_is_free(port: int) -> bool:
+    """True when nothing listens on 127.0.0.1:port."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def start_action_server(settings: Settings, log_path: Path) -> subprocess.Popen:
+    """The rasa-sdk action server as a child process on loopback; waits until it answers /health."""
+    if not port_is_free(settings.actions_port):
+        raise LaunchError(f"端口 {settings.actions_port} 已被占用：请设置 KEJIBANG_ACTIONS_PORT 换一个端口")
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    command = [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(settings.actions_port)]
+    with log_path.open("ab") as log_file:
+        process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=process_environment(settings),
+                                   stdout=log_file, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + ACTIONS_START_TIMEOUT
+    health = f"http://127.0.0.1:{settings.actions_port}/health"
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise LaunchError(f"动作服务器启动失败，见日志 {log_path}")
+        try:
+            if requests.get(health, timeout=1).ok:
+                return process
+        except requests.RequestException:
+            time.sleep(0.3)
+    process.terminate()
+    raise LaunchError(f"动作服务器 {ACTIONS_START_TIMEOUT:.0f} 秒内没有就绪，见日志 {log_path}")
+
+
+def prepare_exchange(settings: Settings) -> None:
+    """Open (and migrate) the embedded exchange and seed it with the sample content when empty."""
+    if settings.exchange_url:
+        print(f"· 交易平台：远程 {settings.exchange_url}")
+        return
+    from exchange.importer import seed_sample
+    from exchange.service import ExchangeService
+
+    service = ExchangeService(settings.exchange_db)
+    try:
+        reports = seed_sample(service) if settings.seed_sample else []
+        for report in reports:
+            print(f"· 导入样例 {report.kind}：新增 {report.created} 条")
+    finally:
+        service.close()
+    print(f"· 交易平台：内置，数据库 {settings.exchange_db}")
+
+
+def ensure_model(settings: Settings) -> Path:
+    """The model for the current training data, trained first when needed."""
+    started = time.perf_counter()
+    path = model.train(settings.model_dir)
+    print(f"· 模型：{path}（{time.perf_counter() - started:.1f} 秒）")
+    return path
+
+
+async def serve(settings: Settings, model_path: Path, terminal: bool) -> None:
+    """Load the dialogue backend and run the chosen adapter until it ends."""
+    from bot.dialogue import InProcessRasa, RasaServer
+
+    if settings.rasa_url:
+        backend = RasaServer(settings.rasa_url)
+        print(f"· 对话引擎：Rasa 服务器 {settings.rasa_url}")
+    else:
+        backend = InProcessRasa(model_path, settings.actions_url, settings.tracker_db)
+        print("· 正在加载模型 …", flush=True)
+        print(f"· 对话引擎：本进程内，模型加载用时 {await backend.load():.1f} 秒；对话记录 {settings.tracker_db}")
+    if terminal:
+        from bot.terminal import chat
+
+        await chat(backend)
+    else:
+        from bot.telegram_app import run_polling
+
+        await run_polling(settings, backend)
+
+
+def run(settings: Settings, *, terminal: bool | None = None) -> None:
+    """Start everything; terminal chat when no Telegram token is set (or when asked)."""
+    configure_logging(settings.log_level)
+    process_environment(settings)
+    use_terminal = terminal if terminal is not None else not settings.telegram_token
+    model_path = ensure_model(settings)
+    prepare_exchange(settings)
+    actions = start_action_server(settings, settings.var_dir / "actions.log")
+    print(f"· 动作服务器：{settings.actions_url}（日志 {settings.var_dir / 'actions.log'}）")
+    print("· 前端：" + ("终端聊天" if use_terminal else "Telegram 机器人（长轮询）"), flush=True)
+    try:
+        asyncio.run(serve(settings, model_path, use_terminal))
+    finally:
+        actions.terminate()
+        actions.wait(timeout=10)

@@ -1,0 +1,103 @@
+"""Every setting of every kejibang process, read once from the environment.
+
+The README's configuration table is generated from ``VARIABLES`` below, so this module is the one
+place where a variable, its default and its meaning are written down.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Variable:
+    """One environment variable: its name, the default used when unset, and what it controls."""
+
+    name: str
+    default: str
+    meaning: str
+
+
+VARIABLES: tuple[Variable, ...] = (
+    Variable("TELEGRAM_BOT_TOKEN", "", "Telegram bot token; unset: `kejibang run` opens the terminal chat"),
+    Variable("TELEGRAM_API_URL", "", "Bot API base URL (a local Bot API server or the test emulator); unset: Telegram's"),
+    Variable("KEJIBANG_EXCHANGE_URL", "", "URL of a remote exchange; unset: the embedded exchange, in-process"),
+    Variable("KEJIBANG_EXCHANGE_API_KEY", "dev-key", "API key sent to (and required by) the exchange for writes"),
+    Variable("KEJIBANG_EXCHANGE_DB", "", "SQLAlchemy URL of the exchange database; unset: sqlite under KEJIBANG_VAR_DIR"),
+    Variable("KEJIBANG_EXCHANGE_PORT", "8600", "port of `kejibang exchange serve`"),
+    Variable("KEJIBANG_DB", "", "SQLAlchemy URL of the assistant's own store; unset: sqlite under KEJIBANG_VAR_DIR"),
+    Variable("KEJIBANG_TRACKER_DB", "", "SQLAlchemy URL of Rasa's tracker store; unset: sqlite under KEJIBANG_VAR_DIR"),
+    Variable("KEJIBANG_MODEL_DIR", "models", "where trained Rasa models are kept (relative to the project)"),
+    Variable("KEJIBANG_ACTIONS_PORT", "5055", "port of the custom-action server started by `kejibang run`"),
+    Variable("KEJIBANG_ACTIONS_URL", "", "webhook URL of the action server; unset: http://127.0.0.1:KEJIBANG_ACTIONS_PORT/webhook"),
+    Variable("RASA_URL", "", "URL of a running Rasa server; unset: the model is loaded in-process"),
+    Variable("KEJIBANG_VAR_DIR", "var", "folder for the embedded databases and logs (relative to the project)"),
+    Variable("KEJIBANG_SEED_SAMPLE", "1", "1: seed an empty embedded exchange with the sample experts and articles"),
+    Variable("KEJIBANG_LOG_LEVEL", "INFO", "log level of every kejibang process"),
+)
+
+
+def _env(name: str) -> str:
+    default = next(v.default for v in VARIABLES if v.name == name)
+    return os.environ.get(name, default).strip()
+
+
+def _project_path(value: str) -> Path:
+    path = Path(value)
+    return path if path.is_absolute() else PROJECT_ROOT / path
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The resolved configuration of one process (build it with ``Settings.from_env()``)."""
+
+    telegram_token: str
+    telegram_api_url: str
+    exchange_url: str
+    exchange_api_key: str
+    exchange_db: str
+    exchange_port: int
+    assistant_db: str
+    tracker_db: str
+    model_dir: Path
+    actions_port: int
+    actions_url: str
+    rasa_url: str
+    var_dir: Path
+    seed_sample: bool
+    log_level: str
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        """Read the environment once; relative paths are taken from the project root."""
+        var_dir = _project_path(_env("KEJIBANG_VAR_DIR"))
+        actions_port = int(_env("KEJIBANG_ACTIONS_PORT"))
+        return cls(
+            telegram_token=_env("TELEGRAM_BOT_TOKEN"),
+            telegram_api_url=_env("TELEGRAM_API_URL"),
+            exchange_url=_env("KEJIBANG_EXCHANGE_URL").rstrip("/"),
+            exchange_api_key=_env("KEJIBANG_EXCHANGE_API_KEY"),
+            exchange_db=_env("KEJIBANG_EXCHANGE_DB") or f"sqlite:///{var_dir / 'exchange.db'}",
+            exchange_port=int(_env("KEJIBANG_EXCHANGE_PORT")),
+            assistant_db=_env("KEJIBANG_DB") or f"sqlite:///{var_dir / 'assistant.db'}",
+            tracker_db=_env("KEJIBANG_TRACKER_DB") or f"sqlite:///{var_dir / 'tracker.db'}",
+            model_dir=_project_path(_env("KEJIBANG_MODEL_DIR")),
+            actions_port=actions_port,
+            actions_url=_env("KEJIBANG_ACTIONS_URL") or f"http://127.0.0.1:{actions_port}/webhook",
+            rasa_url=_env("RASA_URL").rstrip("/"),
+            var_dir=var_dir,
+            seed_sample=_env("KEJIBANG_SEED_SAMPLE") == "1",
+            log_level=_env("KEJIBANG_LOG_LEVEL").upper(),
+        )
+
+
+def markdown_table() -> str:
+    """The configuration table printed in the README (kept in sync by a test)."""
+    rows = ["| variable | default | what it sets |", "|---|---|---|"]
+    rows += [f"| `{v.name}` | `{v.default}` | {v.meaning} |" if v.default else f"| `{v.name}` | (unset) | {v.meaning} |"
+             for v in VARIABLES]
+    return "\n".join(rows)

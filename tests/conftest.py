@@ -1,0 +1,135 @@
+"""Shared fixtures: real databases (SQLite files, the local PostgreSQL), real HTTP on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import threading
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy
+
+from exchange.importer import seed_sample
+from exchange.service import ExchangeService
+
+os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+POSTGRES_ADMIN_URL = os.environ.get("KEJIBANG_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+API_KEY = "test-key"
+
+
+def free_port() -> int:
+    """A port nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def seeded_sqlite(tmp_path_factory) -> Path:
+    """An exchange database file seeded once with the sample content; tests get copies."""
+    path = tmp_path_factory.mktemp("seed") / "exchange.db"
+    service = ExchangeService(f"sqlite:///{path}")
+    seed_sample(service, show_progress=False)
+    service.close()
+    return path
+
+
+@pytest.fixture
+def sqlite_service(seeded_sqlite: Path, tmp_path: Path) -> Iterator[ExchangeService]:
+    """A seeded embedded exchange on its own SQLite file."""
+    path = tmp_path / "exchange.db"
+    shutil.copy(seeded_sqlite, path)
+    service = ExchangeService(f"sqlite:///{path}")
+    yield service
+    service.close()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database on the local server, dropped afterwards."""
+    admin = sqlalchemy.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    name = "kejibang_test_" + uuid.uuid4().hex[:8]
+    try:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f"CREATE DATABASE {name}")
+    except sqlalchemy.exc.OperationalError as error:
+        pytest.fail(f"PostgreSQL on 127.0.0.1:5432 is needed (.ci/run starts it): {error}")
+    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    yield url
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def storage_service(request, tmp_path: Path) -> Iterator[ExchangeService]:
+    """A seeded exchange on SQLite and on PostgreSQL: the same behaviour is required of both."""
+    if request.param == "sqlite":
+        service = ExchangeService(f"sqlite:///{tmp_path / 'exchange.db'}")
+    else:
+        service = ExchangeService(request.getfixturevalue("postgres_url"))
+    seed_sample(service, show_progress=False)
+    yield service
+    service.close()
+
+
+class ServerThread:
+    """The reference exchange's aiohttp app served from a background thread on loopback."""
+
+    def __init__(self, service: ExchangeService, port: int | None = None) -> None:
+        self.service = service
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._loop = asyncio.new_event_loop()
+        self._started = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    def _serve(self) -> None:
+        from aiohttp import web
+
+        from exchange.server import create_app
+
+        asyncio.set_event_loop(self._loop)
+        self._runner = web.AppRunner(create_app(self.service, API_KEY))
+        self._loop.run_until_complete(self._runner.setup())
+        self._loop.run_until_complete(web.TCPSite(self._runner, "127.0.0.1", self.port).start())
+        self._started.set()
+        self._loop.run_forever()
+
+    def start(self) -> ServerThread:
+        self._thread.start()
+        assert self._started.wait(10), "exchange server did not start"
+        return self
+
+    def stop(self) -> None:
+        asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+
+
+@pytest.fixture
+def exchange_server(sqlite_service: ExchangeService) -> Iterator[ServerThread]:
+    """The seeded exchange served over real HTTP on loopback."""
+    server = ServerThread(sqlite_service).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["in-process", "http"])
+def exchange(request, sqlite_service: ExchangeService):
+    """The same exchange through both transports: behavioural tests must pass on each."""
+    if request.param == "in-process":
+        yield sqlite_service
+        return
+    from exchange.client import ExchangeClient
+
+    server = ServerThread(sqlite_service).start()
+    client = ExchangeClient(server.url, API_KEY, retry_delays=(0.05, 0.1))
+    yield client
+    client.close()
+    server.stop()
