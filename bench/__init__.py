@@ -1,0 +1,1 @@
+"""Benchmarks: speed and quality targets, printed as tables and saved as JSON under bench/results/."""

@@ -1,0 +1,179 @@
+"""`kejibang bench matching`: the matcher's quality against a plain baseline, and its speed at scale.
+
+Quality: on bench/data/needs_dev.jsonl (colloquial needs with gold domains, some with gold experts),
+domain top-1 accuracy, hit@3 (an expert of a gold domain among the first three) and nDCG@5, for the
+project's matcher and for a plain baseline (default jieba words + BM25, no dictionary, no
+normalization) side by side.
+Speed: p50/p95 of one match, index build time and resident memory at 1 k … 250 k experts, built by
+recombining the sample experts' sentences into new profiles.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import re
+import time
+from collections import Counter
+from pathlib import Path
+
+import jieba
+import numpy as np
+
+from bench.report import percentile, resident_mb, save, table
+from exchange.matching.index import K1, B
+from exchange.matching.matcher import Matcher, Profile
+
+DATA = Path(__file__).resolve().parent / "data"
+SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample"
+SCALES = (1_000, 10_000, 100_000, 250_000)
+QUERIES_PER_SCALE = 200
+
+
+def _jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def expert_profiles(records: list[dict]) -> list[Profile]:
+    """Profiles as the exchange builds them (title, organization, expertise)."""
+    return [Profile(r["id"], f"{r.get('title', '')} {r.get('organization', '')} {r['expertise']}",
+                    tuple(r["domains"]), r.get("region", "")) for r in records]
+
+
+def article_profiles(records: list[dict]) -> list[Profile]:
+    """Article profiles as the exchange builds them."""
+    return [Profile(r["id"], f"{r['title']} {r.get('summary', '')} {' '.join(r.get('tags', []))}",
+                    tuple(r["domains"])) for r in records]
+
+
+class Baseline:
+    """Default jieba words + BM25 over expert texts; domains voted by the top experts."""
+
+    def __init__(self, experts: list[Profile]) -> None:
+        self.experts = experts
+        self.docs = [Counter(w for w in jieba.lcut(p.text) if w.strip()) for p in experts]
+        self.lengths = np.array([sum(d.values()) for d in self.docs], dtype=float)
+        df = Counter(w for d in self.docs for w in d)
+        n = len(self.docs)
+        self.idf = {w: math.log1p((n - c + 0.5) / (c + 0.5)) for w, c in df.items()}
+
+    def rank(self, text: str, top: int = 5) -> list[Profile]:
+        words = [w for w in jieba.lcut(text) if w.strip()]
+        avg = self.lengths.mean()
+        scores = np.zeros(len(self.docs))
+        for i, doc in enumerate(self.docs):
+            for w in words:
+                tf = doc.get(w, 0)
+                if tf:
+                    scores[i] += self.idf[w] * tf * (K1 + 1) / (tf + K1 * (1 - B + B * self.lengths[i] / avg))
+        order = [i for i in np.argsort(-scores)[:top] if scores[i] > 0]
+        return [self.experts[i] for i in order]
+
+    def domains(self, ranked: list[Profile]) -> list[str]:
+        votes = Counter()
+        for rank, profile in enumerate(ranked):
+            votes[profile.domains[0]] += 1 / (rank + 1)
+        return [code for code, _ in votes.most_common()]
+
+
+def ndcg5(ranked_ids: list[str], ranked_domains: list[tuple[str, ...]], need: dict,
+          experts: list[Profile]) -> float:
+    """Graded nDCG@5: 2 for a gold expert, 1 for an expert of a gold domain."""
+    gold_experts, gold_domains = set(need.get("experts", [])), set(need["domains"])
+
+    def gain(expert_id: str, domains: tuple[str, ...]) -> int:
+        return 2 if expert_id in gold_experts else int(bool(gold_domains & set(domains)))
+
+    dcg = sum(gain(i, d) / math.log2(r + 2) for r, (i, d) in enumerate(zip(ranked_ids[:5], ranked_domains[:5],
+                                                                           strict=True)))
+    ideal_gains = sorted((gain(p.id, p.domains) for p in experts), reverse=True)[:5]
+    idcg = sum(g / math.log2(r + 2) for r, g in enumerate(ideal_gains))
+    return dcg / idcg if idcg else 0.0
+
+
+def quality(experts: list[Profile], articles: list[Profile], needs: list[dict]) -> list[dict]:
+    """Top-1, hit@3 and nDCG@5 of the matcher and of the baseline on the dev set."""
+    matcher = Matcher(experts, articles)
+    baseline = Baseline(experts)
+    rows = []
+    for name, run in (("kejibang matcher", lambda n: _ours(matcher, n)), ("baseline jieba+BM25", lambda n: _base(baseline, n))):
+        top1 = hit3 = ndcg = 0.0
+        for need in needs:
+            domains, ids, expert_domains = run(need)
+            top1 += bool(domains) and domains[0] in need["domains"]
+            hit3 += any(set(d) & set(need["domains"]) for d in expert_domains[:3])
+            ndcg += ndcg5(ids, expert_domains, need, experts)
+        count = len(needs)
+        rows.append({"system": name, "domain_top1": top1 / count, "hit_at_3": hit3 / count, "ndcg_at_5": ndcg / count})
+    return rows
+
+
+def _ours(matcher: Matcher, need: dict):
+    result = matcher.match(need["text"], need.get("region", ""), top=5)
+    return result.domains.codes, [e.id for e in result.experts], [e.domains for e in result.experts]
+
+
+def _base(baseline: Baseline, need: dict):
+    ranked = baseline.rank(need["text"])
+    return baseline.domains(ranked), [p.id for p in ranked], [p.domains for p in ranked]
+
+
+def scaled_experts(records: list[dict], count: int, seed: int = 7) -> list[Profile]:
+    """``count`` synthetic experts: each joins sentences of two sample experts of the same main domain."""
+    rng = random.Random(seed)
+    by_domain: dict[str, list[dict]] = {}
+    for record in records:
+        by_domain.setdefault(record["domains"][0], []).append(record)
+    regions = [r.get("region", "") for r in records]
+    profiles = []
+    for i in range(count):
+        first = records[i % len(records)]
+        second = rng.choice(by_domain[first["domains"][0]])
+        sentences = [s for s in re.split(r"(?<=[。；])", first["expertise"] + second["expertise"]) if s]
+        rng.shuffle(sentences)
+        text = f"{first.get('title', '')} {second.get('organization', '')} {''.join(sentences[:4])}"
+        profiles.append(Profile(f"s-{i:06d}", text, tuple(first["domains"]), rng.choice(regions)))
+    return profiles
+
+
+def speed(records: list[dict], articles: list[Profile], needs: list[dict], scales: tuple[int, ...]) -> list[dict]:
+    """Index build time, resident memory and match latency at each scale."""
+    rows = []
+    for count in scales:
+        profiles = scaled_experts(records, count)
+        before = resident_mb()
+        started = time.perf_counter()
+        matcher = Matcher(profiles, articles)
+        build = time.perf_counter() - started
+        memory = resident_mb() - before
+        latencies = []
+        for need in (needs * (QUERIES_PER_SCALE // len(needs) + 1))[:QUERIES_PER_SCALE]:
+            t0 = time.perf_counter()
+            matcher.match(need["text"], need.get("region", ""), top=5)
+            latencies.append((time.perf_counter() - t0) * 1000)
+        rows.append({"experts": count, "build_s": build, "index_mb": memory,
+                     "p50_ms": percentile(latencies, 0.5), "p95_ms": percentile(latencies, 0.95)})
+        print(table(list(rows[-1]), [list(rows[-1].values())]).splitlines()[-1], flush=True)
+        del matcher, profiles
+    return rows
+
+
+def main(quick: bool = False, scales: tuple[int, ...] = SCALES) -> dict:
+    """Run the benchmark, print its tables and save bench/results/matching.json."""
+    records = _jsonl(SAMPLE / "experts.jsonl")
+    experts = expert_profiles(records)
+    articles = article_profiles(_jsonl(SAMPLE / "articles.jsonl"))
+    needs = _jsonl(DATA / "needs_dev.jsonl")
+    print(f"开发集：{len(needs)} 条需求（{sum('experts' in n for n in needs)} 条有人工标注的专家）；"
+          f"专家 {len(experts)}，文章 {len(articles)}")
+    figures: dict = {"quality": quality(experts, articles, needs)}
+    print(table(["system", "domain top-1", "hit@3", "nDCG@5"],
+                [[r["system"], r["domain_top1"], r["hit_at_3"], r["ndcg_at_5"]] for r in figures["quality"]]))
+    if not quick:
+        print("\n规模测试（单核，每档 %d 次匹配）：" % QUERIES_PER_SCALE)
+        figures["speed"] = speed(records, articles, needs, scales)
+        print(table(["experts", "build s", "index MB", "p50 ms", "p95 ms"],
+                    [list(r.values()) for r in figures["speed"]]))
+    print(f"\n保存：{save('matching', figures)}")
+    return figures

@@ -1,0 +1,78 @@
+"""The first slice over the real stack: trained model, action server process, embedded exchange.
+
+message → Rasa (in-process) → custom action (separate process, HTTP on loopback) → exchange (SQLite)
+→ reply. The model is trained once per run by the test command and reused here.
+"""
+
+from __future__ import annotations
+
+import pytest
+import pytest_asyncio
+
+from bot.dialogue import InProcessRasa, Reply
+from kejibang import launcher, model
+from kejibang.settings import Settings
+from tests.conftest import free_port
+
+pytestmark = [pytest.mark.model, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def stack_settings(tmp_path_factory) -> Settings:
+    var = tmp_path_factory.mktemp("var")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("KEJIBANG_VAR_DIR", str(var))
+    mp.setenv("KEJIBANG_ACTIONS_PORT", str(free_port()))
+    mp.delenv("KEJIBANG_EXCHANGE_URL", raising=False)
+    mp.delenv("KEJIBANG_ACTIONS_URL", raising=False)
+    settings = Settings.from_env()
+    launcher.process_environment(settings)
+    yield settings
+    mp.undo()
+
+
+@pytest.fixture(scope="module")
+def action_server(stack_settings: Settings):
+    launcher.prepare_exchange(stack_settings)
+    process = launcher.start_action_server(stack_settings, stack_settings.var_dir / "actions.log")
+    yield process
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest_asyncio.fixture(loop_scope="module", scope="module")
+async def assistant(stack_settings: Settings, action_server) -> InProcessRasa:
+    backend = InProcessRasa(model.train(stack_settings.model_dir), stack_settings.actions_url,
+                            stack_settings.tracker_db)
+    await backend.load()
+    return backend
+
+
+def _text(replies: list[Reply]) -> str:
+    return "\n".join(r.text for r in replies)
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_hello_then_a_colloquial_pig_need_returns_matched_experts(assistant: InProcessRasa):
+    hello = await assistant.respond("villager-1", "你好")
+    assert "科技帮" in _text(hello)
+    assert any(b.payload == "/describe_need" for r in hello for b in r.buttons)
+
+    read_back = await assistant.respond("villager-1", "我家猪这几天不吃食还发烧")
+    assert "生猪养殖" in _text(read_back), _text(read_back)
+    assert [b.payload for r in read_back for b in r.buttons][:2] == ["/affirm", "/deny"]
+
+    posted = await assistant.respond("villager-1", "/affirm")
+    text = _text(posted)
+    assert "已经帮你发出去了" in text, text
+    cards = [r.text for r in posted if r.text.startswith("👤")]
+    assert len(cards) == 3, text
+    assert all("💡" in card for card in cards)
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_a_message_that_fits_nothing_gets_a_clear_chinese_answer(assistant: InProcessRasa):
+    replies = await assistant.respond("villager-2", "帮我写首歌词嘛")
+    text = _text(replies)
+    assert text and any("\u4e00" <= ch <= "\u9fff" for ch in text)
+    assert "已经帮你发出去了" not in text
