@@ -171,7 +171,7 @@ def main(quick: bool = False, scales: tuple[int, ...] = SCALES) -> dict:
     print(table(["system", "domain top-1", "hit@3", "nDCG@5"],
                 [[r["system"], r["domain_top1"], r["hit_at_3"], r["ndcg_at_5"]] for r in figures["quality"]]))
     if not quick:
-        print("\n规模测试（单核，每档 %d 次匹配）：" % QUERIES_PER_SCALE)
+        print(f"\n规模测试（单核，每档 {QUERIES_PER_SCALE} 次匹配）：")
         figures["speed"] = speed(records, articles, needs, scales)
         print(table(["experts", "build s", "index MB", "p50 ms", "p95 ms"],
                     [list(r.values()) for r in figures["speed"]]))
