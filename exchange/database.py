@@ -38,21 +38,21 @@ def open_engine(url: str) -> Engine:
     return create_engine(url, future=True, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
 
-def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest Alembic revision (a no-op when it already is)."""
+def migrate(engine: Engine, migrations: Path = MIGRATIONS) -> None:
+    """Bring the schema to the newest Alembic revision of ``migrations`` (a no-op when it already is)."""
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("script_location", str(migrations))
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 
 
 class Database:
-    """One engine and its session factory, migrated on open."""
+    """One engine and its session factory, migrated on open (the exchange's, or another store's)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, migrations: Path = MIGRATIONS) -> None:
         self.engine = open_engine(url)
-        migrate(self.engine)
+        migrate(self.engine, migrations)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False, future=True)
 
     @contextmanager

@@ -22,6 +22,8 @@ BIGRAM_WEIGHT = 0.3
 # Sichuan speakers (and their pinyin input) fold these sounds together.
 _FUZZY_INITIALS = (("zh", "z"), ("ch", "c"), ("sh", "s"), ("n", "l"), ("h", "f"))
 _FUZZY_FINALS = (("ing", "in"), ("eng", "en"), ("ang", "an"))
+# Characters of grammar, not of things: a window holding one is not a mistyped domain word.
+_FUNCTION_CHARS = frozenset("的了是在有也就都还又很太把被给和与个这那些么吗嘛呢吧哦噻呀啊得地着过我你他她它们咋啥")
 _STOPWORDS = frozenset(
     ["的", "了", "是", "我", "你", "他", "她", "它", "们", "我们", "你们", "啊", "吗", "嘛", "呢", "吧", "哦", "噻", "哈", "呀", "和", "与", "在", "有", "没", "也", "就", "都", "还", "又", "很", "太", "这", "那", "个", "些", "一", "不", "要", "想", "会", "能", "可以", "怎么", "咋个", "咋", "啥子", "什么", "请问", "请", "帮", "帮忙", "一下", "现在", "今天", "最近", "这几天", "家", "屋头", "我家", "我屋", "老师", "专家", "问", "问下", "问一下", "办", "咋办", "怎么办", "咋整", "好", "得", "地", "着", "过", "把", "被", "让", "给", "对", "从", "到", "说"]
 )
@@ -63,16 +65,32 @@ def _is_known_word(window: str) -> bool:
     return window in knowledge.dictionary_words() or tok.FREQ.get(window, 0) > 0
 
 
+def _token_bounds(run: str) -> set[int]:
+    """Offsets where jieba puts a word boundary in a run of Chinese characters."""
+    bounds, offset = {0}, 0
+    for token in knowledge.tokenizer().lcut(run):
+        offset += len(token)
+        bounds.add(offset)
+    return bounds
+
+
+def _candidate_windows(run: str):
+    """Windows that could be a mistyped word: 2-4 characters, on word boundaries, no function characters."""
+    bounds = _token_bounds(run)
+    for size in (2, 3, 4):
+        for start in range(len(run) - size + 1):
+            window = run[start:start + size]
+            if start in bounds and start + size in bounds and not _FUNCTION_CHARS.intersection(window):
+                yield window
+
+
 def homophone_fixes(text: str) -> list[tuple[str, str]]:
     """(written, meant) pairs: windows of the text that are not words but sound like a domain word."""
     index = _homophone_index()
     fixes: list[tuple[str, str]] = []
     for run in cjk_runs(text):
-        for size in (2, 3, 4):
-            for start in range(len(run) - size + 1):
-                window = run[start:start + size]
-                if _is_known_word(window):
-                    continue
+        for window in _candidate_windows(run):
+            if not _is_known_word(window):
                 fixes.extend((window, meant) for meant in index.get(fuzzy_key(window), ()) if meant != window)
     return fixes
 

@@ -1,0 +1,46 @@
+"""Chat ↔ exchange user: how the assistant knows who it is talking to."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from exchange.database import Database
+from store.models import Account
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+class Accounts:
+    """Links between conversations and exchange users."""
+
+    def __init__(self, database_url: str) -> None:
+        self.db = Database(database_url, MIGRATIONS)
+
+    def user_of(self, sender_id: str) -> str | None:
+        """The exchange user id of a conversation, or None when it has not registered."""
+        with self.db.transaction() as session:
+            account = session.get(Account, sender_id)
+            return account.user_id if account else None
+
+    def link(self, sender_id: str, user_id: str) -> None:
+        """Link (or re-link) a conversation to an exchange user."""
+        with self.db.transaction() as session:
+            account = session.get(Account, sender_id)
+            if account is None:
+                session.add(Account(sender_id=sender_id, user_id=user_id))
+            else:
+                account.user_id = user_id
+
+    def forget(self, sender_id: str) -> None:
+        """Remove a conversation's link (personal-data deletion)."""
+        with self.db.transaction() as session:
+            account = session.get(Account, sender_id)
+            if account is not None:
+                session.delete(account)
+
+
+@lru_cache(maxsize=4)
+def accounts_at(database_url: str) -> Accounts:
+    """One Accounts per database URL and process."""
+    return Accounts(database_url)

@@ -1,0 +1,19 @@
+"""Tables of the assistant's own store (migrated by ``store/migrations``)."""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, DateTime, String
+from sqlalchemy.orm import declarative_base
+
+from exchange.models import utcnow
+
+Base = declarative_base()
+
+
+class Account(Base):
+    """A conversation (channel-neutral sender id) linked to the exchange user it registered."""
+
+    __tablename__ = "accounts"
+    sender_id = Column(String(100), primary_key=True)
+    user_id = Column(String(40), nullable=False, index=True)
+    linked_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)

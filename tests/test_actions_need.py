@@ -1,0 +1,100 @@
+"""The need actions against the real embedded exchange (rasa-demo style: tracker + collecting dispatcher)."""
+
+from __future__ import annotations
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import exchange_link
+from actions.need import ActionAnswerPending, ActionMoreExperts, ActionPostNeed, ActionReadBackNeed
+
+
+@pytest.fixture
+def embedded(monkeypatch, sqlite_service):
+    """Point the actions at a seeded embedded exchange."""
+    monkeypatch.setattr(exchange_link, "exchange", lambda: sqlite_service)
+    return sqlite_service
+
+
+@pytest.fixture
+def down(monkeypatch, tmp_path):
+    """An exchange that cannot be reached (nothing listens on the port)."""
+    from exchange.client import ExchangeClient
+    from tests.conftest import free_port
+
+    client = ExchangeClient(f"http://127.0.0.1:{free_port()}", "k", retry_delays=())
+    monkeypatch.setattr(exchange_link, "exchange", lambda: client)
+    return client
+
+
+def tracker(text: str, intent: str = "describe_need", slots: dict | None = None, entities=None) -> Tracker:
+    return Tracker("user-1", slots or {}, {"text": text, "intent": {"name": intent, "confidence": 0.9},
+                                          "entities": entities or []},
+                   [], False, None, {}, "action_listen")
+
+
+def slots_of(events) -> dict:
+    return {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+
+
+async def run(action, track: Tracker):
+    dispatcher = CollectingDispatcher()
+    events = await action.run(dispatcher, track, {})
+    return dispatcher.messages, events
+
+
+@pytest.mark.asyncio
+async def test_a_clear_need_is_read_back_with_its_domain_and_nothing_is_posted(embedded):
+    messages, events = await run(ActionReadBackNeed(), tracker("我家猪这几天不吃食还发烧",
+                                                               entities=[{"entity": "animal", "value": "猪"}]))
+    assert messages[0]["response"] == "utter_need_read_back"
+    assert "生猪养殖" in messages[0]["need_summary"] and "对象：猪" in messages[0]["need_summary"]
+    assert slots_of(events)["pending"] == "confirm_need"
+    from exchange.models import Need
+    with embedded.db.transaction() as session:
+        assert session.query(Need).count() == 0
+
+
+@pytest.mark.asyncio
+async def test_urgent_words_are_flagged_in_the_read_back(embedded):
+    messages, _ = await run(ActionReadBackNeed(), tracker("鸡死了好多 急死了"))
+    assert "紧急" in messages[0]["need_summary"]
+
+
+@pytest.mark.asyncio
+async def test_a_confirmed_need_is_posted_once_and_three_experts_are_shown(embedded):
+    track = tracker("/affirm", "affirm", {"need_text": "柑橘叶子发黄还掉果", "need_domains": ["fruit"]})
+    messages, events = await run(ActionPostNeed(), track)
+    responses = [m["response"] for m in messages]
+    assert responses[0] == "utter_need_posted"
+    assert responses.count("utter_expert_card") == 3
+    assert "utter_expert_choices" in responses
+    again, _ = await run(ActionPostNeed(), track)
+    assert slots_of(events)["need_id"] == again[0]["need_id"], "the same confirmed text is one need"
+
+
+@pytest.mark.asyncio
+async def test_another_batch_never_repeats_an_expert(embedded):
+    first, events = await run(ActionPostNeed(), tracker("/affirm", "affirm", {"need_text": "猪拉稀不吃食"}))
+    shown = slots_of(events)["shown_experts"]
+    more, more_events = await run(ActionMoreExperts(), tracker("/more_experts", "more_experts",
+                                                               {"need_text": "猪拉稀不吃食", "shown_experts": shown}))
+    new_ids = [m["expert_id"] for m in more if m.get("response") == "utter_expert_card"]
+    assert new_ids and not set(new_ids) & set(shown)
+    assert slots_of(more_events)["shown_experts"] == shown + new_ids
+
+
+@pytest.mark.asyncio
+async def test_when_the_exchange_is_down_the_user_is_told_and_can_retry(down):
+    messages, events = await run(ActionPostNeed(), tracker("/affirm", "affirm", {"need_text": "鱼浮头"}))
+    assert messages[0]["response"] == "utter_exchange_down"
+    assert slots_of(events) == {"pending": "retry_post"}
+
+
+@pytest.mark.asyncio
+async def test_saying_no_to_a_read_back_asks_to_retell(embedded):
+    messages, events = await run(ActionAnswerPending(), tracker("不对", "deny", {"pending": "confirm_need"}))
+    assert messages[0]["response"] == "utter_need_retell"
+    assert events == [SlotSet("pending", None)]
