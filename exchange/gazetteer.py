@@ -8,6 +8,7 @@ assistant uses it to check a township a villager types.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -129,3 +130,104 @@ def resolve(text: str) -> Place:
                 unambiguous.append(fitting[0])
     code = _deepest_consistent(unambiguous)
     return place_of(code) if code else Place()
+
+
+FORMER_TOWNSHIPS = Path(__file__).resolve().parent / "knowledge" / "sichuan_former_townships.tsv"
+SUGGESTION_CUTOFF = 85.0
+
+
+@lru_cache(maxsize=1)
+def _former_townships() -> dict[str, tuple[str, ...]]:
+    """Former township name → codes of the counties it was in (merged or renamed since 2019)."""
+    index: dict[str, list[str]] = {}
+    for line in FORMER_TOWNSHIPS.read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            county_code, _county, name = line.split("\t")
+            index.setdefault(name, []).append(county_code)
+    return {name: tuple(codes) for name, codes in index.items()}
+
+
+@lru_cache(maxsize=1)
+def _townships_by_sound() -> list[tuple[str, str, str]]:
+    """(code, short name, its fuzzy pinyin key) for every current township."""
+    from exchange.matching.evidence import fuzzy_key
+
+    return [(d.code, short_name(d.name), fuzzy_key(short_name(d.name)))
+            for d in _divisions().values() if d.level == 4]
+
+
+@dataclass(frozen=True)
+class TownshipAnswer:
+    """What a typed township answer resolves to: one place, a former name, choices, or nothing."""
+
+    place: Place | None = None
+    former: str = ""
+    choices: tuple[Place, ...] = ()
+
+
+def _former(text: str, county: Place) -> TownshipAnswer | None:
+    for name, county_codes in _former_townships().items():
+        if name in text:
+            fitting = [c for c in county_codes if not county.county_code or c == county.county_code]
+            if len(fitting) == 1:
+                renamed = [c for c in _name_index().get(short_name(name), ()) if c.startswith(fitting[0])]
+                return TownshipAnswer(place=place_of(renamed[0] if renamed else fitting[0]), former=name)
+    return None
+
+
+@lru_cache(maxsize=8192)
+def _plain_pinyin(word: str) -> str:
+    from pypinyin import lazy_pinyin
+
+    return " ".join(lazy_pinyin(word))
+
+
+def _county_mentioned(text: str) -> Place:
+    """The first county (or county-level city/district) named in the text, if any."""
+    for match in _name_pattern().finditer(text):
+        codes = _name_index()[match.group(0)]
+        if len(codes) == 1 and len(codes[0]) == 6 and not codes[0].endswith("00"):
+            return place_of(codes[0])
+    return Place()
+
+
+def suggest_townships(text: str, limit: int = 3) -> tuple[Place, ...]:
+    """Current townships whose name looks or sounds like the answer (平滩镇 → 坪滩镇), best first."""
+    from rapidfuzz import fuzz
+
+    from exchange.matching.evidence import fuzzy_key
+
+    county = _county_mentioned(text)
+    words = text
+    for name in (PROVINCE_NAME, county.city, county.county, short_name(county.county)):
+        words = words.replace(name, "") if name else words
+    words = short_name(words.strip())
+    if not words:
+        return ()
+    sound, plain = fuzzy_key(words), _plain_pinyin(words)
+    scored = []
+    for code, name, key in _townships_by_sound():
+        if county.county_code and not code.startswith(county.county_code):
+            continue
+        score = 100.0 if key == sound else max(fuzz.ratio(words, name), fuzz.ratio(plain, _plain_pinyin(name)))
+        if score >= SUGGESTION_CUTOFF:
+            scored.append((score, code))
+    scored.sort(key=lambda item: (-item[0], item[1]))
+    return tuple(place_of(code) for _, code in scored[:limit])
+
+
+def township_answer(text: str) -> TownshipAnswer:
+    """Resolve a villager's answer to 'which township': exact, former (merged) name, or choices."""
+    text = (text or "").strip()[:100]
+    place = resolve(text)
+    if place.township_code:
+        return TownshipAnswer(place=place)
+    mentioned = [list(_name_index()[m.group(0)]) for m in _name_pattern().finditer(text)]
+    shared = [codes for codes in mentioned if len(codes) > 1 and all(len(c) == 9 for c in codes)]
+    options = [place_of(c) for c in (shared[0] if shared else ()) if c.startswith(place.county_code)]
+    if options:
+        return TownshipAnswer(choices=tuple(options[:6]))
+    former = _former(text, place if place.county_code else _county_mentioned(text))
+    if former:
+        return former
+    return TownshipAnswer(choices=suggest_townships(text))
