@@ -114,7 +114,9 @@ async def polling_app(emulator: BotApiEmulator) -> AsyncIterator[Application]:
 @pytest_asyncio.fixture
 async def bot(emulator: BotApiEmulator) -> AsyncIterator[Bot]:
     """A bare PTB Bot, for API behaviour that needs no handlers."""
-    async with Bot(TOKEN, base_url=f"{emulator.url}/bot", base_file_url=f"{emulator.url}/file/bot") as ptb_bot:
+    async with Bot(
+        TOKEN, base_url=f"{emulator.url}/bot", base_file_url=f"{emulator.url}/file/bot"
+    ) as ptb_bot:
         emulator.user_sends(CHAT, "/start")  # the bot may only write to chats that wrote to it
         yield ptb_bot
 
@@ -161,7 +163,13 @@ async def test_inline_button_is_answered_and_message_edited(
 
     await emulator.wait_until(lambda: "edit_date" in emulator.sent(CHAT)[-1])
     assert emulator.answered_callbacks == [
-        {"callback_query_id": query_id, "text": "收到 pick:1", "show_alert": False, "url": None, "cache_time": 0}
+        {
+            "callback_query_id": query_id,
+            "text": "收到 pick:1",
+            "show_alert": False,
+            "url": None,
+            "cache_time": 0,
+        }
     ]
     edited = emulator.sent(CHAT)[-1]
     assert edited["message_id"] == keyboard_message["message_id"]
@@ -172,7 +180,9 @@ async def test_inline_button_is_answered_and_message_edited(
 
 
 @pytest.mark.asyncio
-async def test_only_existing_buttons_can_be_pressed(emulator: BotApiEmulator, polling_app: Application) -> None:
+async def test_only_existing_buttons_can_be_pressed(
+    emulator: BotApiEmulator, polling_app: Application
+) -> None:
     emulator.user_sends(CHAT, "/menu")
     keyboard_message = await emulator.wait_for_message(CHAT)
 
@@ -267,13 +277,19 @@ async def test_a_second_bot_instance_polling_terminates_the_first(emulator: BotA
     [
         ("<b>粗体没闭合", "HTML", 'Can\'t find end tag corresponding to start tag "b"'),
         ("第一行<br>第二行", "HTML", 'Unsupported start tag "br" at byte offset 9'),
-        ("<b>交叉<i>嵌套</b></i>", "HTML", 'Unmatched end tag at byte offset 18, expected "</i>", found "</b>"'),
+        (
+            "<b>交叉<i>嵌套</b></i>",
+            "HTML",
+            'Unmatched end tag at byte offset 18, expected "</i>", found "</b>"',
+        ),
         ("价格 < 100", "HTML", 'Unsupported start tag "" at byte offset 7'),
         ("版本 1.0", "MarkdownV2", "Character '.' is reserved and must be escaped with the preceding '\\'"),
         ("*没闭合", "MarkdownV2", "Can't find end of Bold entity at byte offset 0"),
     ],
 )
-async def test_unrenderable_markup_is_a_bad_request(bot: Bot, text: str, parse_mode: str, detail: str) -> None:
+async def test_unrenderable_markup_is_a_bad_request(
+    bot: Bot, text: str, parse_mode: str, detail: str
+) -> None:
     with pytest.raises(BadRequest) as refused:
         await bot.send_message(CHAT, text, parse_mode=parse_mode)
 
@@ -283,7 +299,9 @@ async def test_unrenderable_markup_is_a_bad_request(bot: Bot, text: str, parse_m
 
 @pytest.mark.asyncio
 async def test_valid_markup_is_stored_as_plain_text_with_entities(emulator: BotApiEmulator, bot: Bot) -> None:
-    message = await bot.send_message(CHAT, "<b>科技</b> &amp; <a href='https://example.org'>帮</a>", parse_mode="HTML")
+    message = await bot.send_message(
+        CHAT, "<b>科技</b> &amp; <a href='https://example.org'>帮</a>", parse_mode="HTML"
+    )
 
     assert message.text == "科技 & 帮"
     assert [(e.type, e.offset, e.length) for e in message.entities] == [("bold", 0, 2), ("text_link", 5, 1)]
@@ -339,7 +357,9 @@ async def test_edits_follow_telegram_rules(emulator: BotApiEmulator, bot: Bot) -
 @pytest.mark.asyncio
 async def test_photos_documents_actions_and_replies_are_recorded(emulator: BotApiEmulator, bot: Bot) -> None:
     await bot.send_chat_action(CHAT, "typing")
-    photo = await bot.send_photo(CHAT, TINY_JPEG, caption="<b>图</b>", parse_mode="HTML", reply_to_message_id=1)
+    photo = await bot.send_photo(
+        CHAT, TINY_JPEG, caption="<b>图</b>", parse_mode="HTML", reply_to_message_id=1
+    )
     again = await bot.send_photo(CHAT, photo.photo[-1].file_id)
     document = await bot.send_document(CHAT, b"a,b\n1,2\n", filename="report.csv")
 
@@ -350,7 +370,11 @@ async def test_photos_documents_actions_and_replies_are_recorded(emulator: BotAp
     assert emulator.file_content(document.document.file_id) == b"a,b\n1,2\n"
     downloaded = await (await bot.get_file(document.document.file_id)).download_as_bytearray()
     assert bytes(downloaded) == b"a,b\n1,2\n"
-    assert [("photo" in m, "document" in m) for m in emulator.sent(CHAT)] == [(True, False), (True, False), (False, True)]
+    assert [("photo" in m, "document" in m) for m in emulator.sent(CHAT)] == [
+        (True, False),
+        (True, False),
+        (False, True),
+    ]
     with pytest.raises(BadRequest, match="Wrong file identifier"):
         await bot.send_photo(CHAT, "no-such-file-id")
     with pytest.raises(BadRequest, match="Wrong parameter action"):
@@ -361,7 +385,10 @@ async def test_photos_documents_actions_and_replies_are_recorded(emulator: BotAp
 async def test_commands_roundtrip(bot: Bot) -> None:
     await bot.set_my_commands([("start", "开始"), ("menu", "菜单")])
 
-    assert [(c.command, c.description) for c in await bot.get_my_commands()] == [("start", "开始"), ("menu", "菜单")]
+    assert [(c.command, c.description) for c in await bot.get_my_commands()] == [
+        ("start", "开始"),
+        ("menu", "菜单"),
+    ]
     await bot.delete_my_commands()
     assert await bot.get_my_commands() == ()
     with pytest.raises(BadRequest, match="Bot_command_invalid"):
@@ -410,7 +437,9 @@ async def test_wrong_token_is_unauthorized(emulator: BotApiEmulator) -> None:
         async with session.post(f"{emulator.url}/bot{TOKEN}/noSuchMethod", json={}) as response:
             assert response.status == 404
             assert await response.json() == {
-                "ok": False, "error_code": 404, "description": "Not Found: method not found"
+                "ok": False,
+                "error_code": 404,
+                "description": "Not Found: method not found",
             }
 
 
@@ -424,11 +453,12 @@ async def test_unknown_method_through_ptb(bot: Bot) -> None:
 async def test_json_bodies_are_accepted(emulator: BotApiEmulator) -> None:
     emulator.user_sends(CHAT, "hi")
     markup = {"inline_keyboard": [[{"text": "a", "callback_data": "a"}]]}
-    async with aiohttp.ClientSession() as session:
-        async with session.post(
-            f"{emulator.url}/bot{TOKEN}/sendmessage", json={"chat_id": CHAT, "text": "json", "reply_markup": markup}
-        ) as response:
-            body = await response.json()
+    payload = {"chat_id": CHAT, "text": "json", "reply_markup": markup}
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(f"{emulator.url}/bot{TOKEN}/sendmessage", json=payload) as response,
+    ):
+        body = await response.json()
 
     assert body["ok"] is True and body["result"]["reply_markup"] == markup
     assert emulator.request_counts["sendMessage"] == 1
@@ -467,6 +497,9 @@ async def test_webhook_delivery_with_secret_and_forged_secret_refused(emulator: 
 
         assert reply["text"] == "echo: 走 webhook"
         assert [(d.update_id, d.status) for d in emulator.webhook_deliveries] == [(update["update_id"], 200)]
+        emulator.inject_duplicate(update)
+        assert (await emulator.wait_for_message(CHAT))["text"] == "echo: 走 webhook"
+        assert application.bot_data["seen_update_ids"] == [update["update_id"]] * 2
         assert await emulator.post_to_webhook(update, secret_token="wrong") == 403
         assert await emulator.post_to_webhook(update, secret_token=None) == 403
         with pytest.raises(Conflict, match="webhook is active"):
@@ -482,8 +515,12 @@ async def test_refused_webhook_deliveries_are_retried_then_dropped(emulator: Bot
         await application.bot.set_webhook(hook_url, secret_token="not_what_ptb_expects")
         update = emulator.user_sends(CHAT, "会被拒绝")
 
-        await emulator.wait_until(lambda: len(emulator.webhook_deliveries) == 4 and not emulator.update_timings[
-            update["update_id"]].delivered_at)
+        await emulator.wait_until(
+            lambda: (
+                len(emulator.webhook_deliveries) == 4
+                and not emulator.update_timings[update["update_id"]].delivered_at
+            )
+        )
         info = await application.bot.get_webhook_info()
 
         assert [d.status for d in emulator.webhook_deliveries] == [403, 403, 403, 403]
@@ -504,13 +541,20 @@ async def test_refused_webhook_deliveries_are_retried_then_dropped(emulator: Bot
         ("🏟 🏟&lt;<abacaba", "HTML", "Unclosed start tag at byte offset 13"),
         ("🏟 🏟&lt;<abac aba>", "HTML", 'Unsupported start tag "abac" at byte offset 13'),
         ("🏟 🏟&lt;<i   =aba>", "HTML", 'Empty attribute name in the tag "i" at byte offset 13'),
-        ("🏟 🏟&lt;<i    aba>", "HTML",
-         'Expected equal sign in declaration of an attribute of the tag "i" at byte offset 13'),
+        (
+            "🏟 🏟&lt;<i    aba>",
+            "HTML",
+            'Expected equal sign in declaration of an attribute of the tag "i" at byte offset 13',
+        ),
         ("🏟 🏟&lt;<i    aba  =  ", "HTML", 'Unclosed start tag "i" at byte offset 13'),
         ("🏟 🏟&lt;<i    aba  =  190azAz-.,", "HTML", "Unexpected end of name token at byte offset 27"),
         ("🏟 🏟&lt;</", "HTML", "Unexpected end tag at byte offset 13"),
         ("🏟 🏟&lt;<i>a</i   ", "HTML", "Unclosed end tag at byte offset 17"),
-        ("🏟 🏟&lt;<i>a</em   >", "HTML", 'Unmatched end tag at byte offset 17, expected "</i>", found "</em>"'),
+        (
+            "🏟 🏟&lt;<i>a</em   >",
+            "HTML",
+            'Unmatched end tag at byte offset 17, expected "</i>", found "</em>"',
+        ),
         ("🏟 🏟_abac * asd ", "MarkdownV2", "Can't find end of Bold entity at byte offset 15"),
         ("🏟 🏟```a ", "MarkdownV2", "Can't find end of PreCode entity at byte offset 9"),
         ("🏟 🏟__🏟 🏟_", "MarkdownV2", "Can't find end of Italic entity at byte offset 20"),
@@ -530,8 +574,8 @@ def test_parsers_refuse_like_tdlib(text: str, parse_mode: str, error: str) -> No
     [
         ("🏟 🏟<i>🏟 &lt🏟</i>", "HTML", "🏟 🏟🏟 <🏟", [("italic", 5, 6)]),
         ("🏟 🏟&lt;<i>a</    >", "HTML", "🏟 🏟<a", [("italic", 6, 1)]),
-        ("&lt;&gt;&amp;&quot;&laquo;&#12345678;", "HTML", "<>&\"&laquo;&#12345678;", []),
-        ("<pre><code class=\"language-py\">x</code></pre>", "HTML", "x", [("pre", 0, 1)]),
+        ("&lt;&gt;&amp;&quot;&laquo;&#12345678;", "HTML", '<>&"&laquo;&#12345678;', []),
+        ('<pre><code class="language-py">x</code></pre>', "HTML", "x", [("pre", 0, 1)]),
         ("🏟 🏟_🏟 __🏟___", "MarkdownV2", "🏟 🏟🏟 🏟", [("italic", 5, 5), ("underline", 8, 2)]),
         ("🏟 🏟```🏟 🏟```", "MarkdownV2", "🏟 🏟 🏟", [("pre", 5, 3)]),
         ("||剧透|| \\!", "MarkdownV2", "剧透 !", [("spoiler", 0, 2)]),

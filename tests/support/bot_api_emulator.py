@@ -62,27 +62,68 @@ TINY_OGG = b"OggS" + bytes(60)
 
 _CHAT_ACTIONS = frozenset(
     {
-        "typing", "upload_photo", "record_video", "upload_video", "record_voice", "upload_voice",
-        "upload_document", "choose_sticker", "find_location", "record_video_note", "upload_video_note",
+        "typing",
+        "upload_photo",
+        "record_video",
+        "upload_video",
+        "record_voice",
+        "upload_voice",
+        "upload_document",
+        "choose_sticker",
+        "find_location",
+        "record_video_note",
+        "upload_video_note",
     }
 )
 _BUTTON_ACTIONS = (
-    "url", "callback_data", "web_app", "login_url", "switch_inline_query",
-    "switch_inline_query_current_chat", "switch_inline_query_chosen_chat", "copy_text",
-    "callback_game", "pay",
+    "url",
+    "callback_data",
+    "web_app",
+    "login_url",
+    "switch_inline_query",
+    "switch_inline_query_current_chat",
+    "switch_inline_query_chosen_chat",
+    "copy_text",
+    "callback_game",
+    "pay",
 )
 # Form and query-string values arrive as text; these are the fields whose text is JSON or a number.
 _JSON_FIELDS = frozenset(
-    {"reply_markup", "reply_parameters", "allowed_updates", "commands", "scope", "entities",
-     "caption_entities", "link_preview_options"}
+    {
+        "reply_markup",
+        "reply_parameters",
+        "allowed_updates",
+        "commands",
+        "scope",
+        "entities",
+        "caption_entities",
+        "link_preview_options",
+    }
 )
 _NUMBER_FIELDS = frozenset(
-    {"chat_id", "message_id", "offset", "limit", "timeout", "reply_to_message_id", "max_connections",
-     "cache_time", "message_thread_id", "user_id"}
+    {
+        "chat_id",
+        "message_id",
+        "offset",
+        "limit",
+        "timeout",
+        "reply_to_message_id",
+        "max_connections",
+        "cache_time",
+        "message_thread_id",
+        "user_id",
+    }
 )
 _BOOL_FIELDS = frozenset(
-    {"show_alert", "drop_pending_updates", "disable_notification", "protect_content",
-     "allow_sending_without_reply", "disable_web_page_preview", "has_spoiler"}
+    {
+        "show_alert",
+        "drop_pending_updates",
+        "disable_notification",
+        "protect_content",
+        "allow_sending_without_reply",
+        "disable_web_page_preview",
+        "has_spoiler",
+    }
 )
 _TOKEN_SHAPE = re.compile(r"\d+:[\w-]+")
 _SECRET_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,256}")
@@ -152,10 +193,22 @@ def _sorted_entities(entities: list[JSONDict]) -> list[JSONDict]:
 
 _SPACES = " \t\n\r\v\f"
 _HTML_TAGS = {
-    "a": "text_link", "b": "bold", "strong": "bold", "i": "italic", "em": "italic",
-    "u": "underline", "ins": "underline", "s": "strikethrough", "strike": "strikethrough",
-    "del": "strikethrough", "span": "spoiler", "tg-spoiler": "spoiler", "tg-emoji": "custom_emoji",
-    "code": "code", "pre": "pre", "blockquote": "blockquote",
+    "a": "text_link",
+    "b": "bold",
+    "strong": "bold",
+    "i": "italic",
+    "em": "italic",
+    "u": "underline",
+    "ins": "underline",
+    "s": "strikethrough",
+    "strike": "strikethrough",
+    "del": "strikethrough",
+    "span": "spoiler",
+    "tg-spoiler": "spoiler",
+    "tg-emoji": "custom_emoji",
+    "code": "code",
+    "pre": "pre",
+    "blockquote": "blockquote",
 }
 _HTML_NAMED_REFERENCES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 _HTML_REFERENCE = re.compile(r"&(?:#x(?P<hex>[0-9a-fA-F]*)|#(?P<dec>[0-9]*)|(?P<name>[A-Za-z]*))")
@@ -220,9 +273,7 @@ class _HtmlParser:
                 self.out.add(char)
                 self.pos += 1
         if self.stack:
-            raise EntityParseError(
-                f'Can\'t find end tag corresponding to start tag "{self.stack[-1].name}"'
-            )
+            raise EntityParseError(f'Can\'t find end tag corresponding to start tag "{self.stack[-1].name}"')
         return self.out.text(), _sorted_entities(self.entities)
 
     def _error_at(self, message: str, index: int) -> EntityParseError:
@@ -342,7 +393,12 @@ class _HtmlParser:
             return
         kind = _HTML_TAGS[tag.name]
         css_class = tag.attributes.get("class", "")
-        if kind == "code" and self.stack and self.stack[-1].name == "pre" and css_class.startswith("language-"):
+        if (
+            kind == "code"
+            and self.stack
+            and self.stack[-1].name == "pre"
+            and css_class.startswith("language-")
+        ):
             self.stack[-1].language = css_class.removeprefix("language-")
         elif kind == "text_link":
             if tag.attributes.get("href"):
@@ -360,9 +416,16 @@ class _HtmlParser:
 
 _MDV2_RESERVED = "_*[]()~`>#+-=|{}.!"
 _MDV2_TYPES = {
-    "Bold": "bold", "Italic": "italic", "Underline": "underline", "Strikethrough": "strikethrough",
-    "Spoiler": "spoiler", "TextUrl": "text_link", "CustomEmoji": "custom_emoji", "Code": "code",
-    "Pre": "pre", "PreCode": "pre",
+    "Bold": "bold",
+    "Italic": "italic",
+    "Underline": "underline",
+    "Strikethrough": "strikethrough",
+    "Spoiler": "spoiler",
+    "TextUrl": "text_link",
+    "CustomEmoji": "custom_emoji",
+    "Code": "code",
+    "Pre": "pre",
+    "PreCode": "pre",
 }
 _MDV2_VERBATIM = ("Code", "Pre", "PreCode")
 
@@ -480,7 +543,9 @@ class _MarkdownV2Parser:
             "`": ("Pre", 3) if self.text.startswith("```", begin) else ("Code", 1),
         }.get(char, (None, 0))
         if kind is None:
-            raise EntityParseError(f"Character '{char}' is reserved and must be escaped with the preceding '\\'")
+            raise EntityParseError(
+                f"Character '{char}' is reserved and must be escaped with the preceding '\\'"
+            )
         self.pos += width
         entity = _OpenEntity(kind, self.out.utf16, _byte_offset(self.text, begin), self.out.mark())
         if kind == "Pre":
@@ -534,7 +599,9 @@ class _MarkdownV2Parser:
                 url.append(char)
                 self.pos += 1
         if self.pos == len(self.text):
-            raise EntityParseError(f"Can't find end of a URL at byte offset {_byte_offset(self.text, url_begin)}")
+            raise EntityParseError(
+                f"Can't find end of a URL at byte offset {_byte_offset(self.text, url_begin)}"
+            )
         self.pos += 1
         return "".join(url)
 
@@ -566,7 +633,9 @@ def _legacy_entity(text: str, pos: int, out: _Output, entities: list[JSONDict]) 
     opening = 3 if kind == "pre" else 1
     end = text.find(closing, pos + opening)
     if end < 0:
-        raise EntityParseError(f"Can't find end of the entity starting at byte offset {_byte_offset(text, pos)}")
+        raise EntityParseError(
+            f"Can't find end of the entity starting at byte offset {_byte_offset(text, pos)}"
+        )
     inner = text[pos + opening : end]
     start = out.utf16
     out.add(inner)
@@ -682,7 +751,9 @@ def _validate_reply_markup(markup: Any) -> None:
     if rows is None:
         return
     if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
-        raise _bad_request('can\'t parse inline keyboard button: Field "inline_keyboard" must be of type Array')
+        raise _bad_request(
+            'can\'t parse inline keyboard button: Field "inline_keyboard" must be of type Array'
+        )
     buttons = [button for row in rows for button in row]
     if len(buttons) > MAX_INLINE_BUTTONS:
         raise _bad_request("BUTTONS_TOO_MUCH")
@@ -694,7 +765,9 @@ def _validate_inline_button(button: Any) -> None:
     if not isinstance(button, dict) or not button.get("text"):
         raise _bad_request("can't parse inline keyboard button: Text must be non-empty")
     if not any(action in button for action in _BUTTON_ACTIONS):
-        raise _bad_request("can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard")
+        raise _bad_request(
+            "can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard"
+        )
     if "callback_data" in button:
         data = button["callback_data"]
         if not isinstance(data, str) or not 1 <= len(data.encode()) <= MAX_CALLBACK_DATA_BYTES:
@@ -855,8 +928,12 @@ class BotApiEmulator:
     ) -> None:
         self.token = token
         self.bot_user: JSONDict = {
-            "id": int(token.split(":", 1)[0]), "is_bot": True, "first_name": bot_first_name,
-            "username": bot_username, "can_join_groups": True, "can_read_all_group_messages": False,
+            "id": int(token.split(":", 1)[0]),
+            "is_bot": True,
+            "first_name": bot_first_name,
+            "username": bot_username,
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
             "supports_inline_queries": False,
         }
         self._retry_delays = tuple(webhook_retry_delays)
@@ -895,14 +972,21 @@ class BotApiEmulator:
         self.webhook_deliveries: list[WebhookDelivery] = []
 
         methods: dict[str, Callable[[JSONDict], Awaitable[Any]]] = {
-            "getMe": self._get_me, "getUpdates": self._get_updates, "setWebhook": self._set_webhook,
-            "deleteWebhook": self._delete_webhook, "getWebhookInfo": self._get_webhook_info,
-            "sendMessage": self._send_message, "sendPhoto": self._send_photo,
-            "sendDocument": self._send_document, "sendChatAction": self._send_chat_action,
+            "getMe": self._get_me,
+            "getUpdates": self._get_updates,
+            "setWebhook": self._set_webhook,
+            "deleteWebhook": self._delete_webhook,
+            "getWebhookInfo": self._get_webhook_info,
+            "sendMessage": self._send_message,
+            "sendPhoto": self._send_photo,
+            "sendDocument": self._send_document,
+            "sendChatAction": self._send_chat_action,
             "editMessageText": self._edit_message_text,
             "editMessageReplyMarkup": self._edit_message_reply_markup,
-            "answerCallbackQuery": self._answer_callback_query, "getFile": self._get_file,
-            "setMyCommands": self._set_my_commands, "getMyCommands": self._get_my_commands,
+            "answerCallbackQuery": self._answer_callback_query,
+            "getFile": self._get_file,
+            "setMyCommands": self._set_my_commands,
+            "getMyCommands": self._get_my_commands,
             "deleteMyCommands": self._delete_my_commands,
         }
         # Telegram matches method names case-insensitively.
@@ -997,13 +1081,14 @@ class BotApiEmulator:
         """Long polling: answer as soon as something is deliverable, or with [] after ``timeout``."""
         if self._webhook is not None:
             raise ApiError(
-                409, "Conflict: can't use getUpdates method while webhook is active; "
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; "
                 "use deleteWebhook to delete the webhook first",
             )
-        self._confirm(params.get("offset", 0))
+        self._confirm(int(params.get("offset", 0)))
         if "allowed_updates" in params:
             self._allowed_updates = list(params["allowed_updates"] or [])
-        limit = min(max(params.get("limit", 100), 1), 100)
+        limit = min(max(int(params.get("limit", 100)), 1), 100)
         self._poll_generation += 1
         generation = self._poll_generation
         self._changes.notify()  # an older poll still waiting is now superseded
@@ -1013,7 +1098,8 @@ class BotApiEmulator:
         )
         if generation != self._poll_generation:
             raise ApiError(
-                409, "Conflict: terminated by other getUpdates request; "
+                409,
+                "Conflict: terminated by other getUpdates request; "
                 "make sure that only one bot instance is running",
             )
         return self._hand_over(self._deliverable(limit), time.perf_counter())
@@ -1167,7 +1253,13 @@ class BotApiEmulator:
 
     def _new_message(self, chat: JSONDict, sender: JSONDict, content: JSONDict) -> JSONDict:
         message_id = next(self._message_ids[chat["id"]])
-        message = {"message_id": message_id, "from": sender, "chat": chat, "date": int(time.time()), **content}
+        message = {
+            "message_id": message_id,
+            "from": sender,
+            "chat": chat,
+            "date": int(time.time()),
+            **content,
+        }
         self._messages[(chat["id"], message_id)] = message
         return message
 
@@ -1215,7 +1307,9 @@ class BotApiEmulator:
     def _caption_content(self, params: JSONDict) -> JSONDict:
         if params.get("caption") in (None, ""):
             return {}
-        caption, entities = _render(str(params["caption"]), params.get("parse_mode"), params.get("caption_entities"))
+        caption, entities = _render(
+            str(params["caption"]), params.get("parse_mode"), params.get("caption_entities")
+        )
         if len(caption) > MAX_CAPTION_LENGTH:
             raise _bad_request("message caption is too long")
         return {"caption": caption, **({"caption_entities": entities} if entities else {})}
@@ -1227,12 +1321,16 @@ class BotApiEmulator:
     async def _send_photo(self, params: JSONDict) -> JSONDict:
         chat = self._require_chat(params)
         stored = self._incoming_file(params.get("photo"), "photo")
-        return self._bot_sends(chat, params, {"photo": [self._photo_size(stored)], **self._caption_content(params)})
+        return self._bot_sends(
+            chat, params, {"photo": [self._photo_size(stored)], **self._caption_content(params)}
+        )
 
     async def _send_document(self, params: JSONDict) -> JSONDict:
         chat = self._require_chat(params)
         stored = self._incoming_file(params.get("document"), "document")
-        return self._bot_sends(chat, params, {"document": self._document(stored), **self._caption_content(params)})
+        return self._bot_sends(
+            chat, params, {"document": self._document(stored), **self._caption_content(params)}
+        )
 
     async def _send_chat_action(self, params: JSONDict) -> bool:
         chat = self._require_chat(params)
@@ -1292,24 +1390,35 @@ class BotApiEmulator:
         if query_id not in self._open_callbacks:
             raise _bad_request("query is too old and response timeout expired or query ID is invalid")
         self._open_callbacks.discard(query_id)
-        answer = {"callback_query_id": query_id, "text": params.get("text"),
-                  "show_alert": bool(params.get("show_alert", False)), "url": params.get("url"),
-                  "cache_time": params.get("cache_time", 0)}
+        answer = {
+            "callback_query_id": query_id,
+            "text": params.get("text"),
+            "show_alert": bool(params.get("show_alert", False)),
+            "url": params.get("url"),
+            "cache_time": params.get("cache_time", 0),
+        }
         self.answered_callbacks.append(answer)
         self._changes.notify()
         return True
 
     # ----------------------------------------------------------------- files and commands
 
-    def _store_file(self, kind: str, content: bytes, file_name: str | None = None,
-                    mime_type: str | None = None) -> StoredFile:
+    def _store_file(
+        self, kind: str, content: bytes, file_name: str | None = None, mime_type: str | None = None
+    ) -> StoredFile:
         number = next(self._file_numbers)
-        folder, default_suffix = {"photo": ("photos", ".jpg"), "voice": ("voice", ".oga"),
-                                  "document": ("documents", ".bin")}[kind]
+        folder, default_suffix = {
+            "photo": ("photos", ".jpg"),
+            "voice": ("voice", ".oga"),
+            "document": ("documents", ".bin"),
+        }[kind]
         suffix = PurePosixPath(file_name or "").suffix or default_suffix
         stored = StoredFile(
-            file_id=f"{kind}-{number:06d}", file_unique_id=f"u{kind}{number}",
-            file_path=f"{folder}/file_{number}{suffix}", content=content, file_name=file_name,
+            file_id=f"{kind}-{number:06d}",
+            file_unique_id=f"u{kind}{number}",
+            file_path=f"{folder}/file_{number}{suffix}",
+            content=content,
+            file_name=file_name,
             mime_type=mime_type or {"photo": "image/jpeg", "voice": "audio/ogg"}.get(kind),
         )
         self._files[stored.file_id] = stored
@@ -1334,13 +1443,21 @@ class BotApiEmulator:
     @staticmethod
     def _photo_size(stored: StoredFile) -> JSONDict:
         # The emulator does not decode images, so every photo claims the size of TINY_JPEG.
-        return {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id,
-                "width": 1, "height": 1, "file_size": len(stored.content)}
+        return {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "width": 1,
+            "height": 1,
+            "file_size": len(stored.content),
+        }
 
     @staticmethod
     def _document(stored: StoredFile) -> JSONDict:
-        document = {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id,
-                    "file_size": len(stored.content)}
+        document = {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "file_size": len(stored.content),
+        }
         if stored.file_name:
             document["file_name"] = stored.file_name
         if stored.mime_type:
@@ -1386,58 +1503,114 @@ class BotApiEmulator:
             if user_id not in (None, chat["id"]):
                 raise ValueError("in a private chat the user id is the chat id")
             user_id = chat["id"]
-        return {"id": user_id or DEFAULT_GROUP_MEMBER_ID, "is_bot": False, "first_name": first_name,
-                "language_code": "zh-hans"}
+        return {
+            "id": user_id or DEFAULT_GROUP_MEMBER_ID,
+            "is_bot": False,
+            "first_name": first_name,
+            "language_code": "zh-hans",
+        }
 
-    def _user_message(self, chat_id: int, content: JSONDict, user_id: int | None, first_name: str,
-                      chat_type: str) -> JSONDict:
+    def _user_message(
+        self, chat_id: int, content: JSONDict, user_id: int | None, first_name: str, chat_type: str
+    ) -> JSONDict:
         chat = self._remember_chat(chat_id, chat_type, first_name)
         message = self._new_message(chat, self._user(chat, user_id, first_name), content)
         return self._enqueue("message", message, chat_id)
 
-    def user_sends(self, chat_id: int, text: str, *, user_id: int | None = None, first_name: str = "测试",
-                   chat_type: str = "private") -> JSONDict:
+    def user_sends(
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        user_id: int | None = None,
+        first_name: str = "测试",
+        chat_type: str = "private",
+    ) -> JSONDict:
         """A user writes ``text``; /commands carry bot_command entities. Returns the Update."""
         entities = _command_entities(text)
         content = {"text": text, **({"entities": entities} if entities else {})}
         return self._user_message(chat_id, content, user_id, first_name, chat_type)
 
-    def user_sends_photo(self, chat_id: int, *, caption: str | None = None, content: bytes = TINY_JPEG,
-                         user_id: int | None = None, first_name: str = "测试",
-                         chat_type: str = "private") -> JSONDict:
+    def user_sends_photo(
+        self,
+        chat_id: int,
+        *,
+        caption: str | None = None,
+        content: bytes = TINY_JPEG,
+        user_id: int | None = None,
+        first_name: str = "测试",
+        chat_type: str = "private",
+    ) -> JSONDict:
         """A user sends a photo whose bytes getFile and the download URL then serve."""
         stored = self._store_file("photo", content)
         message = {"photo": [self._photo_size(stored)], **({"caption": caption} if caption else {})}
         return self._user_message(chat_id, message, user_id, first_name, chat_type)
 
-    def user_sends_voice(self, chat_id: int, *, duration: int = 2, content: bytes = TINY_OGG,
-                         user_id: int | None = None, first_name: str = "测试",
-                         chat_type: str = "private") -> JSONDict:
+    def user_sends_voice(
+        self,
+        chat_id: int,
+        *,
+        duration: int = 2,
+        content: bytes = TINY_OGG,
+        user_id: int | None = None,
+        first_name: str = "测试",
+        chat_type: str = "private",
+    ) -> JSONDict:
         """A user sends a voice note (Ogg/Opus on Telegram)."""
         stored = self._store_file("voice", content)
-        voice = {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id, "duration": duration,
-                 "mime_type": stored.mime_type, "file_size": len(content)}
+        voice = {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "duration": duration,
+            "mime_type": stored.mime_type,
+            "file_size": len(content),
+        }
         return self._user_message(chat_id, {"voice": voice}, user_id, first_name, chat_type)
 
-    def user_sends_location(self, chat_id: int, latitude: float, longitude: float, *,
-                            user_id: int | None = None, first_name: str = "测试",
-                            chat_type: str = "private") -> JSONDict:
+    def user_sends_location(
+        self,
+        chat_id: int,
+        latitude: float,
+        longitude: float,
+        *,
+        user_id: int | None = None,
+        first_name: str = "测试",
+        chat_type: str = "private",
+    ) -> JSONDict:
         """A user shares a location."""
         location = {"latitude": latitude, "longitude": longitude}
         return self._user_message(chat_id, {"location": location}, user_id, first_name, chat_type)
 
-    def user_shares_contact(self, chat_id: int, phone_number: str, *, first_name: str = "测试",
-                            last_name: str | None = None, user_id: int | None = None,
-                            chat_type: str = "private") -> JSONDict:
+    def user_shares_contact(
+        self,
+        chat_id: int,
+        phone_number: str,
+        *,
+        first_name: str = "测试",
+        last_name: str | None = None,
+        user_id: int | None = None,
+        chat_type: str = "private",
+    ) -> JSONDict:
         """A user shares their own contact (as with a request_contact keyboard button)."""
         chat = self._remember_chat(chat_id, chat_type, first_name)
         sender = self._user(chat, user_id, first_name)
-        contact = {"phone_number": phone_number, "first_name": first_name, "user_id": sender["id"],
-                   **({"last_name": last_name} if last_name else {})}
+        contact = {
+            "phone_number": phone_number,
+            "first_name": first_name,
+            "user_id": sender["id"],
+            **({"last_name": last_name} if last_name else {}),
+        }
         return self._enqueue("message", self._new_message(chat, sender, {"contact": contact}), chat_id)
 
-    def user_presses(self, chat_id: int, message_id: int, callback_data: str, *, user_id: int | None = None,
-                     first_name: str = "测试") -> str:
+    def user_presses(
+        self,
+        chat_id: int,
+        message_id: int,
+        callback_data: str,
+        *,
+        user_id: int | None = None,
+        first_name: str = "测试",
+    ) -> str:
         """A user presses an inline button of a bot message; returns the callback query id.
 
         Raises LookupError when the message is not the bot's or has no such button,
@@ -1450,9 +1623,13 @@ class BotApiEmulator:
             raise LookupError(f"message {message_id} in chat {chat_id} has no button {callback_data!r}")
         query_id = str(next(self._callback_ids))
         self._open_callbacks.add(query_id)
-        query = {"id": query_id, "from": self._user(message["chat"], user_id, first_name),
-                 "message": copy.deepcopy(_api_view(message)), "chat_instance": str(chat_id),
-                 "data": callback_data}
+        query = {
+            "id": query_id,
+            "from": self._user(message["chat"], user_id, first_name),
+            "message": copy.deepcopy(_api_view(message)),
+            "chat_instance": str(chat_id),
+            "data": callback_data,
+        }
         self._enqueue("callback_query", query, chat_id)
         return query_id
 
@@ -1480,8 +1657,9 @@ class BotApiEmulator:
         if not await self._changes.wait_until(condition, timeout):
             raise TimeoutError(f"condition not met within {timeout} s")
 
-    async def wait_for_message(self, chat_id: int, predicate: MessagePredicate | None = None,
-                               timeout: float = 5.0) -> JSONDict:
+    async def wait_for_message(
+        self, chat_id: int, predicate: MessagePredicate | None = None, timeout: float = 5.0
+    ) -> JSONDict:
         """The oldest bot message in ``chat_id`` matching ``predicate`` not yet returned by this method.
 
         Each message is returned at most once, so a reply that arrived before the
@@ -1491,14 +1669,19 @@ class BotApiEmulator:
         def first_unconsumed() -> JSONDict | None:
             consumed = self._consumed[chat_id]
             return next(
-                (m for m in self._bot_messages.get(chat_id, [])
-                 if m["message_id"] not in consumed and (predicate is None or predicate(m))),
+                (
+                    m
+                    for m in self._bot_messages.get(chat_id, [])
+                    if m["message_id"] not in consumed and (predicate is None or predicate(m))
+                ),
                 None,
             )
 
         if not await self._changes.wait_until(lambda: first_unconsumed() is not None, timeout):
             texts = [m.get("text", m.get("caption")) for m in self._bot_messages.get(chat_id, [])]
-            raise TimeoutError(f"no matching bot message in chat {chat_id} within {timeout} s; sent so far: {texts}")
+            raise TimeoutError(
+                f"no matching bot message in chat {chat_id} within {timeout} s; sent so far: {texts}"
+            )
         message = first_unconsumed()
         assert message is not None
         self._consumed[chat_id].add(message["message_id"])
@@ -1514,7 +1697,10 @@ class BotApiEmulator:
         if timing is None or timing.delivered_at is None:
             return None
         return next(
-            (reply.received_at - timing.delivered_at for reply in self.reply_log
-             if reply.chat_id == timing.chat_id and reply.received_at >= timing.delivered_at),
+            (
+                reply.received_at - timing.delivered_at
+                for reply in self.reply_log
+                if reply.chat_id == timing.chat_id and reply.received_at >= timing.delivered_at
+            ),
             None,
         )
