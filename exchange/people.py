@@ -8,7 +8,7 @@ import unicodedata
 import phonenumbers
 
 from exchange.errors import InputRejected
-from exchange.gazetteer import Place, resolve
+from exchange.gazetteer import Place, township_answer
 
 ROLES = ("农户", "家庭农场", "合作社", "小微企业", "专家", "其他")
 _DIGITS = re.compile(r"\D+")
@@ -65,8 +65,15 @@ def checked_role(raw: str) -> str:
 
 
 def checked_township(raw: str) -> Place:
-    """A township of Sichuan, resolved through the gazetteer (county context may be needed)."""
-    place = resolve(raw or "")
-    if not place.township_code:
-        raise InputRejected("invalid_township", "没有找到这个乡镇，请写上县名和乡镇名，例如：岳池县坪滩镇")
-    return place
+    """A township of Sichuan, resolved through the gazetteer (county context may be needed).
+
+    A former township (merged since 2019) is accepted under its county: its code is the county's.
+    """
+    answer = township_answer(raw or "")
+    if answer.place is not None and answer.place.township_code:
+        return answer.place
+    if answer.place is not None and answer.former:
+        county = answer.place
+        return Place(county.city, county.county, answer.former, county.city_code, county.county_code,
+                     county.county_code)
+    raise InputRejected("invalid_township", "没有找到这个乡镇，请写上县名和乡镇名，例如：岳池县坪滩镇")

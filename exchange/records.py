@@ -33,9 +33,9 @@ def check_record(kind: str, record: object) -> str | None:
     """The reason a record is invalid, or None when it can be imported."""
     if not isinstance(record, dict):
         return "不是 JSON 对象"
-    for key in _REQUIRED[kind]:
-        if key not in record or record[key] in ("", None, []):
-            return f"缺少必填字段 {key}"
+    missing = [key for key in _REQUIRED[kind] if record.get(key) in ("", None, [])]
+    if missing:
+        return "缺少必填字段 " + "、".join(missing)
     for key, limit in _TEXT_LIMITS.items():
         value = record.get(key)
         if value is None:

@@ -294,14 +294,18 @@ class ExchangeService:
         text = _need_text(data.get("text"))
         domains = _checked_domains(data.get("domains"))
         region = str(data.get("region") or "")
+        replay = None
         with self.db.transaction() as session:
-            if idempotency_key:
-                existing = session.execute(select(Need).where(Need.idempotency_key == idempotency_key)).scalar()
-                if existing is not None:
-                    return self._need_with_matches(session, existing)
+            existing = session.execute(select(Need).where(Need.idempotency_key == idempotency_key)).scalar() \
+                if idempotency_key else None
+            if existing is not None:
+                replay = self._need_with_matches(session, existing)
             user_id = data.get("user_id")
-            if user_id:
+            if user_id and replay is None:
                 _user(session, user_id)
+        if replay is not None:
+            replay["match"]["articles"] = self.match_preview(text, region, domains, top)["articles"]
+            return replay
         result = self._match(text, region, domains, _top(top))
         place = resolve(region)
         with self.db.transaction() as session:
@@ -320,9 +324,12 @@ class ExchangeService:
         return {**created, "match": self._result_dict(result)}
 
     def _need_with_matches(self, session, need: Need) -> dict:
-        matches = session.execute(select(Match).where(Match.need_id == need.id).order_by(Match.rank)).scalars()
-        return {**need_dict(need), "experts": [{"id": m.expert_id, "score": m.score, "reason": m.reason}
-                                                for m in matches]}
+        """A stored need with the experts it was matched to, in the shape ``create_need`` returns."""
+        rows = session.execute(select(Match, Expert).join(Expert, Expert.id == Match.expert_id)
+                               .where(Match.need_id == need.id).order_by(Match.rank)).all()
+        experts = [{"id": e.id, "score": m.score, "domains": list(e.domains), "reason": m.reason, "name": e.name,
+                    "title": e.title, "organization": e.organization, "region": e.region} for m, e in rows]
+        return {**need_dict(need), "match": {"domains": list(need.domains), "experts": experts, "articles": []}}
 
     def get_need(self, need_id: str) -> dict:
         """One need with the experts it was matched to."""

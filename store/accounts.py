@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from exchange.database import Database
-from store.models import Account
+from store.models import Account, RegistrationDraft
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -32,12 +32,27 @@ class Accounts:
             else:
                 account.user_id = user_id
 
-    def forget(self, sender_id: str) -> None:
-        """Remove a conversation's link (personal-data deletion)."""
+    def keep_phone(self, sender_id: str, phone: str) -> None:
+        """Hold a validated phone number until the registration is submitted."""
         with self.db.transaction() as session:
-            account = session.get(Account, sender_id)
-            if account is not None:
-                session.delete(account)
+            draft = session.get(RegistrationDraft, sender_id)
+            if draft is None:
+                session.add(RegistrationDraft(sender_id=sender_id, phone=phone))
+            else:
+                draft.phone = phone
+
+    def kept_phone(self, sender_id: str) -> str | None:
+        """The phone number held for a registration in progress."""
+        with self.db.transaction() as session:
+            draft = session.get(RegistrationDraft, sender_id)
+            return draft.phone if draft else None
+
+    def forget(self, sender_id: str) -> None:
+        """Remove everything held about a conversation (personal-data deletion)."""
+        with self.db.transaction() as session:
+            for row in (session.get(Account, sender_id), session.get(RegistrationDraft, sender_id)):
+                if row is not None:
+                    session.delete(row)
 
 
 @lru_cache(maxsize=4)

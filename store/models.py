@@ -17,3 +17,12 @@ class Account(Base):
     sender_id = Column(String(100), primary_key=True)
     user_id = Column(String(40), nullable=False, index=True)
     linked_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class RegistrationDraft(Base):
+    """A phone number given during registration, kept here (not in the dialogue) until it is submitted."""
+
+    __tablename__ = "registration_drafts"
+    sender_id = Column(String(100), primary_key=True)
+    phone = Column(String(20), nullable=False)
+    updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow)

@@ -49,33 +49,62 @@ def sqlite_service(seeded_sqlite: Path, tmp_path: Path) -> Iterator[ExchangeServ
     service.close()
 
 
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A fresh PostgreSQL database on the local server, dropped afterwards."""
-    admin = sqlalchemy.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    name = "kejibang_test_" + uuid.uuid4().hex[:8]
+def _postgres_admin():
+    return sqlalchemy.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+
+
+def _create_database(name: str, template: str | None = None) -> str:
+    admin = _postgres_admin()
     try:
         with admin.connect() as connection:
-            connection.exec_driver_sql(f"CREATE DATABASE {name}")
+            connection.exec_driver_sql(f"CREATE DATABASE {name}" + (f" TEMPLATE {template}" if template else ""))
     except sqlalchemy.exc.OperationalError as error:
         pytest.fail(f"PostgreSQL on 127.0.0.1:5432 is needed (.ci/run starts it): {error}")
-    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    yield url
+    finally:
+        admin.dispose()
+    return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+
+
+def _drop_database(name: str) -> None:
+    admin = _postgres_admin()
     with admin.connect() as connection:
         connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
     admin.dispose()
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def storage_service(request, tmp_path: Path) -> Iterator[ExchangeService]:
-    """A seeded exchange on SQLite and on PostgreSQL: the same behaviour is required of both."""
-    if request.param == "sqlite":
-        service = ExchangeService(f"sqlite:///{tmp_path / 'exchange.db'}")
-    else:
-        service = ExchangeService(request.getfixturevalue("postgres_url"))
+@pytest.fixture(scope="session")
+def seeded_postgres_template() -> Iterator[str]:
+    """A PostgreSQL database seeded once with the sample content, cloned by each test."""
+    name = "kejibang_seed_" + uuid.uuid4().hex[:8]
+    service = ExchangeService(_create_database(name))
     seed_sample(service, show_progress=False)
+    service.close()
+    yield name
+    _drop_database(name)
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database on the local server, dropped afterwards."""
+    name = "kejibang_test_" + uuid.uuid4().hex[:8]
+    yield _create_database(name)
+    _drop_database(name)
+
+
+@pytest.fixture
+def postgres_service(seeded_postgres_template: str) -> Iterator[ExchangeService]:
+    """A seeded exchange on its own PostgreSQL database."""
+    name = "kejibang_test_" + uuid.uuid4().hex[:8]
+    service = ExchangeService(_create_database(name, template=seeded_postgres_template))
     yield service
     service.close()
+    _drop_database(name)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def storage_service(request) -> ExchangeService:
+    """A seeded exchange on SQLite and on PostgreSQL: the same behaviour is required of both."""
+    return request.getfixturevalue(f"{request.param}_service")
 
 
 class ServerThread:
@@ -121,14 +150,14 @@ def exchange_server(sqlite_service: ExchangeService) -> Iterator[ServerThread]:
 
 
 @pytest.fixture(params=["in-process", "http"])
-def exchange(request, sqlite_service: ExchangeService):
-    """The same exchange through both transports: behavioural tests must pass on each."""
+def exchange(request, storage_service: ExchangeService):
+    """The same exchange through both transports and both databases: behaviour must not differ."""
     if request.param == "in-process":
-        yield sqlite_service
+        yield storage_service
         return
     from exchange.client import ExchangeClient
 
-    server = ServerThread(sqlite_service).start()
+    server = ServerThread(storage_service).start()
     client = ExchangeClient(server.url, API_KEY, retry_delays=(0.05, 0.1))
     yield client
     client.close()

@@ -7,14 +7,14 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import exchange_link
+from actions import services
 from actions.need import ActionAnswerPending, ActionMoreExperts, ActionPostNeed, ActionReadBackNeed
 
 
 @pytest.fixture
 def embedded(monkeypatch, sqlite_service):
     """Point the actions at a seeded embedded exchange."""
-    monkeypatch.setattr(exchange_link, "exchange", lambda: sqlite_service)
+    monkeypatch.setattr(services, "exchange", lambda: sqlite_service)
     return sqlite_service
 
 
@@ -25,7 +25,7 @@ def down(monkeypatch, tmp_path):
     from tests.conftest import free_port
 
     client = ExchangeClient(f"http://127.0.0.1:{free_port()}", "k", retry_delays=())
-    monkeypatch.setattr(exchange_link, "exchange", lambda: client)
+    monkeypatch.setattr(services, "exchange", lambda: client)
     return client
 
 

@@ -1,0 +1,219 @@
+"""Registration: a five-step form (name, phone, township, role, consent), corrections, greeting by name,
+and deletion of one's data.
+
+The full phone number never goes into the dialogue's slots: it is held in the assistant's store
+until submitted, and the slot shows it masked (138****4567).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.services import call, in_store
+from exchange.errors import ExchangeError, InputRejected, NotFound
+from exchange.gazetteer import township_answer
+from exchange.people import ROLES, mainland_mobile, mask_phone
+
+log = logging.getLogger(__name__)
+FORM_SLOTS = ("person_name", "phone", "township", "user_role", "share_contact")
+CONSENT_PURPOSE = "注册科技帮，把需求匹配给科技专家并由专家联系"
+CONSENT_SCOPE = "姓名、手机号、乡镇、身份"
+_NAME_PREFIX = re.compile(r"^(我叫|我是|我的名字是|名字是|名字叫|叫|姓名[:：]?)")
+_NAME_SHAPE = re.compile(r"^[\u4e00-\u9fa5·]{2,10}$|^[A-Za-z][A-Za-z .'-]{1,29}$")
+_NOT_NAMES = {"你好", "您好", "哈喽", "不知道", "不告诉你", "注册", "帮助", "没有", "不想说"}
+_ROLE_WORDS = (
+    ("家庭农场", "家庭农场"), ("合作社", "合作社"), ("专家", "专家"), ("老师", "专家"), ("技术员", "专家"),
+    ("厂", "小微企业"), ("公司", "小微企业"), ("企业", "小微企业"), ("店", "小微企业"), ("作坊", "小微企业"),
+    ("种", "农户"), ("养", "农户"), ("农", "农户"),
+)
+_FIELD_WORDS = (("phone", ("电话", "手机", "号码", "号")), ("person_name", ("名字", "姓名", "叫")),
+                ("township", ("镇", "乡", "地址", "住", "村")), ("user_role", ("身份", "类型", "角色")))
+
+
+def clean_name(text: str) -> str | None:
+    """A person's name from an answer such as 我叫张德明, or None when it does not look like one."""
+    name = _NAME_PREFIX.sub("", (text or "").strip()).strip(" 。，,.!！")
+    return name if _NAME_SHAPE.match(name) and name not in _NOT_NAMES else None
+
+
+def role_of(text: str) -> str | None:
+    """One of the exchange's roles from a button value or everyday words (我是种地的 → 农户)."""
+    text = (text or "").strip()
+    if text in ROLES:
+        return text
+    return next((role for word, role in _ROLE_WORDS if word in text), None)
+
+
+def field_to_correct(tracker: Tracker) -> str | None:
+    """Which registration answer the user wants to fix, from a button or from their words."""
+    chosen = next(tracker.get_latest_entity_values("field"), None)
+    if chosen in FORM_SLOTS:
+        return chosen
+    text = tracker.latest_message.get("text") or ""
+    return next((slot for slot, words in _FIELD_WORDS if any(w in text for w in words)), None)
+
+
+class ValidateRegistrationForm(FormValidationAction):
+    """Checks each answer; a wrong one is asked again with a short reason."""
+
+    def name(self) -> str:
+        return "validate_registration_form"
+
+    def validate_person_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                             domain: dict) -> dict:
+        name = clean_name(str(value))
+        if name is None:
+            dispatcher.utter_message(response="utter_invalid_name")
+        return {"person_name": name}
+
+    async def validate_phone(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                             domain: dict) -> dict:
+        if isinstance(value, str) and "****" in value:
+            return {"phone": value}
+        phone = mainland_mobile(str(value))
+        if phone is None:
+            dispatcher.utter_message(response="utter_invalid_phone")
+            return {"phone": None}
+        await in_store("keep_phone", tracker.sender_id, phone)
+        return {"phone": mask_phone(phone)}
+
+    def validate_township(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                          domain: dict) -> dict:
+        answer = township_answer(str(value))
+        if answer.place is not None and answer.former:
+            place = answer.place
+            township = place.full_name if place.township_code else place.full_name + answer.former
+            dispatcher.utter_message(response="utter_township_former", former=answer.former, township=township)
+            return {"township": township}
+        if answer.place is not None:
+            return {"township": answer.place.full_name}
+        if answer.choices:
+            buttons = [{"title": f"{p.county}{p.township}",
+                        "payload": f'/choose_township{{"township":"{p.full_name}"}}'} for p in answer.choices]
+            buttons.append({"title": "都不是，我重新写", "payload": '/choose_township{"township":"-"}'})
+            dispatcher.utter_message(response="utter_township_choices", buttons=buttons)
+        else:
+            dispatcher.utter_message(response="utter_township_unknown")
+        return {"township": None}
+
+    def validate_user_role(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                           domain: dict) -> dict:
+        role = role_of(str(value))
+        if role is None:
+            dispatcher.utter_message(response="utter_invalid_role")
+        return {"user_role": role}
+
+
+def _consent(share: bool) -> dict:
+    return {"purpose": CONSENT_PURPOSE, "scope": CONSENT_SCOPE, "share_contact": bool(share)}
+
+
+class ActionRegisterUser(Action):
+    """Submit the form: register once (the chat is the idempotency key) or update the linked user."""
+
+    def name(self) -> str:
+        return "action_register_user"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        phone = await in_store("kept_phone", tracker.sender_id)
+        if phone is None:
+            dispatcher.utter_message(response="utter_ask_phone")
+            return [SlotSet("phone", None), FollowupAction("registration_form")]
+        body = {"name": tracker.get_slot("person_name"), "phone": phone, "role": tracker.get_slot("user_role"),
+                "township": tracker.get_slot("township"), "consent": _consent(tracker.get_slot("share_contact"))}
+        shown = {"person_name": body["name"], "phone": mask_phone(phone), "township": body["township"],
+                 "user_role": body["role"]}
+        try:
+            user_id = await in_store("user_of", tracker.sender_id)
+            if user_id:
+                before = await call("get_user", user_id)
+                if all(before.get(k) == body[k] for k in ("name", "phone", "role", "township")):
+                    dispatcher.utter_message(response="utter_already_registered", **shown)
+                    return [SlotSet("registered", True)]
+                await call("update_user", user_id, body)
+                dispatcher.utter_message(response="utter_registration_updated", **shown)
+                return [SlotSet("registered", True)]
+            user = await call("register_user", body, f"register:{tracker.sender_id}")
+        except InputRejected as error:
+            dispatcher.utter_message(response="utter_input_rejected", reason=error.message)
+            return [SlotSet("registered", False)]
+        except (ExchangeError, TimeoutError):
+            log.warning("exchange unavailable during registration")
+            dispatcher.utter_message(response="utter_registration_failed")
+            return [SlotSet("registered", False)]
+        await in_store("link", tracker.sender_id, user["id"])
+        note = "已同意把联系方式提供给匹配的专家。" if body["consent"]["share_contact"] else "你没有同意提供联系方式，专家只能在平台里联系你。"
+        dispatcher.utter_message(response="utter_registered", consent_note=note, **shown)
+        return [SlotSet("registered", True)]
+
+
+class ActionCorrectRegistration(Action):
+    """电话写错了: clear that answer and let the form ask it again."""
+
+    def name(self) -> str:
+        return "action_correct_registration"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        field = field_to_correct(tracker)
+        if field is None:
+            dispatcher.utter_message(response="utter_ask_which_correction")
+            return []
+        return [SlotSet(field, None), FollowupAction("registration_form")]
+
+
+class ActionGreet(Action):
+    """Hello, by name when the chat is registered."""
+
+    def name(self) -> str:
+        return "action_greet"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        try:
+            user_id = await in_store("user_of", tracker.sender_id)
+            user = await call("get_user", user_id) if user_id else None
+        except (ExchangeError, TimeoutError):
+            user = None
+        if user:
+            dispatcher.utter_message(response="utter_greet_known", person_name=user["name"])
+            return [SlotSet("registered", True)]
+        dispatcher.utter_message(response="utter_greet")
+        return []
+
+
+class ActionConfirmDelete(Action):
+    """Ask before deleting: deletion cannot be undone."""
+
+    def name(self) -> str:
+        return "action_confirm_delete"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        dispatcher.utter_message(response="utter_confirm_delete")
+        return [SlotSet("pending", "confirm_delete")]
+
+
+class ActionDeleteMyData(Action):
+    """Erase the person at the exchange and in the assistant's store, and forget the form's answers."""
+
+    def name(self) -> str:
+        return "action_delete_my_data"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        user_id = await in_store("user_of", tracker.sender_id)
+        if user_id:
+            try:
+                await call("delete_user", user_id)
+            except NotFound:
+                pass
+            except (ExchangeError, TimeoutError):
+                dispatcher.utter_message(response="utter_delete_failed")
+                return [SlotSet("pending", None)]
+        await in_store("forget", tracker.sender_id)
+        dispatcher.utter_message(response="utter_data_deleted" if user_id else "utter_nothing_to_delete")
+        cleared = [SlotSet(slot, None) for slot in (*FORM_SLOTS, "need_text", "need_region", "need_id")]
+        return [*cleared, SlotSet("registered", False), SlotSet("pending", None)]
