@@ -10,7 +10,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.services import call
+from actions.services import call, in_store
 from exchange.errors import ExchangeError, InputRejected
 from exchange.matching.knowledge import taxonomy
 
@@ -110,7 +110,8 @@ class ActionPostNeed(Action):
             dispatcher.utter_message(response="utter_ask_describe_need")
             return []
         body = {"text": text, "region": tracker.get_slot("need_region") or "",
-                "domains": tracker.get_slot("need_domains") or []}
+                "domains": tracker.get_slot("need_domains") or [],
+                "user_id": await in_store("accounts", "user_of", tracker.sender_id)}
         try:
             need = await call("create_need", body, idempotency_key(tracker.sender_id, text), 6)
         except InputRejected as error:
@@ -120,6 +121,7 @@ class ActionPostNeed(Action):
             log.warning("exchange unavailable while posting a need")
             dispatcher.utter_message(response="utter_exchange_down")
             return [SlotSet("pending", "retry_post")]
+        await in_store("accounts", "remember_need", tracker.sender_id, need["id"], text)
         experts = need["match"]["experts"]
         posted = [SlotSet("need_id", need["id"]), SlotSet("pending", None)]
         if not experts:

@@ -15,7 +15,7 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.services import call, in_store
+from actions.services import call, erase_person, in_store
 from exchange.errors import ExchangeError, InputRejected, NotFound
 from exchange.gazetteer import township_answer
 from exchange.people import ROLES, mainland_mobile, mask_phone
@@ -80,7 +80,7 @@ class ValidateRegistrationForm(FormValidationAction):
         if phone is None:
             dispatcher.utter_message(response="utter_invalid_phone")
             return {"phone": None}
-        await in_store("keep_phone", tracker.sender_id, phone)
+        await in_store("accounts", "keep_phone", tracker.sender_id, phone)
         return {"phone": mask_phone(phone)}
 
     def validate_township(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
@@ -121,7 +121,7 @@ class ActionRegisterUser(Action):
         return "action_register_user"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
-        phone = await in_store("kept_phone", tracker.sender_id)
+        phone = await in_store("accounts", "kept_phone", tracker.sender_id)
         if phone is None:
             dispatcher.utter_message(response="utter_ask_phone")
             return [SlotSet("phone", None), FollowupAction("registration_form")]
@@ -130,7 +130,7 @@ class ActionRegisterUser(Action):
         shown = {"person_name": body["name"], "phone": mask_phone(phone), "township": body["township"],
                  "user_role": body["role"]}
         try:
-            user_id = await in_store("user_of", tracker.sender_id)
+            user_id = await in_store("accounts", "user_of", tracker.sender_id)
             if user_id:
                 before = await call("get_user", user_id)
                 if all(before.get(k) == body[k] for k in ("name", "phone", "role", "township")):
@@ -147,7 +147,7 @@ class ActionRegisterUser(Action):
             log.warning("exchange unavailable during registration")
             dispatcher.utter_message(response="utter_registration_failed")
             return [SlotSet("registered", False)]
-        await in_store("link", tracker.sender_id, user["id"])
+        await in_store("accounts", "link", tracker.sender_id, user["id"])
         note = "已同意把联系方式提供给匹配的专家。" if body["consent"]["share_contact"] else "你没有同意提供联系方式，专家只能在平台里联系你。"
         dispatcher.utter_message(response="utter_registered", consent_note=note, **shown)
         return [SlotSet("registered", True)]
@@ -175,7 +175,7 @@ class ActionGreet(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
         try:
-            user_id = await in_store("user_of", tracker.sender_id)
+            user_id = await in_store("accounts", "user_of", tracker.sender_id)
             user = await call("get_user", user_id) if user_id else None
         except (ExchangeError, TimeoutError):
             user = None
@@ -204,7 +204,7 @@ class ActionDeleteMyData(Action):
         return "action_delete_my_data"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
-        user_id = await in_store("user_of", tracker.sender_id)
+        user_id = await in_store("accounts", "user_of", tracker.sender_id)
         if user_id:
             try:
                 await call("delete_user", user_id)
@@ -213,7 +213,7 @@ class ActionDeleteMyData(Action):
             except (ExchangeError, TimeoutError):
                 dispatcher.utter_message(response="utter_delete_failed")
                 return [SlotSet("pending", None)]
-        await in_store("forget", tracker.sender_id)
+        await erase_person(tracker.sender_id)
         dispatcher.utter_message(response="utter_data_deleted" if user_id else "utter_nothing_to_delete")
         cleared = [SlotSet(slot, None) for slot in (*FORM_SLOTS, "need_text", "need_region", "need_id")]
         return [*cleared, SlotSet("registered", False), SlotSet("pending", None)]

@@ -8,7 +8,11 @@ from typing import Any
 
 from exchange.api import Exchange, connect
 from kejibang.settings import Settings
-from store.accounts import Accounts, accounts_at
+from store.accounts import Accounts
+from store.database import store_database
+from store.erasure import forget_person
+from store.handoffs import Handoffs
+from store.subscriptions import Subscriptions
 
 CALL_TIMEOUT = 8.0
 
@@ -20,9 +24,11 @@ def exchange() -> Exchange:
     return connect(settings.exchange_url, settings.exchange_api_key, settings.exchange_db)
 
 
-def accounts() -> Accounts:
-    """The assistant's account links (chat ↔ exchange user)."""
-    return accounts_at(Settings.from_env().assistant_db)
+@lru_cache(maxsize=1)
+def stores() -> dict[str, Any]:
+    """The assistant's own stores, on the database named by KEJIBANG_DB."""
+    db = store_database(Settings.from_env().assistant_db)
+    return {"accounts": Accounts(db), "subscriptions": Subscriptions(db), "handoffs": Handoffs(db), "db": db}
 
 
 async def call(method: str, *args: Any, **kwargs: Any) -> Any:
@@ -31,6 +37,11 @@ async def call(method: str, *args: Any, **kwargs: Any) -> Any:
     return await asyncio.wait_for(asyncio.to_thread(operation, *args, **kwargs), CALL_TIMEOUT)
 
 
-async def in_store(method: str, *args: Any) -> Any:
-    """Run one account-store operation off the event loop."""
-    return await asyncio.to_thread(getattr(accounts(), method), *args)
+async def in_store(store: str, method: str, *args: Any) -> Any:
+    """Run one operation of one of the assistant's stores off the event loop."""
+    return await asyncio.to_thread(getattr(stores()[store], method), *args)
+
+
+async def erase_person(sender_id: str) -> int:
+    """Delete everything the assistant's store holds about a conversation."""
+    return await asyncio.to_thread(forget_person, stores()["db"], sender_id)

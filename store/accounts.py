@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-from pathlib import Path
+from sqlalchemy import select
 
 from exchange.database import Database
-from store.models import Account, RegistrationDraft
-
-MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+from store.models import Account, PostedNeed, RegistrationDraft
 
 
 class Accounts:
-    """Links between conversations and exchange users."""
+    """Links between conversations and exchange users, and the needs each conversation posted."""
 
-    def __init__(self, database_url: str) -> None:
-        self.db = Database(database_url, MIGRATIONS)
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
     def user_of(self, sender_id: str) -> str | None:
         """The exchange user id of a conversation, or None when it has not registered."""
@@ -47,15 +44,15 @@ class Accounts:
             draft = session.get(RegistrationDraft, sender_id)
             return draft.phone if draft else None
 
-    def forget(self, sender_id: str) -> None:
-        """Remove everything held about a conversation (personal-data deletion)."""
+    def remember_need(self, sender_id: str, need_id: str, summary: str) -> None:
+        """Note a need this conversation posted (idempotent)."""
         with self.db.transaction() as session:
-            for row in (session.get(Account, sender_id), session.get(RegistrationDraft, sender_id)):
-                if row is not None:
-                    session.delete(row)
+            if session.get(PostedNeed, (sender_id, need_id)) is None:
+                session.add(PostedNeed(sender_id=sender_id, need_id=need_id, summary=summary[:200]))
 
-
-@lru_cache(maxsize=4)
-def accounts_at(database_url: str) -> Accounts:
-    """One Accounts per database URL and process."""
-    return Accounts(database_url)
+    def needs_of(self, sender_id: str, limit: int = 5) -> list[str]:
+        """The need ids this conversation posted, newest first."""
+        with self.db.transaction() as session:
+            rows = session.execute(select(PostedNeed.need_id).where(PostedNeed.sender_id == sender_id)
+                                   .order_by(PostedNeed.posted_at.desc()).limit(limit)).scalars()
+            return list(rows)

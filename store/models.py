@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, DateTime, String
+from sqlalchemy import Column, DateTime, Integer, String, Text
 from sqlalchemy.orm import declarative_base
 
 from exchange.models import utcnow
@@ -26,3 +26,40 @@ class RegistrationDraft(Base):
     sender_id = Column(String(100), primary_key=True)
     phone = Column(String(20), nullable=False)
     updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow)
+
+
+class PostedNeed(Base):
+    """A need a conversation posted, so 'what became of it' works before and after registering."""
+
+    __tablename__ = "posted_needs"
+    sender_id = Column(String(100), primary_key=True)
+    need_id = Column(String(40), primary_key=True)
+    summary = Column(String(200), nullable=False, default="")
+    posted_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class Subscription(Base):
+    """A weekly 科普 push on one domain for one conversation."""
+
+    __tablename__ = "subscriptions"
+    sender_id = Column(String(100), primary_key=True)
+    domain = Column(String(40), primary_key=True)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    last_pushed_at = Column(DateTime(timezone=True), nullable=True)
+    last_article_id = Column(String(64), nullable=True)
+
+
+class HandoffCase(Base):
+    """A conversation handed to the volunteers: numbered, queued, claimed, closed."""
+
+    __tablename__ = "handoff_cases"
+    number = Column(Integer, primary_key=True, autoincrement=True)
+    sender_id = Column(String(100), nullable=False, index=True)
+    reason = Column(String(40), nullable=False)
+    summary = Column(Text, nullable=False, default="")
+    status = Column(String(20), nullable=False, default="open", index=True)
+    volunteer = Column(String(100), nullable=True)
+    opened_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    claimed_at = Column(DateTime(timezone=True), nullable=True)
+    closed_at = Column(DateTime(timezone=True), nullable=True)
+    note = Column(Text, nullable=False, default="")

@@ -162,3 +162,19 @@ def exchange(request, storage_service: ExchangeService):
     yield client
     client.close()
     server.stop()
+
+
+@pytest.fixture
+def wired(monkeypatch, sqlite_service, tmp_path):
+    """Custom actions wired to a seeded embedded exchange and a fresh assistant store."""
+    from actions import services
+    from store.accounts import Accounts
+    from store.database import store_database
+    from store.handoffs import Handoffs
+    from store.subscriptions import Subscriptions
+
+    db = store_database(f"sqlite:///{tmp_path / 'assistant.db'}")
+    found = {"accounts": Accounts(db), "subscriptions": Subscriptions(db), "handoffs": Handoffs(db), "db": db}
+    monkeypatch.setattr(services, "exchange", lambda: sqlite_service)
+    monkeypatch.setattr(services, "stores", lambda: found)
+    return found

@@ -12,14 +12,13 @@ from actions.need import ActionAnswerPending, ActionMoreExperts, ActionPostNeed,
 
 
 @pytest.fixture
-def embedded(monkeypatch, sqlite_service):
-    """Point the actions at a seeded embedded exchange."""
-    monkeypatch.setattr(services, "exchange", lambda: sqlite_service)
+def embedded(wired, sqlite_service):
+    """Actions on a seeded embedded exchange."""
     return sqlite_service
 
 
 @pytest.fixture
-def down(monkeypatch, tmp_path):
+def down(monkeypatch, wired):
     """An exchange that cannot be reached (nothing listens on the port)."""
     from exchange.client import ExchangeClient
     from tests.conftest import free_port

@@ -1,0 +1,66 @@
+"""When the bot cannot help: a person asks for a human, two misunderstandings in a row, or 都不合适."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.services import call, in_store
+from exchange.errors import ExchangeError
+
+
+def _recent_user_texts(tracker: Tracker, count: int = 3) -> str:
+    texts = [e.get("text") or "" for e in tracker.events if e.get("event") == "user"]
+    return " / ".join(t for t in texts[-count:] if t and not t.startswith("/"))
+
+
+async def open_case(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str) -> list:
+    """Queue the conversation for a volunteer and tell the user their number, place and wait."""
+    summary = tracker.get_slot("need_text") or _recent_user_texts(tracker)
+    ticket = await in_store("handoffs", "open_case", tracker.sender_id, reason, summary)
+    dispatcher.utter_message(response="utter_handoff_opened", case_number=ticket.number,
+                             position=ticket.position, wait_minutes=ticket.wait_minutes)
+    return [SlotSet("pending", None)]
+
+
+class ActionOpenHandoff(Action):
+    """The user asked for a person."""
+
+    def name(self) -> str:
+        return "action_open_handoff"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
+        return await open_case(dispatcher, tracker, "request_human")
+
+
+class ActionFallback(Action):
+    """Not understood: ask again once, and hand over to a volunteer the second time in a row."""
+
+    def name(self) -> str:
+        return "action_fallback"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
+        bot_turns = [e for e in tracker.events if e.get("event") == "action"
+                     and e.get("name") not in ("action_listen", None)]
+        if bot_turns and bot_turns[-1].get("name") == self.name():
+            return await open_case(dispatcher, tracker, "two_fallbacks")
+        dispatcher.utter_message(response="utter_default")
+        return []
+
+
+class ActionNoneFit(Action):
+    """都不合适: tell the exchange, and hand the need to a volunteer."""
+
+    def name(self) -> str:
+        return "action_none_fit"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
+        need_id = tracker.get_slot("need_id")
+        if need_id:
+            with contextlib.suppress(ExchangeError, TimeoutError):
+                await call("add_feedback", need_id, "not_helpful", None, "都不合适")
+        return await open_case(dispatcher, tracker, "none_fit")
