@@ -162,5 +162,13 @@ def bench_matching(quick: bool) -> None:
     run_bench(quick=quick)
 
 
+@bench.command("nlu")
+def bench_nlu() -> None:
+    """Intent accuracy and macro-F1 on the separate test file, vs a stock baseline; latency and timings."""
+    from bench.nlu import main as run_bench
+
+    run_bench()
+
+
 if __name__ == "__main__":
     main()
