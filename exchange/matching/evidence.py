@@ -60,39 +60,30 @@ def _homophone_index() -> dict[str, tuple[str, ...]]:
     return {key: tuple(sorted(words)) for key, words in index.items()}
 
 
-def _is_known_word(window: str) -> bool:
-    tok = knowledge.tokenizer()
-    return window in knowledge.dictionary_words() or tok.FREQ.get(window, 0) > 0
-
-
-def _token_bounds(run: str) -> set[int]:
-    """Offsets where jieba puts a word boundary in a run of Chinese characters."""
-    bounds, offset = {0}, 0
-    for token in knowledge.tokenizer().lcut(run):
-        offset += len(token)
-        bounds.add(offset)
-    return bounds
-
-
 def _candidate_windows(run: str):
-    """Windows that could be a mistyped word: 2-4 characters, on word boundaries, no function characters."""
-    bounds = _token_bounds(run)
+    """Windows that could be a mistyped word: 2-4 characters without a function character."""
     for size in (2, 3, 4):
         for start in range(len(run) - size + 1):
             window = run[start:start + size]
-            if start in bounds and start + size in bounds and not _FUNCTION_CHARS.intersection(window):
+            if not _FUNCTION_CHARS.intersection(window):
                 yield window
 
 
+def _anchored(written: str, meant: str) -> bool:
+    """Pinyin typos keep at least one character right (猪温/猪瘟, 直拨/直播); chance homophones do not (都浮/豆腐)."""
+    return written != meant and any(a == b for a, b in zip(written, meant, strict=True))
+
+
 def homophone_fixes(text: str) -> list[tuple[str, str]]:
-    """(written, meant) pairs: windows of the text that are not words but sound like a domain word."""
+    """(written, meant) pairs: windows of the text that sound like a domain word and share a character with it."""
     index = _homophone_index()
+    known = knowledge.dictionary_words()
     fixes: list[tuple[str, str]] = []
     for run in cjk_runs(text):
         for window in _candidate_windows(run):
-            if not _is_known_word(window):
-                fixes.extend((window, meant) for meant in index.get(fuzzy_key(window), ()) if meant != window)
-    return fixes
+            if window not in known:
+                fixes.extend((window, meant) for meant in index.get(fuzzy_key(window), ()) if _anchored(window, meant))
+    return list(dict.fromkeys(fixes))
 
 
 def char_bigrams(text: str) -> list[str]:

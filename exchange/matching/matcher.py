@@ -84,6 +84,8 @@ class _Collection:
     def base_scores(self, evidence: Evidence, guess: DomainGuess) -> tuple[np.ndarray, np.ndarray]:
         """(combined score, domain fit) for every profile."""
         shares = np.array([guess.shares().get(code, 0.0) for code in knowledge.taxonomy()], dtype=np.float32)
+        if shares.max() > 0:
+            shares = shares / shares.max()  # the leading domain counts fully, the others in proportion
         domain_fit = np.asarray(self.domain_matrix @ shares).ravel()
         lexical = self.index.scores(evidence.terms)
         top = float(lexical.max()) if lexical.size else 0.0
