@@ -23,7 +23,7 @@ train: $(VENV)/.installed
 	$(BIN)/kejibang train
 
 validate: $(VENV)/.installed
-	$(BIN)/rasa data validate --domain domain --data nlu stories --config config.yml --fail-on-warnings
+	$(BIN)/kejibang validate
 
 pytest: $(VENV)/.installed train
 	$(BIN)/python -m pytest

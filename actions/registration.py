@@ -95,8 +95,8 @@ class ValidateRegistrationForm(FormValidationAction):
             return {"township": answer.place.full_name}
         if answer.choices:
             buttons = [{"title": f"{p.county}{p.township}",
-                        "payload": f'/choose_township{{"township":"{p.full_name}"}}'} for p in answer.choices]
-            buttons.append({"title": "都不是，我重新写", "payload": '/choose_township{"township":"-"}'})
+                        "payload": f'/inform{{"township":"{p.full_name}"}}'} for p in answer.choices]
+            buttons.append({"title": "都不是，我重新写", "payload": '/inform{"township":"-"}'})
             dispatcher.utter_message(response="utter_township_choices", buttons=buttons)
         else:
             dispatcher.utter_message(response="utter_township_unknown")

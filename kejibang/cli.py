@@ -61,6 +61,19 @@ def train(force: bool) -> None:
 
 
 @main.command()
+def validate() -> None:
+    """`rasa data validate`, held to zero warnings (responses sent by actions count as used)."""
+    from kejibang.validation import validate as run_validation
+
+    problems = run_validation()
+    for problem in problems:
+        click.echo(f"✗ {problem}", err=True)
+    if problems:
+        raise click.ClickException(f"{len(problems)} 个问题")
+    click.echo("训练数据校验通过：0 个警告")
+
+
+@main.command()
 def parse() -> None:
     """Read one message a line on stdin; write the NLU result of each as one JSON line."""
     import asyncio
