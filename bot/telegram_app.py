@@ -1,12 +1,13 @@
 """The Telegram adapter (python-telegram-bot 22, asyncio Application).
 
-Telegram update → ``DialogueBackend.respond`` → messages with inline keyboards. Button payloads
-can be longer than Telegram's 64-byte callback data, so each is sent as a short id and looked up
-when pressed.
+Telegram update → ``Assistant`` (channel-neutral) → replies rendered as plain-text messages with
+inline keyboards. Plain text (no parse mode) means user text can never break rendering. Button
+payloads can exceed Telegram's 64-byte callback data, so each is sent as a short id.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 from collections import OrderedDict
@@ -17,17 +18,20 @@ from telegram.ext import (
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
+    CommandHandler,
     ContextTypes,
     MessageHandler,
     filters,
 )
 
+from bot import messages
+from bot.assistant import Assistant
 from bot.dialogue import DialogueBackend, Reply
 from kejibang.settings import Settings
 
 log = logging.getLogger(__name__)
-MAX_TEXT = 4000
-MAX_INPUT_CHARS = 2000
+MAX_MESSAGE = 4000
+PRIVATE = filters.ChatType.PRIVATE
 
 
 class PayloadBook:
@@ -59,33 +63,97 @@ def keyboard(reply: Reply, book: PayloadBook) -> InlineKeyboardMarkup | None:
                                  for b in reply.buttons])
 
 
+def chunks(text: str, limit: int = MAX_MESSAGE) -> list[str]:
+    """Split a long reply on line breaks into messages Telegram accepts."""
+    parts, current = [], ""
+    for line in text.split("\n"):
+        while len(line) > limit:
+            parts.append(line[:limit])
+            line = line[limit:]
+        if current and len(current) + 1 + len(line) > limit:
+            parts.append(current)
+            current = line
+        else:
+            current = f"{current}\n{line}" if current else line
+    if current:
+        parts.append(current)
+    return parts
+
+
 def sender_id(update: Update) -> str:
     """The channel-neutral conversation id of a Telegram private chat."""
     return f"telegram:{update.effective_chat.id}"
 
 
-async def _answer(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
-    backend: DialogueBackend = context.application.bot_data["backend"]
+def _assistant(context: ContextTypes.DEFAULT_TYPE) -> Assistant:
+    return context.application.bot_data["assistant"]
+
+
+async def send_replies(context: ContextTypes.DEFAULT_TYPE, chat_id: int, replies: list[Reply]) -> None:
+    """Render replies: text split into chunks, the keyboard on the last chunk."""
     book: PayloadBook = context.application.bot_data["payloads"]
-    await context.bot.send_chat_action(update.effective_chat.id, ChatAction.TYPING)
-    for reply in await backend.respond(sender_id(update), text[:MAX_INPUT_CHARS]):
-        if reply.text:
-            await context.bot.send_message(update.effective_chat.id, reply.text[:MAX_TEXT],
-                                           reply_markup=keyboard(reply, book))
+    for reply in replies:
+        parts = chunks(reply.text) if reply.text else []
+        for index, part in enumerate(parts):
+            markup = keyboard(reply, book) if index == len(parts) - 1 else None
+            await context.bot.send_message(chat_id, part, reply_markup=markup)
+
+
+async def _answer(update: Update, context: ContextTypes.DEFAULT_TYPE, replies_of) -> None:
+    chat_id = update.effective_chat.id
+    await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
+    await send_replies(context, chat_id, await replies_of)
 
 
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A typed message goes to the assistant."""
-    await _answer(update, context, update.effective_message.text)
+    await _answer(update, context, _assistant(context).on_text(sender_id(update), update.effective_message.text))
+
+
+async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/start, possibly from a deep link (its payload is in context.args)."""
+    payload = context.args[0] if context.args else ""
+    await _answer(update, context, _assistant(context).on_start(sender_id(update), payload))
+
+
+async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/help: what the assistant can do."""
+    await _answer(update, context, _assistant(context).on_text(sender_id(update), "/help"))
+
+
+async def on_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/cancel: stop what is being asked (a form is paused, nothing is lost)."""
+    await _answer(update, context, _assistant(context).on_text(sender_id(update), "/deny"))
+
+
+async def on_voice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A voice message: handed to the recognizer (none offline), never silently dropped."""
+    voice = update.effective_message.voice
+    audio = bytes(await (await voice.get_file()).download_as_bytearray())
+    await _answer(update, context, _assistant(context).on_voice(sender_id(update), audio, voice.mime_type or ""))
+
+
+async def on_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A photo (largest size), with its caption as text."""
+    message = update.effective_message
+    await _answer(update, context, _assistant(context).on_photo(sender_id(update), message.photo[-1].file_id,
+                                                                message.caption or ""))
+
+
+async def on_location(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A shared location."""
+    location = update.effective_message.location
+    await _answer(update, context, _assistant(context).on_location(sender_id(update), location.latitude,
+                                                                   location.longitude))
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A pressed button sends its payload; an unknown id gets a polite note."""
+    """A pressed button sends its payload; an unknown (expired or forged) id gets a polite note."""
     query = update.callback_query
     payload = context.application.bot_data["payloads"].payload(query.data or "")
-    await query.answer("" if payload else "这个按钮已过期，请重新说一下")
+    await query.answer("" if payload else messages.EXPIRED_BUTTON)
     if payload:
-        await _answer(update, context, payload)
+        await _answer(update, context, _assistant(context).on_text(sender_id(update), payload))
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -95,14 +163,20 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 def build_application(settings: Settings, backend: DialogueBackend) -> Application:
     """The Application with our handlers (the Bot API base URL can point at a local server or emulator)."""
-    builder = ApplicationBuilder().token(settings.telegram_token)
+    builder = ApplicationBuilder().token(settings.telegram_token).concurrent_updates(True)
     if settings.telegram_api_url:
         builder = builder.base_url(f"{settings.telegram_api_url}/bot").base_file_url(
             f"{settings.telegram_api_url}/file/bot")
     application = builder.build()
-    application.bot_data["backend"] = backend
+    application.bot_data["assistant"] = Assistant(backend)
     application.bot_data["payloads"] = PayloadBook()
-    application.add_handler(MessageHandler(filters.TEXT & filters.ChatType.PRIVATE, on_text))
+    application.add_handler(CommandHandler("start", on_start, filters=PRIVATE))
+    application.add_handler(CommandHandler("help", on_help, filters=PRIVATE))
+    application.add_handler(CommandHandler("cancel", on_cancel, filters=PRIVATE))
+    application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND & PRIVATE, on_text))
+    application.add_handler(MessageHandler(filters.VOICE & PRIVATE, on_voice))
+    application.add_handler(MessageHandler(filters.PHOTO & PRIVATE, on_photo))
+    application.add_handler(MessageHandler(filters.LOCATION & PRIVATE, on_location))
     application.add_handler(CallbackQueryHandler(on_button))
     application.add_error_handler(on_error)
     return application
@@ -110,8 +184,6 @@ def build_application(settings: Settings, backend: DialogueBackend) -> Applicati
 
 async def run_polling(settings: Settings, backend: DialogueBackend) -> None:
     """Long polling until interrupted."""
-    import asyncio
-
     application = build_application(settings, backend)
     async with application:
         await application.start()

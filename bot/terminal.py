@@ -9,6 +9,7 @@ import asyncio
 import sys
 from collections.abc import Callable
 
+from bot.assistant import Assistant
 from bot.dialogue import Button, DialogueBackend, Reply
 
 PROMPT = "你："
@@ -37,6 +38,7 @@ def chosen_payload(typed: str, buttons: list[Button]) -> str:
 async def chat(backend: DialogueBackend, user_id: str = "terminal", read: Callable[[str], str] = input,
                write: Callable[[str], None] = print) -> None:
     """Read lines until end of input or /quit, answering each through the backend."""
+    assistant = Assistant(backend)
     buttons: list[Button] = []
     write("（输入文字聊天，输入按钮前的数字选择，/quit 退出）")
     while True:
@@ -48,6 +50,6 @@ async def chat(backend: DialogueBackend, user_id: str = "terminal", read: Callab
             break
         if not typed:
             continue
-        text, buttons = render(await backend.respond(user_id, chosen_payload(typed, buttons)))
+        text, buttons = render(await assistant.on_text(user_id, chosen_payload(typed, buttons)))
         write(text or "科技帮：（没有回复）")
         sys.stdout.flush()

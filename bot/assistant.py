@@ -1,0 +1,75 @@
+"""The channel-neutral core every messaging adapter drives (Telegram today, WeChat tomorrow).
+
+An adapter turns its app's events into calls here, with a channel-neutral sender id
+("telegram:42", "terminal"), and renders the ``Reply`` list it gets back. Nothing here knows
+Telegram; nothing in the adapters knows Rasa.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot import messages
+from bot.dialogue import Button, DialogueBackend, Reply
+
+log = logging.getLogger(__name__)
+MAX_INPUT_CHARS = 2000
+
+
+class SpeechRecognizer(Protocol):
+    """Turns a voice message into Chinese text; None when it cannot (no offline model ships here)."""
+
+    async def transcribe(self, audio: bytes, mime_type: str) -> str | None: ...
+
+
+class NoSpeechRecognizer:
+    """The default: no Chinese speech model can be installed offline, so nothing is recognised."""
+
+    async def transcribe(self, audio: bytes, mime_type: str) -> str | None:
+        return None
+
+
+@dataclass
+class Assistant:
+    """Front-end rules shared by all channels: input limits, media, and the dialogue backend."""
+
+    backend: DialogueBackend
+    recognizer: SpeechRecognizer = NoSpeechRecognizer()
+
+    async def on_text(self, sender_id: str, text: str) -> list[Reply]:
+        """A typed message (or a button payload) goes to the dialogue; oversized ones are refused politely."""
+        text = (text or "").strip()
+        if not text:
+            return []
+        if len(text) > MAX_INPUT_CHARS:
+            return [Reply(messages.TOO_LONG.format(limit=MAX_INPUT_CHARS))]
+        try:
+            return await self.backend.respond(sender_id, text)
+        except Exception:
+            log.exception("dialogue backend failed")
+            return [Reply(messages.BROKEN, buttons=(Button("找人工", "/request_human"),))]
+
+    async def on_start(self, sender_id: str, payload: str = "") -> list[Reply]:
+        """/start (optionally from a deep link): a greeting through the dialogue."""
+        return await self.on_text(sender_id, "/greet")
+
+    async def on_voice(self, sender_id: str, audio: bytes, mime_type: str = "audio/ogg") -> list[Reply]:
+        """A voice message: understood if a recognizer is plugged in, else acknowledged with choices."""
+        text = await self.recognizer.transcribe(audio, mime_type)
+        if text:
+            return await self.on_text(sender_id, text)
+        return [Reply(messages.VOICE_RECEIVED, buttons=(Button(messages.TYPE_INSTEAD, "/describe_need"),
+                                                         Button(messages.ASK_VOLUNTEER, "/request_human")))]
+
+    async def on_photo(self, sender_id: str, file_ref: str, caption: str = "") -> list[Reply]:
+        """A photo: acknowledged; its caption, if any, is treated as text."""
+        replies = [Reply(messages.PHOTO_RECEIVED)]
+        if caption:
+            replies += await self.on_text(sender_id, caption)
+        return replies
+
+    async def on_location(self, sender_id: str, latitude: float, longitude: float) -> list[Reply]:
+        """A shared location: acknowledged, and the township asked for in words."""
+        return [Reply(messages.LOCATION_RECEIVED)]

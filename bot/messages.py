@@ -1,0 +1,11 @@
+"""What the front end itself says (everything else comes from the assistant's domain responses)."""
+
+TOO_LONG = "消息太长了 😅 请分几次发，每次不超过 {limit} 字。"
+VOICE_RECEIVED = "收到你的语音 🎤 我现在还听不懂语音。可以打字告诉我，或者转给志愿者听。"
+PHOTO_RECEIVED = "收到照片 📷 也请用文字说说情况，我好帮你找专家。"
+LOCATION_RECEIVED = "收到位置 📍 请再告诉我你在哪个乡镇（比如：岳池县坪滩镇），我好找附近的专家。"
+NOT_READY = "科技帮正在启动，请稍等几秒再发。"
+BROKEN = "不好意思，刚才出了点问题 😥 请再发一次，或者点“找人工”。"
+EXPIRED_BUTTON = "这个按钮已经过期了，请重新说一下。"
+TYPE_INSTEAD = "我打字说"
+ASK_VOLUNTEER = "找志愿者"

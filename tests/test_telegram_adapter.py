@@ -1,0 +1,138 @@
+"""The Telegram adapter with the real python-telegram-bot against the Bot API emulator on loopback.
+
+The dialogue backend here is a small scripted one (the adapter's contract is the DialogueBackend
+interface, so these tests need no TensorFlow); the full journeys with the trained model are in
+test_telegram_journeys.py.
+"""
+
+from __future__ import annotations
+
+import pytest
+import pytest_asyncio
+
+from bot.dialogue import Button, Reply
+from bot.telegram_app import build_application, chunks
+from kejibang.settings import Settings
+from tests.support.bot_api_emulator import BotApiEmulator
+
+CHAT = 4242
+
+
+class ScriptedDialogue:
+    """Answers by rule and records what reached it (what Rasa would have received)."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[str, str]] = []
+
+    async def respond(self, user_id: str, text: str, metadata: dict | None = None) -> list[Reply]:
+        self.received.append((user_id, text))
+        if text == "/greet":
+            return [Reply("你好！", buttons=(Button("说说我的问题", "/describe_need"),
+                                            Button("长按钮", '/inform{"township":"四川省广安市岳池县坪滩镇"}')))]
+        if text == "长回复":
+            return [Reply("\n".join(f"第{i}行" + "字" * 90 for i in range(120)))]
+        return [Reply(f"收到：{text}")]
+
+
+@pytest_asyncio.fixture
+async def bot(monkeypatch):
+    dialogue = ScriptedDialogue()
+    async with BotApiEmulator() as emulator:
+        monkeypatch.setenv("TELEGRAM_BOT_TOKEN", emulator.token)
+        monkeypatch.setenv("TELEGRAM_API_URL", emulator.url)
+        application = build_application(Settings.from_env(), dialogue)
+        async with application:
+            await application.start()
+            await application.updater.start_polling(poll_interval=0.0, timeout=1)
+            yield emulator, dialogue
+            await application.updater.stop()
+            await application.stop()
+
+
+@pytest.mark.asyncio
+async def test_start_greets_with_buttons_and_a_long_payload_survives_the_64_byte_limit(bot):
+    emulator, dialogue = bot
+    emulator.user_sends(CHAT, "/start")
+    hello = await emulator.wait_for_message(CHAT)
+    assert hello["text"] == "你好！"
+    buttons = [row[0] for row in hello["reply_markup"]["inline_keyboard"]]
+    assert all(len(b["callback_data"].encode()) <= 64 for b in buttons)
+    emulator.user_presses(CHAT, hello["message_id"], buttons[1]["callback_data"])
+    answer = await emulator.wait_for_message(CHAT)
+    assert answer["text"] == '收到：/inform{"township":"四川省广安市岳池县坪滩镇"}'
+    assert emulator.answered_callbacks, "every pressed button is answered"
+    assert "typing" in emulator.chat_actions(CHAT)
+
+
+@pytest.mark.asyncio
+async def test_user_text_with_markup_characters_is_sent_back_without_rendering_errors(bot):
+    emulator, _ = bot
+    hostile = "<b>猪</b> *拉稀* [链接](http://x) _咋整_ `代码` &amp;"
+    emulator.user_sends(CHAT, hostile)
+    assert (await emulator.wait_for_message(CHAT))["text"] == f"收到：{hostile}"
+
+
+@pytest.mark.asyncio
+async def test_a_long_reply_is_split_into_messages_telegram_accepts(bot):
+    emulator, _ = bot
+    emulator.user_sends(CHAT, "长回复")
+    first = await emulator.wait_for_message(CHAT)
+    second = await emulator.wait_for_message(CHAT)
+    assert len(first["text"]) <= 4096 and second["text"].startswith("第")
+
+
+@pytest.mark.asyncio
+async def test_an_oversized_message_never_reaches_the_dialogue(bot):
+    emulator, dialogue = bot
+    emulator.user_sends(CHAT, "猪" * 2500)
+    reply = await emulator.wait_for_message(CHAT)
+    assert "太长" in reply["text"]
+    assert dialogue.received == []
+
+
+@pytest.mark.asyncio
+async def test_a_voice_message_is_acknowledged_with_choices_never_dropped(bot):
+    emulator, dialogue = bot
+    emulator.user_sends_voice(CHAT)
+    reply = await emulator.wait_for_message(CHAT)
+    assert "语音" in reply["text"]
+    titles = [row[0]["text"] for row in reply["reply_markup"]["inline_keyboard"]]
+    assert titles == ["我打字说", "找志愿者"]
+
+
+@pytest.mark.asyncio
+async def test_pressing_a_button_sends_its_payload_to_the_dialogue(bot):
+    emulator, dialogue = bot
+    emulator.user_sends(CHAT, "/start")
+    hello = await emulator.wait_for_message(CHAT)
+    real = hello["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    emulator.user_presses(CHAT, hello["message_id"], real)
+    await emulator.wait_for_message(CHAT)
+    assert dialogue.received[-1] == (f"telegram:{CHAT}", "/describe_need")
+
+
+@pytest.mark.asyncio
+async def test_group_chats_are_ignored(bot):
+    emulator, dialogue = bot
+    emulator.user_sends(-100, "你好", chat_type="group", user_id=7)
+    emulator.user_sends(CHAT, "在吗")
+    await emulator.wait_for_message(CHAT)
+    assert [t for _, t in dialogue.received] == ["在吗"]
+
+
+def test_forged_or_expired_callback_ids_map_to_nothing():
+    from bot.telegram_app import PayloadBook
+
+    book = PayloadBook(size=2)
+    first = book.short_id("/affirm")
+    book.short_id("/deny")
+    book.short_id("/help")
+    assert book.payload(first) is None, "the oldest id was evicted"
+    assert book.payload("' OR 1=1 --") is None
+
+
+def test_chunks_keep_every_character():
+    text = "\n".join("行" * 1500 for _ in range(7))
+    parts = chunks(text)
+    assert all(len(p) <= 4000 for p in parts)
+    assert "\n".join(parts) == text
