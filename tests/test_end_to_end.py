@@ -76,3 +76,52 @@ async def test_a_message_that_fits_nothing_gets_a_clear_chinese_answer(assistant
     text = _text(replies)
     assert text and any("\u4e00" <= ch <= "\u9fff" for ch in text)
     assert "已经帮你发出去了" not in text
+
+
+async def _press(emulator, chat: int, message: dict, title: str) -> None:
+    buttons = [b for row in message["reply_markup"]["inline_keyboard"] for b in row]
+    emulator.user_presses(chat, message["message_id"], next(b["callback_data"] for b in buttons if b["text"] == title))
+
+
+def _has(text: str):
+    return lambda message: text in message.get("text", "")
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_a_villager_on_telegram_registers_posts_a_need_and_gets_experts_by_pressing_buttons(
+        assistant: InProcessRasa, monkeypatch):
+    from bot.telegram_app import build_application
+    from tests.support.bot_api_emulator import BotApiEmulator
+
+    chat = 9001
+    async with BotApiEmulator() as emulator:
+        monkeypatch.setenv("TELEGRAM_BOT_TOKEN", emulator.token)
+        monkeypatch.setenv("TELEGRAM_API_URL", emulator.url)
+        application = build_application(Settings.from_env(), assistant)
+        async with application:
+            await application.start()
+            await application.updater.start_polling(poll_interval=0.0, timeout=1)
+            turns = 0
+            for text, expect in (("我要注册", "第 1 步"), ("张德明", "第 2 步"), ("13881234567", "第 3 步"),
+                                 ("岳池县坪滩镇", "第 4 步")):
+                emulator.user_sends(chat, text)
+                turns += 1
+                await emulator.wait_for_message(chat, _has(expect), timeout=20)
+            role_question = emulator.sent(chat)[-1]
+            await _press(emulator, chat, role_question, "农户")
+            consent = await emulator.wait_for_message(chat, _has("同意吗"), timeout=20)
+            await _press(emulator, chat, consent, "同意")
+            turns += 2
+            done = await emulator.wait_for_message(chat, _has("注册好了"), timeout=20)
+            assert "138****4567" in done["text"] and "13881234567" not in done["text"]
+            assert turns <= 6
+
+            emulator.user_sends(chat, "我屋头的猪莫得精神 不吃食还发烧")
+            read_back = await emulator.wait_for_message(chat, _has("我理解的是"), timeout=20)
+            assert "生猪养殖" in read_back["text"]
+            await _press(emulator, chat, read_back, "对，帮我找专家")
+            await emulator.wait_for_message(chat, _has("已经帮你发出去了"), timeout=20)
+            cards = [await emulator.wait_for_message(chat, _has("👤"), timeout=20) for _ in range(3)]
+            assert all("💡" in card["text"] for card in cards)
+            await application.updater.stop()
+            await application.stop()

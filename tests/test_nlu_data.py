@@ -1,0 +1,74 @@
+"""NLU training data checks that need no training: entity alignment with jieba, intents of the contract."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from kejibang.settings import PROJECT_ROOT
+
+CONTRACT_INTENTS = {"greet", "goodbye", "thank", "affirm", "deny", "register", "describe_need", "ask_science",
+                    "request_human", "check_status", "help", "out_of_scope", "delete_my_data", "subscribe"}
+
+
+@pytest.fixture(scope="module")
+def training_data():
+    from rasa.shared.nlu.training_data.loading import load_data
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    return TrainingData().merge(*(load_data(str(path)) for path in sorted((PROJECT_ROOT / "nlu").glob("*.yml"))))
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    """Rasa's own JiebaTokenizer with the project dictionary, built directly (as Rasa's tests do)."""
+    from rasa.engine.graph import ExecutionContext, GraphSchema
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+    from rasa.nlu.tokenizers.jieba_tokenizer import JiebaTokenizer
+
+    config = {**JiebaTokenizer.get_default_config(), "dictionary_path": str(PROJECT_ROOT / "nlu" / "jieba")}
+    storage = LocalModelStorage(Path("/tmp/kejibang-jieba-test"))
+    return JiebaTokenizer.create(config, storage, Resource("jieba"), ExecutionContext(GraphSchema({}), "test"))
+
+
+def test_every_annotated_entity_starts_and_ends_on_a_jieba_token_boundary(training_data, tokenizer):
+    """Rasa silently drops misaligned entities in training: none may be misaligned."""
+    from rasa.shared.nlu.constants import TEXT
+
+    misaligned = []
+    for example in training_data.training_examples:
+        entities = example.get("entities") or []
+        if not entities:
+            continue
+        tokens = tokenizer.tokenize(example, TEXT)
+        starts, ends = {t.start for t in tokens}, {t.end for t in tokens}
+        misaligned += [(example.get(TEXT), e["value"]) for e in entities
+                       if e["start"] not in starts or e["end"] not in ends]
+    assert misaligned == []
+
+
+def test_every_contract_intent_has_forty_varied_examples(training_data):
+    counts = {intent: 0 for intent in CONTRACT_INTENTS}
+    for example in training_data.intent_examples:
+        if example.get("intent") in counts:
+            counts[example.get("intent")] += 1
+    assert {i: c for i, c in counts.items() if c < 40} == {}
+
+
+def test_domain_lists_exactly_the_contract_intents_and_more(training_data):
+    intents = set()
+    for path in (PROJECT_ROOT / "domain").glob("*.yml"):
+        intents |= set(yaml.safe_load(path.read_text(encoding="utf-8")).get("intents") or [])
+    assert CONTRACT_INTENTS <= intents
+    assert CONTRACT_INTENTS <= set(training_data.intents)
+
+
+def test_the_test_file_is_kept_apart_from_the_training_data(training_data):
+    from bench.nlu import test_examples
+
+    trained = {example.get("text") for example in training_data.intent_examples}
+    overlap = [text for text, _ in test_examples() if text in trained]
+    assert overlap == []
