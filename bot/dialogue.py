@@ -65,14 +65,14 @@ class InProcessRasa:
     async def load(self) -> float:
         """Load the model (seconds elapsed are returned); replies wait until this has finished."""
         started = time.perf_counter()
-        from rasa.core.agent import load_agent
+        from rasa.core.agent import Agent
         from rasa.utils.endpoints import EndpointConfig
 
         from bot.tracker_store import sql_tracker_store
 
-        self._agent = await load_agent(model_path=str(self.model_path),
-                                       action_endpoint=EndpointConfig(url=self.actions_url),
-                                       tracker_store=sql_tracker_store(self.tracker_db))
+        self._agent = await asyncio.to_thread(Agent.load, str(self.model_path),
+                                              action_endpoint=EndpointConfig(url=self.actions_url),
+                                              tracker_store=sql_tracker_store(self.tracker_db))
         if self._agent is None or not self._agent.is_ready():
             raise RuntimeError(f"could not load the model {self.model_path}")
         self._ready.set()
