@@ -49,7 +49,7 @@ class ActionFallback(Action):
         if bot_turns and bot_turns[-1].get("name") == self.name():
             return await open_case(dispatcher, tracker, "two_fallbacks")
         dispatcher.utter_message(response="utter_default")
-        return []
+        return [SlotSet("pending", None)]
 
 
 class ActionNoneFit(Action):

@@ -56,14 +56,14 @@ class ActionReadBackNeed(Action):
         text = _latest_text(tracker) or tracker.get_slot("need_text") or ""
         if not text:
             dispatcher.utter_message(response="utter_ask_describe_need")
-            return []
+            return [SlotSet("pending", None)]
         chosen = tracker.get_slot("domain_code") if tracker.latest_message["intent"]["name"] == "choose_domain" else None
         region = tracker.get_slot("need_region") or ""
         try:
             preview = await call("match_preview", text, region, [chosen] if chosen else None, 3)
         except InputRejected as error:
             dispatcher.utter_message(response="utter_input_rejected", reason=error.message)
-            return []
+            return [SlotSet("pending", None)]
         except (ExchangeError, TimeoutError):
             dispatcher.utter_message(response="utter_exchange_down")
             return [SlotSet("need_text", text), SlotSet("pending", None)]
@@ -108,7 +108,7 @@ class ActionPostNeed(Action):
         text = tracker.get_slot("need_text")
         if not text:
             dispatcher.utter_message(response="utter_ask_describe_need")
-            return []
+            return [SlotSet("pending", None)]
         body = {"text": text, "region": tracker.get_slot("need_region") or "",
                 "domains": tracker.get_slot("need_domains") or [],
                 "user_id": await in_store("accounts", "user_of", tracker.sender_id)}
@@ -116,7 +116,7 @@ class ActionPostNeed(Action):
             need = await call("create_need", body, idempotency_key(tracker.sender_id, text), 6)
         except InputRejected as error:
             dispatcher.utter_message(response="utter_input_rejected", reason=error.message)
-            return []
+            return [SlotSet("pending", None)]
         except (ExchangeError, TimeoutError):
             log.warning("exchange unavailable while posting a need")
             dispatcher.utter_message(response="utter_exchange_down")
