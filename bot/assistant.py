@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bot import messages
+from bot.desk import Desk
 from bot.dialogue import Button, DialogueBackend, Reply
 
 log = logging.getLogger(__name__)
@@ -36,16 +37,23 @@ class Assistant:
     """Front-end rules shared by all channels: input limits, media, and the dialogue backend."""
 
     backend: DialogueBackend
+    desk: Desk | None = None
     recognizer: SpeechRecognizer = NoSpeechRecognizer()
 
     async def on_text(self, sender_id: str, text: str) -> list[Reply]:
-        """A typed message (or a button payload) goes to the dialogue; oversized ones are refused politely."""
+        """A typed message (or a button payload): role commands and handoffs first, then the dialogue."""
         text = (text or "").strip()
         if not text:
             return []
         if len(text) > MAX_INPUT_CHARS:
             return [Reply(messages.TOO_LONG.format(limit=MAX_INPUT_CHARS))]
         try:
+            if self.desk is not None:
+                handled = await self.desk.command(sender_id, text)
+                if handled is None:
+                    handled = await self.desk.intercept(sender_id, text)
+                if handled is not None:
+                    return handled
             return await self.backend.respond(sender_id, text)
         except Exception:
             log.exception("dialogue backend failed")

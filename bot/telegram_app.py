@@ -11,6 +11,7 @@ import asyncio
 import hashlib
 import logging
 from collections import OrderedDict
+from datetime import timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatAction
@@ -26,12 +27,18 @@ from telegram.ext import (
 
 from bot import messages
 from bot.assistant import Assistant
+from bot.desk import Desk
 from bot.dialogue import DialogueBackend, Reply
 from kejibang.settings import Settings
+from store.database import store_database
+from store.handoffs import Handoffs
+from store.roles import Roles
 
 log = logging.getLogger(__name__)
 MAX_MESSAGE = 4000
 PRIVATE = filters.ChatType.PRIVATE
+ROLE_COMMANDS = ("role", "queue", "claim", "done")
+ANNOUNCE_EVERY_SECONDS = 10.0
 
 
 class PayloadBook:
@@ -81,28 +88,39 @@ def chunks(text: str, limit: int = MAX_MESSAGE) -> list[str]:
 
 
 def sender_id(update: Update) -> str:
-    """The channel-neutral conversation id of a Telegram private chat."""
-    return f"telegram:{update.effective_chat.id}"
+    """The channel-neutral id of the person (in a private chat it is also the chat)."""
+    return f"telegram:{update.effective_user.id}"
+
+
+class TelegramOutbound:
+    """Sends replies to any conversation by its channel-neutral id (telegram:<chat id>)."""
+
+    def __init__(self, application: Application) -> None:
+        self.application = application
+
+    async def send(self, sender: str, replies: list[Reply]) -> None:
+        channel, _, chat_id = sender.partition(":")
+        if channel == "telegram" and chat_id.lstrip("-").isdigit():
+            await render(self.application.bot, self.application.bot_data["payloads"], int(chat_id), replies)
 
 
 def _assistant(context: ContextTypes.DEFAULT_TYPE) -> Assistant:
     return context.application.bot_data["assistant"]
 
 
-async def send_replies(context: ContextTypes.DEFAULT_TYPE, chat_id: int, replies: list[Reply]) -> None:
+async def render(bot, book: PayloadBook, chat_id: int, replies: list[Reply]) -> None:
     """Render replies: text split into chunks, the keyboard on the last chunk."""
-    book: PayloadBook = context.application.bot_data["payloads"]
     for reply in replies:
         parts = chunks(reply.text) if reply.text else []
         for index, part in enumerate(parts):
             markup = keyboard(reply, book) if index == len(parts) - 1 else None
-            await context.bot.send_message(chat_id, part, reply_markup=markup)
+            await bot.send_message(chat_id, part, reply_markup=markup)
 
 
 async def _answer(update: Update, context: ContextTypes.DEFAULT_TYPE, replies_of) -> None:
     chat_id = update.effective_chat.id
     await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
-    await send_replies(context, chat_id, await replies_of)
+    await render(context.bot, context.application.bot_data["payloads"], chat_id, await replies_of)
 
 
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -124,6 +142,11 @@ async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def on_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/cancel: stop what is being asked (a form is paused, nothing is lost)."""
     await _answer(update, context, _assistant(context).on_text(sender_id(update), "/deny"))
+
+
+async def on_role_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/role, /queue, /claim, /done: the volunteers' and chairs' commands (checked in the desk)."""
+    await _answer(update, context, _assistant(context).on_text(sender_id(update), update.effective_message.text))
 
 
 async def on_voice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -161,6 +184,24 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     log.error("telegram handler failed", exc_info=context.error)
 
 
+async def announce_cases(desk: Desk) -> None:
+    """Forever: tell the volunteers about new cases and cases left unclaimed too long."""
+    while True:
+        try:
+            await desk.announce()
+        except Exception:
+            log.exception("announcing handoff cases failed")
+        await asyncio.sleep(ANNOUNCE_EVERY_SECONDS)
+
+
+def _volunteer_group(settings: Settings) -> filters.BaseFilter:
+    """The configured volunteers' group chat, or no group at all."""
+    channel, _, chat_id = settings.volunteer_chat.partition(":")
+    if channel == "telegram" and chat_id.lstrip("-").isdigit():
+        return filters.Chat(chat_id=int(chat_id))
+    return filters.ChatType.PRIVATE & ~filters.ChatType.PRIVATE
+
+
 def build_application(settings: Settings, backend: DialogueBackend) -> Application:
     """The Application with our handlers (the Bot API base URL can point at a local server or emulator)."""
     builder = ApplicationBuilder().token(settings.telegram_token).concurrent_updates(True)
@@ -168,8 +209,13 @@ def build_application(settings: Settings, backend: DialogueBackend) -> Applicati
         builder = builder.base_url(f"{settings.telegram_api_url}/bot").base_file_url(
             f"{settings.telegram_api_url}/file/bot")
     application = builder.build()
-    application.bot_data["assistant"] = Assistant(backend)
+    db = store_database(settings.assistant_db)
+    desk = Desk(Roles(db), Handoffs(db), TelegramOutbound(application), settings.volunteer_chat,
+                timedelta(minutes=settings.handoff_remind_minutes))
+    application.bot_data["desk"] = desk
+    application.bot_data["assistant"] = Assistant(backend, desk)
     application.bot_data["payloads"] = PayloadBook()
+    application.add_handler(CommandHandler(ROLE_COMMANDS, on_role_command, filters=PRIVATE | _volunteer_group(settings)))
     application.add_handler(CommandHandler("start", on_start, filters=PRIVATE))
     application.add_handler(CommandHandler("help", on_help, filters=PRIVATE))
     application.add_handler(CommandHandler("cancel", on_cancel, filters=PRIVATE))
@@ -188,9 +234,11 @@ async def run_polling(settings: Settings, backend: DialogueBackend) -> None:
     async with application:
         await application.start()
         await application.updater.start_polling()
+        announcer = asyncio.create_task(announce_cases(application.bot_data["desk"]))
         print("Telegram 机器人已启动（长轮询），按 Ctrl+C 停止。", flush=True)
         try:
             await asyncio.Event().wait()
         finally:
+            announcer.cancel()
             await application.updater.stop()
             await application.stop()

@@ -19,6 +19,13 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def as_utc(moment: datetime | None) -> datetime | None:
+    """A stored time as aware UTC (SQLite hands timestamps back without their zone)."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=timezone.utc)
+
+
 class Expert(Base):
     """科技所能: a person or team offering help, with availability for matching."""
 

@@ -11,7 +11,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Iterable
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -22,7 +22,7 @@ from exchange.gazetteer import resolve
 from exchange.matching.knowledge import taxonomy
 from exchange.matching.matcher import Matcher, MatchResult, Profile
 from exchange.matching.normalize import normalize
-from exchange.models import Article, Expert, Feedback, Match, Need, User, utcnow
+from exchange.models import Article, Expert, Feedback, Match, Need, User, as_utc, utcnow
 from exchange.records import KINDS, check_record
 
 MAX_NEED_CHARS = 2000
@@ -41,11 +41,7 @@ CONTENT_CHECK_SECONDS = 10.0
 
 
 def _iso(moment: datetime | None) -> str | None:
-    if moment is None:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.isoformat()
+    return as_utc(moment).isoformat() if moment is not None else None
 
 
 def expert_dict(expert: Expert) -> dict:

@@ -152,6 +152,51 @@ def admin_config() -> None:
     click.echo(markdown_table())
 
 
+def _issue_code(role: str, township: str, hours: int) -> None:
+    from exchange.errors import InputRejected
+    from exchange.people import checked_township
+    from store.database import store_database
+    from store.roles import ROLES, Roles
+
+    township_code = ""
+    if role == "chair":
+        try:
+            place = checked_township(township)
+        except InputRejected as error:
+            raise click.ClickException(error.message) from error
+        township_code = place.township_code
+        click.echo(f"乡镇：{place.full_name}（{township_code}）")
+    code, expires = Roles(store_database(_settings().assistant_db)).issue(role, township_code, hours)
+    click.echo(f"{ROLES[role]}一次性授权码：{code}")
+    click.echo(f"有效期至：{expires:%Y-%m-%d %H:%M} UTC。请当面交给本人，让 TA 在机器人里发送：/role {code}")
+
+
+@admin.command("add-chair")
+@click.option("--township", required=True, help="The chair's township, e.g. 岳池县坪滩镇.")
+@click.option("--hours", type=int, default=72, show_default=True, help="How long the code stays valid.")
+def admin_add_chair(township: str, hours: int) -> None:
+    """Issue a one-time code that makes its sender the township's science-association chair."""
+    _issue_code("chair", township, hours)
+
+
+@admin.command("add-volunteer")
+@click.option("--hours", type=int, default=72, show_default=True, help="How long the code stays valid.")
+def admin_add_volunteer(hours: int) -> None:
+    """Issue a one-time code that makes its sender a 科普 volunteer."""
+    _issue_code("volunteer", "", hours)
+
+
+@admin.command("audit")
+@click.option("--limit", type=int, default=50, show_default=True)
+def admin_audit(limit: int) -> None:
+    """Print the newest role actions."""
+    from store.database import store_database
+    from store.roles import Roles
+
+    for at, actor, action, detail in Roles(store_database(_settings().assistant_db)).audit_log(limit):
+        click.echo(f"{at:%Y-%m-%d %H:%M:%S}  {actor}  {action}  {detail}")
+
+
 @admin.command("seed")
 def admin_seed() -> None:
     """Load the sample experts and articles into an empty exchange."""

@@ -37,6 +37,8 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("RASA_URL", "", "URL of a running Rasa server; unset: the model is loaded in-process"),
     Variable("KEJIBANG_VAR_DIR", "var", "folder for the embedded databases and logs (relative to the project)"),
     Variable("KEJIBANG_SEED_SAMPLE", "1", "1: seed an empty embedded exchange with the sample experts and articles"),
+    Variable("KEJIBANG_VOLUNTEER_CHAT", "", "the volunteers' group chat, e.g. telegram:-1001234567890; unset: volunteers are told one by one"),
+    Variable("KEJIBANG_HANDOFF_REMIND_MINUTES", "30", "an unclaimed handoff case is announced again after this many minutes"),
     Variable("KEJIBANG_LOG_LEVEL", "INFO", "log level of every kejibang process"),
 )
 
@@ -69,6 +71,8 @@ class Settings:
     rasa_url: str
     var_dir: Path
     seed_sample: bool
+    volunteer_chat: str
+    handoff_remind_minutes: int
     log_level: str
 
     @classmethod
@@ -91,6 +95,8 @@ class Settings:
             rasa_url=_env("RASA_URL").rstrip("/"),
             var_dir=var_dir,
             seed_sample=_env("KEJIBANG_SEED_SAMPLE") == "1",
+            volunteer_chat=_env("KEJIBANG_VOLUNTEER_CHAT"),
+            handoff_remind_minutes=int(_env("KEJIBANG_HANDOFF_REMIND_MINUTES")),
             log_level=_env("KEJIBANG_LOG_LEVEL").upper(),
         )
 

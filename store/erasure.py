@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy import delete
 
 from exchange.database import Database
-from store.models import Account, HandoffCase, PostedNeed, RegistrationDraft, Subscription
+from store.models import Account, HandoffCase, PostedNeed, RegistrationDraft, Role, Subscription
 
-PER_PERSON = (Account, RegistrationDraft, PostedNeed, Subscription, HandoffCase)
+PER_PERSON = (Account, RegistrationDraft, PostedNeed, Subscription, HandoffCase, Role)
 
 
 def forget_person(db: Database, sender_id: str) -> int:

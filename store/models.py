@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, DateTime, Integer, String, Text
+from sqlalchemy import Column, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import declarative_base
 
 from exchange.models import utcnow
@@ -62,4 +62,49 @@ class HandoffCase(Base):
     opened_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     claimed_at = Column(DateTime(timezone=True), nullable=True)
     closed_at = Column(DateTime(timezone=True), nullable=True)
+    announced_at = Column(DateTime(timezone=True), nullable=True)
     note = Column(Text, nullable=False, default="")
+
+
+class HandoffMessage(Base):
+    """One message of a handoff case, from the user or the volunteer (kept for the queue view)."""
+
+    __tablename__ = "handoff_messages"
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    case_number = Column(Integer, ForeignKey("handoff_cases.number", ondelete="CASCADE"), nullable=False, index=True)
+    author = Column(String(20), nullable=False)
+    text = Column(Text, nullable=False)
+    sent_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class RoleCode(Base):
+    """A one-time code an operator issued for a role; only its hash is kept."""
+
+    __tablename__ = "role_codes"
+    code_hash = Column(String(64), primary_key=True)
+    role = Column(String(20), nullable=False)
+    township_code = Column(String(12), nullable=False, default="")
+    expires_at = Column(DateTime(timezone=True), nullable=False)
+    used_by = Column(String(100), nullable=True)
+    used_at = Column(DateTime(timezone=True), nullable=True)
+
+
+class Role(Base):
+    """A role held by a conversation: chair (of a township) or volunteer."""
+
+    __tablename__ = "roles"
+    sender_id = Column(String(100), primary_key=True)
+    role = Column(String(20), primary_key=True)
+    township_code = Column(String(12), nullable=False, default="")
+    granted_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class AuditEntry(Base):
+    """Every role action, who did it and when."""
+
+    __tablename__ = "audit_log"
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+    actor = Column(String(100), nullable=False)
+    action = Column(String(40), nullable=False)
+    detail = Column(Text, nullable=False, default="")

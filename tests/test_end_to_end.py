@@ -125,3 +125,36 @@ async def test_a_villager_on_telegram_registers_posts_a_need_and_gets_experts_by
             assert all("💡" in card["text"] for card in cards)
             await application.updater.stop()
             await application.stop()
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_asking_for_a_person_on_telegram_reaches_a_volunteer_who_answers_through_the_bot(
+        assistant: InProcessRasa, stack_settings: Settings, monkeypatch):
+    from bot.telegram_app import build_application
+    from store.database import store_database
+    from store.roles import Roles
+    from tests.support.bot_api_emulator import BotApiEmulator
+
+    villager, volunteer = 9101, 9102
+    async with BotApiEmulator() as emulator:
+        monkeypatch.setenv("TELEGRAM_BOT_TOKEN", emulator.token)
+        monkeypatch.setenv("TELEGRAM_API_URL", emulator.url)
+        application = build_application(Settings.from_env(), assistant)
+        async with application:
+            await application.start()
+            await application.updater.start_polling(poll_interval=0.0, timeout=1)
+            code, _ = Roles(store_database(stack_settings.assistant_db)).issue("volunteer")
+            emulator.user_sends(volunteer, f"/role {code}")
+            await emulator.wait_for_message(volunteer, _has("授权成功"), timeout=20)
+
+            emulator.user_sends(villager, "转人宫")
+            ticket = await emulator.wait_for_message(villager, _has("案件号"), timeout=20)
+            assert await application.bot_data["desk"].announce() == 1
+            offer = await emulator.wait_for_message(volunteer, _has("有人需要帮忙"), timeout=20)
+            await _press(emulator, volunteer, offer, offer["reply_markup"]["inline_keyboard"][0][0]["text"])
+            await emulator.wait_for_message(villager, _has("志愿者已经接手"), timeout=20)
+            emulator.user_sends(villager, "我家鸡一直咳")
+            await emulator.wait_for_message(volunteer, _has("我家鸡一直咳"), timeout=20)
+            assert "案件号" in ticket["text"]
+            await application.updater.stop()
+            await application.stop()

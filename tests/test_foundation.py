@@ -38,11 +38,17 @@ def test_defaults_are_safe_and_local(monkeypatch):
     assert settings.actions_url == "http://127.0.0.1:5055/webhook"
 
 
-def test_migrations_build_exactly_the_schema_of_the_models(tmp_path: Path):
-    from exchange.database import migrate
+@pytest.mark.parametrize("store", ["exchange", "store"])
+def test_migrations_build_exactly_the_schema_of_the_models(tmp_path: Path, store: str):
+    from exchange.database import MIGRATIONS, migrate
+    from store.database import MIGRATIONS as STORE_MIGRATIONS
+    from store.models import Base as StoreBase
 
+    migrations, metadata = (MIGRATIONS, Base.metadata) if store == "exchange" else (STORE_MIGRATIONS, StoreBase.metadata)
     engine = open_engine(f"sqlite:///{tmp_path / 'schema.db'}")
-    migrate(engine)
+    migrate(engine, migrations)
     with engine.connect() as connection:
-        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+        context = MigrationContext.configure(connection, opts={"version_table": "store_alembic_version"}
+                                             if store == "store" else {})
+        differences = compare_metadata(context, metadata)
     assert differences == []

@@ -1,0 +1,103 @@
+"""Volunteers take over through the bot: role codes, the queue, claim, relay both ways, close.
+
+Real python-telegram-bot against the Bot API emulator, real assistant store (SQLite); the dialogue
+backend is scripted (the journey with the trained model is in test_end_to_end.py).
+"""
+
+from __future__ import annotations
+
+import pytest
+import pytest_asyncio
+
+from bot.telegram_app import build_application
+from kejibang.settings import Settings
+from store.database import store_database
+from store.handoffs import Handoffs
+from store.roles import Roles
+from tests.support.bot_api_emulator import BotApiEmulator
+from tests.test_telegram_adapter import ScriptedDialogue
+
+VILLAGER, VOLUNTEER, STRANGER, GROUP = 5001, 5002, 5003, -100777
+
+
+@pytest_asyncio.fixture
+async def desk_bot(monkeypatch, tmp_path):
+    dialogue = ScriptedDialogue()
+    monkeypatch.setenv("KEJIBANG_DB", f"sqlite:///{tmp_path / 'assistant.db'}")
+    monkeypatch.setenv("KEJIBANG_VOLUNTEER_CHAT", f"telegram:{GROUP}")
+    async with BotApiEmulator() as emulator:
+        monkeypatch.setenv("TELEGRAM_BOT_TOKEN", emulator.token)
+        monkeypatch.setenv("TELEGRAM_API_URL", emulator.url)
+        settings = Settings.from_env()
+        application = build_application(settings, dialogue)
+        db = store_database(settings.assistant_db)
+        async with application:
+            await application.start()
+            await application.updater.start_polling(poll_interval=0.0, timeout=1)
+            yield emulator, dialogue, application.bot_data["desk"], Roles(db), Handoffs(db)
+            await application.updater.stop()
+            await application.stop()
+
+
+async def _say(emulator, chat: int, text: str, expect: str = "") -> dict:
+    emulator.user_sends(chat, text)
+    return await emulator.wait_for_message(chat, lambda m: expect in m.get("text", ""))
+
+
+@pytest.mark.asyncio
+async def test_nobody_gets_a_role_by_chatting_and_a_code_works_once(desk_bot):
+    emulator, _, _, roles, _ = desk_bot
+    assert "只有科普志愿者" in (await _say(emulator, STRANGER, "/queue"))["text"]
+    code, _ = roles.issue("volunteer")
+    assert "授权成功" in (await _say(emulator, VOLUNTEER, f"/role {code}"))["text"]
+    assert "不对" in (await _say(emulator, STRANGER, f"/role {code}"))["text"], "a code works once"
+    assert "没有待处理" in (await _say(emulator, VOLUNTEER, "/queue"))["text"]
+    actions = [action for _, _, action, _ in roles.audit_log()]
+    assert "became_volunteer" in actions and "role_code_refused" in actions
+
+
+@pytest.mark.asyncio
+async def test_a_case_is_announced_claimed_relayed_both_ways_and_closed(desk_bot):
+    emulator, dialogue, desk, roles, handoffs = desk_bot
+    code, _ = roles.issue("volunteer")
+    await _say(emulator, VOLUNTEER, f"/role {code}")
+    emulator.user_sends(GROUP, "大家好", chat_type="group", user_id=VOLUNTEER)
+
+    ticket = handoffs.open_case(f"telegram:{VILLAGER}", "request_human", "猪不吃食 想找个真人问")
+    assert await desk.announce() == 1
+    announcement = await emulator.wait_for_message(GROUP, lambda m: "有人需要帮忙" in m.get("text", ""))
+    assert f"#{ticket.number}" in announcement["text"]
+    assert await desk.announce() == 0, "announced once until the reminder time"
+
+    waiting = await _say(emulator, VILLAGER, "还要等好久", "志愿者还没接手")
+    assert str(ticket.number) in waiting["text"]
+    queue = await _say(emulator, VOLUNTEER, "/queue", "待处理")
+    assert "还要等好久" in queue["text"]
+
+    button = queue["reply_markup"]["inline_keyboard"][0][0]
+    emulator.user_presses(VOLUNTEER, queue["message_id"], button["callback_data"])
+    await emulator.wait_for_message(VOLUNTEER, lambda m: "你已接手" in m.get("text", ""))
+    await emulator.wait_for_message(VILLAGER, lambda m: "志愿者已经接手" in m.get("text", ""))
+
+    emulator.user_sends(VILLAGER, "猪耳朵发紫了")
+    relayed = await emulator.wait_for_message(VOLUNTEER, lambda m: "猪耳朵发紫了" in m.get("text", ""))
+    assert relayed["text"] == f"#{ticket.number} 用户：猪耳朵发紫了"
+    emulator.user_sends(VOLUNTEER, "先隔离病猪，我马上联系兽医")
+    answer = await emulator.wait_for_message(VILLAGER, lambda m: "隔离" in m.get("text", ""))
+    assert answer["text"] == "志愿者：先隔离病猪，我马上联系兽医"
+    assert [t for _, t in dialogue.received] == [], "the assistant stays quiet during a handoff"
+
+    await _say(emulator, VOLUNTEER, f"/done {ticket.number} 已联系兽医上门", "已关闭")
+    feedback = await emulator.wait_for_message(VILLAGER, lambda m: "问题解决了吗" in m.get("text", ""))
+    assert [b[0]["text"] for b in feedback["reply_markup"]["inline_keyboard"]] == ["解决了", "还没有"]
+    emulator.user_sends(VILLAGER, "谢谢")
+    await emulator.wait_for_message(VILLAGER, lambda m: m.get("text") == "收到：谢谢")
+
+
+@pytest.mark.asyncio
+async def test_a_user_can_leave_the_queue_and_a_stranger_cannot_close_cases(desk_bot):
+    emulator, dialogue, _, roles, handoffs = desk_bot
+    ticket = handoffs.open_case(f"telegram:{VILLAGER}", "two_fallbacks", "")
+    assert "只有科普志愿者" in (await _say(emulator, STRANGER, f"/done {ticket.number}"))["text"]
+    assert "已取消人工服务" in (await _say(emulator, VILLAGER, "/cancel"))["text"]
+    assert handoffs.active_case_of(f"telegram:{VILLAGER}") is None
