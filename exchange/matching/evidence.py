@@ -29,6 +29,7 @@ _STOPWORDS = frozenset(
 )
 
 
+@lru_cache(maxsize=65536)
 def fuzzy_key(word: str) -> str:
     """A pinyin key under which homophones and Sichuan near-homophones collide (猪温 ≈ 猪瘟)."""
     syllables = []

@@ -62,15 +62,31 @@ class TermIndex:
         tf.data = tf.data * (K1 + 1) / (tf.data + np.repeat(norm, np.diff(tf.indptr)))
         return (tf @ sparse.diags(idf)).tocsc().astype(np.float32)
 
-    def scores(self, terms: dict[str, float]) -> np.ndarray:
-        """BM25 score of every document for weighted query terms (zeros when nothing matches)."""
-        found = [(self.vocabulary[t], w) for t, w in terms.items() if t in self.vocabulary]
+    def search(self, terms: dict[str, float]) -> Hits:
+        """BM25 score of every document for weighted query terms, with which terms hit which document."""
+        found = [(t, self.vocabulary[t], w) for t, w in terms.items() if t in self.vocabulary]
         if not found or not self.size:
-            return np.zeros(self.size, dtype=np.float32)
-        columns, weights = zip(*found, strict=True)
-        return np.asarray(self.matrix[:, list(columns)] @ np.asarray(weights, dtype=np.float32)).ravel()
+            return Hits(np.zeros(self.size, dtype=np.float32), [], None)
+        names, columns, weights = zip(*found, strict=True)
+        submatrix = self.matrix[:, list(columns)]
+        scores = np.asarray(submatrix @ np.asarray(weights, dtype=np.float32)).ravel()
+        return Hits(scores, list(names), submatrix)
 
-    def matched_terms(self, row: int, terms: dict[str, float]) -> list[str]:
+
+class Hits:
+    """One query's scores, and the query terms each document contains (for the reasons shown)."""
+
+    def __init__(self, scores: np.ndarray, names: list[str], submatrix: sparse.csc_matrix | None) -> None:
+        self.scores = scores
+        self._names = names
+        self._submatrix = submatrix
+        self._rows: sparse.csr_matrix | None = None
+
+    def terms_of(self, row: int) -> list[str]:
         """Query terms (longest first) that occur in one document: the words a reason can quote."""
-        present = [t for t in terms if t in self.vocabulary and self.matrix[row, self.vocabulary[t]] > 0]
-        return sorted(present, key=len, reverse=True)
+        if self._submatrix is None:
+            return []
+        if self._rows is None:
+            self._rows = self._submatrix.tocsr()
+        start, end = self._rows.indptr[row], self._rows.indptr[row + 1]
+        return sorted((self._names[c] for c in self._rows.indices[start:end]), key=len, reverse=True)

@@ -17,7 +17,7 @@ from exchange.gazetteer import resolve
 from exchange.matching import knowledge
 from exchange.matching.domains import DomainGuess, DomainModel
 from exchange.matching.evidence import Evidence, gather, words_of
-from exchange.matching.index import TermIndex
+from exchange.matching.index import Hits, TermIndex
 from exchange.matching.normalize import normalize
 
 DOMAIN_WEIGHT = 0.5
@@ -81,16 +81,16 @@ class _Collection:
         self.county = np.array([int(p.county_code or 0) for p in places], dtype=np.int64)
         self.city = np.array([int(p.city_code or 0) for p in places], dtype=np.int64)
 
-    def base_scores(self, evidence: Evidence, guess: DomainGuess) -> tuple[np.ndarray, np.ndarray]:
-        """(combined score, domain fit) for every profile."""
+    def base_scores(self, evidence: Evidence, guess: DomainGuess) -> tuple[np.ndarray, Hits]:
+        """Combined score of every profile, and the lexical hits behind it."""
         shares = np.array([guess.shares().get(code, 0.0) for code in knowledge.taxonomy()], dtype=np.float32)
         if shares.max() > 0:
             shares = shares / shares.max()  # the leading domain counts fully, the others in proportion
         domain_fit = np.asarray(self.domain_matrix @ shares).ravel()
-        lexical = self.index.scores(evidence.terms)
-        top = float(lexical.max()) if lexical.size else 0.0
-        lexical = lexical / top if top > 0 else lexical
-        return DOMAIN_WEIGHT * domain_fit + LEXICAL_WEIGHT * lexical, domain_fit
+        hits = self.index.search(evidence.terms)
+        top = float(hits.scores.max()) if hits.scores.size else 0.0
+        lexical = hits.scores / top if top > 0 else hits.scores
+        return DOMAIN_WEIGHT * domain_fit + LEXICAL_WEIGHT * lexical, hits
 
 
 def _place_bonus(collection: _Collection, region: str) -> np.ndarray | float:
@@ -135,23 +135,23 @@ class Matcher:
         if not guess.ranked and not any(t in self.experts.index.vocabulary for t in evidence.terms):
             return result
         place = resolve(region)
-        scores, _ = self.experts.base_scores(evidence, guess)
+        scores, hits = self.experts.base_scores(evidence, guess)
         scores = scores + _place_bonus(self.experts, region)
         for expert_id in unavailable:
             if expert_id in self.experts.row_of:
                 scores[self.experts.row_of[expert_id]] = -1.0
         expert_load = (lambda row: load(self.experts.profiles[row].id)) if load else (lambda row: 0)
-        result.experts = [self._ranked(self.experts, row, score, evidence, guess, place)
+        result.experts = [self._ranked(self.experts, row, score, hits, guess, place)
                           for score, row in _fair_order(_top(scores, CANDIDATES), expert_load, top)]
-        article_scores, _ = self.articles.base_scores(evidence, guess)
-        result.articles = [self._ranked(self.articles, row, score, evidence, guess, None)
+        article_scores, article_hits = self.articles.base_scores(evidence, guess)
+        result.articles = [self._ranked(self.articles, row, score, article_hits, guess, None)
                            for score, row in sorted(_top(article_scores, top), reverse=True)]
         return result
 
-    def _ranked(self, collection: _Collection, row: int, score: float, evidence: Evidence,
+    def _ranked(self, collection: _Collection, row: int, score: float, hits: Hits,
                 guess: DomainGuess, place) -> Ranked:
         profile = collection.profiles[row]
-        words = [t for t in collection.index.matched_terms(row, evidence.terms) if len(t) >= 2][:2]
+        words = [t for t in hits.terms_of(row) if len(t) >= 2][:2]
         parts = []
         if words:
             parts.append("擅长：" + "、".join(words) if place is not None else "讲到：" + "、".join(words))
