@@ -12,11 +12,13 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bot import messages
+from bot.chairs import Chairs
 from bot.desk import Desk
 from bot.dialogue import Button, DialogueBackend, Reply
 
 log = logging.getLogger(__name__)
 MAX_INPUT_CHARS = 2000
+INVITE_PREFIX = "inv-"
 
 
 class SpeechRecognizer(Protocol):
@@ -38,7 +40,15 @@ class Assistant:
 
     backend: DialogueBackend
     desk: Desk | None = None
+    chairs: Chairs | None = None
     recognizer: SpeechRecognizer = NoSpeechRecognizer()
+
+    async def _command(self, sender_id: str, text: str) -> list[Reply] | None:
+        """Replies to a role command (/role, /queue, /claim, /done, /invite, /stats), or None."""
+        name, _, argument = text.partition(" ")
+        handlers = {**(self.desk.commands() if self.desk else {}), **(self.chairs.commands() if self.chairs else {})}
+        handler = handlers.get(name)
+        return await handler(sender_id, argument) if handler else None
 
     async def on_text(self, sender_id: str, text: str) -> list[Reply]:
         """A typed message (or a button payload): role commands and handoffs first, then the dialogue."""
@@ -48,19 +58,23 @@ class Assistant:
         if len(text) > MAX_INPUT_CHARS:
             return [Reply(messages.TOO_LONG.format(limit=MAX_INPUT_CHARS))]
         try:
-            if self.desk is not None:
-                handled = await self.desk.command(sender_id, text)
-                if handled is None:
-                    handled = await self.desk.intercept(sender_id, text)
-                if handled is not None:
-                    return handled
+            handled = await self._command(sender_id, text)
+            if handled is None and self.desk is not None:
+                handled = await self.desk.intercept(sender_id, text)
+            if handled is not None:
+                return handled
             return await self.backend.respond(sender_id, text)
         except Exception:
             log.exception("dialogue backend failed")
             return [Reply(messages.BROKEN, buttons=(Button("找人工", "/request_human"),))]
 
     async def on_start(self, sender_id: str, payload: str = "") -> list[Reply]:
-        """/start (optionally from a deep link): a greeting through the dialogue."""
+        """/start: a greeting; from a chair's invitation, registration with the township filled in."""
+        if payload.startswith(INVITE_PREFIX) and self.chairs is not None:
+            welcome = await self.chairs.accept(sender_id, payload[len(INVITE_PREFIX):])
+            if welcome is not None:
+                replies, township = welcome
+                return replies + await self.on_text(sender_id, f'/register{{"township":"{township}"}}')
         return await self.on_text(sender_id, "/greet")
 
     async def on_voice(self, sender_id: str, audio: bytes, mime_type: str = "audio/ogg") -> list[Reply]:

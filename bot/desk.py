@@ -140,8 +140,6 @@ class Desk:
                 await self.outbound.send(target, [reply])
         return len(cases)
 
-    async def command(self, sender_id: str, text: str) -> list[Reply] | None:
-        """Replies to a role command (/role, /queue, /claim, /done), or None for anything else."""
-        name, _, argument = text.strip().partition(" ")
-        handler = {"/role": self.redeem, "/queue": self.queue, "/claim": self.claim, "/done": self.done}.get(name)
-        return await handler(sender_id, argument) if handler else None
+    def commands(self) -> dict:
+        """The commands this desk answers."""
+        return {"/role": self.redeem, "/queue": self.queue, "/claim": self.claim, "/done": self.done}

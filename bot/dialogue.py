@@ -37,6 +37,7 @@ class Reply:
     buttons: tuple[Button, ...] = ()
     image: str = ""
     custom: dict = field(default_factory=dict)
+    photo: bytes = b""
 
 
 def reply_from_rasa(message: dict) -> Reply:

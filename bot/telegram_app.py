@@ -27,17 +27,20 @@ from telegram.ext import (
 
 from bot import messages
 from bot.assistant import Assistant
+from bot.chairs import Chairs
 from bot.desk import Desk
 from bot.dialogue import DialogueBackend, Reply
+from exchange.api import connect
 from kejibang.settings import Settings
 from store.database import store_database
 from store.handoffs import Handoffs
+from store.invites import Invites
 from store.roles import Roles
 
 log = logging.getLogger(__name__)
 MAX_MESSAGE = 4000
 PRIVATE = filters.ChatType.PRIVATE
-ROLE_COMMANDS = ("role", "queue", "claim", "done")
+ROLE_COMMANDS = ("role", "queue", "claim", "done", "invite", "stats")
 ANNOUNCE_EVERY_SECONDS = 10.0
 
 
@@ -111,6 +114,10 @@ def _assistant(context: ContextTypes.DEFAULT_TYPE) -> Assistant:
 async def render(bot, book: PayloadBook, chat_id: int, replies: list[Reply]) -> None:
     """Render replies: text split into chunks, the keyboard on the last chunk."""
     for reply in replies:
+        if reply.photo:
+            await bot.send_photo(chat_id, reply.photo, caption=reply.text[:1024] or None,
+                                 reply_markup=keyboard(reply, book))
+            continue
         parts = chunks(reply.text) if reply.text else []
         for index, part in enumerate(parts):
             markup = keyboard(reply, book) if index == len(parts) - 1 else None
@@ -212,8 +219,11 @@ def build_application(settings: Settings, backend: DialogueBackend) -> Applicati
     db = store_database(settings.assistant_db)
     desk = Desk(Roles(db), Handoffs(db), TelegramOutbound(application), settings.volunteer_chat,
                 timedelta(minutes=settings.handoff_remind_minutes))
+    chairs = Chairs(Roles(db), Invites(db), connect(settings.exchange_url, settings.exchange_api_key,
+                                                    settings.exchange_db),
+                    lambda payload: f"https://t.me/{application.bot.username}?start={payload}")
     application.bot_data["desk"] = desk
-    application.bot_data["assistant"] = Assistant(backend, desk)
+    application.bot_data["assistant"] = Assistant(backend, desk, chairs)
     application.bot_data["payloads"] = PayloadBook()
     application.add_handler(CommandHandler(ROLE_COMMANDS, on_role_command, filters=PRIVATE | _volunteer_group(settings)))
     application.add_handler(CommandHandler("start", on_start, filters=PRIVATE))

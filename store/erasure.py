@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy import delete
 
 from exchange.database import Database
-from store.models import Account, HandoffCase, PostedNeed, RegistrationDraft, Role, Subscription
+from store.models import Account, HandoffCase, InviteUse, PostedNeed, RegistrationDraft, Role, Subscription
 
-PER_PERSON = (Account, RegistrationDraft, PostedNeed, Subscription, HandoffCase, Role)
+PER_PERSON = (Account, RegistrationDraft, PostedNeed, Subscription, HandoffCase, Role, InviteUse)
 
 
 def forget_person(db: Database, sender_id: str) -> int:

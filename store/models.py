@@ -108,3 +108,23 @@ class AuditEntry(Base):
     actor = Column(String(100), nullable=False)
     action = Column(String(40), nullable=False)
     detail = Column(Text, nullable=False, default="")
+
+
+class Invite(Base):
+    """A township chair's invitation (deep link / QR code); people who start from it are counted."""
+
+    __tablename__ = "invites"
+    code = Column(String(20), primary_key=True)
+    township_code = Column(String(12), nullable=False, index=True)
+    chair = Column(String(100), nullable=False)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class InviteUse(Base):
+    """Someone who started the bot from an invitation (once per person)."""
+
+    __tablename__ = "invite_uses"
+    sender_id = Column(String(100), primary_key=True)
+    code = Column(String(20), ForeignKey("invites.code", ondelete="CASCADE"), nullable=False)
+    township_code = Column(String(12), nullable=False, index=True)
+    used_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)

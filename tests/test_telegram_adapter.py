@@ -35,8 +35,9 @@ class ScriptedDialogue:
 
 
 @pytest_asyncio.fixture
-async def bot(monkeypatch):
+async def bot(monkeypatch, tmp_path):
     dialogue = ScriptedDialogue()
+    monkeypatch.setenv("KEJIBANG_VAR_DIR", str(tmp_path))
     async with BotApiEmulator() as emulator:
         monkeypatch.setenv("TELEGRAM_BOT_TOKEN", emulator.token)
         monkeypatch.setenv("TELEGRAM_API_URL", emulator.url)

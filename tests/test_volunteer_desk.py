@@ -23,7 +23,7 @@ VILLAGER, VOLUNTEER, STRANGER, GROUP = 5001, 5002, 5003, -100777
 @pytest_asyncio.fixture
 async def desk_bot(monkeypatch, tmp_path):
     dialogue = ScriptedDialogue()
-    monkeypatch.setenv("KEJIBANG_DB", f"sqlite:///{tmp_path / 'assistant.db'}")
+    monkeypatch.setenv("KEJIBANG_VAR_DIR", str(tmp_path))
     monkeypatch.setenv("KEJIBANG_VOLUNTEER_CHAT", f"telegram:{GROUP}")
     async with BotApiEmulator() as emulator:
         monkeypatch.setenv("TELEGRAM_BOT_TOKEN", emulator.token)
@@ -101,3 +101,31 @@ async def test_a_user_can_leave_the_queue_and_a_stranger_cannot_close_cases(desk
     assert "只有科普志愿者" in (await _say(emulator, STRANGER, f"/done {ticket.number}"))["text"]
     assert "已取消人工服务" in (await _say(emulator, VILLAGER, "/cancel"))["text"]
     assert handoffs.active_case_of(f"telegram:{VILLAGER}") is None
+
+
+@pytest.mark.asyncio
+async def test_a_chair_invites_villagers_who_arrive_with_their_township_and_sees_the_funnel(desk_bot):
+    emulator, dialogue, _, roles, _ = desk_bot
+    chair, villager = 5101, 5102
+    assert "只有乡镇科协主席" in (await _say(emulator, chair, "/invite"))["text"]
+    code, _ = roles.issue("chair", "511621102")
+    await _say(emulator, chair, f"/role {code}", "授权成功")
+    emulator.user_sends(chair, "/invite")
+    invitation = await emulator.wait_for_message(chair, lambda m: "photo" in m)
+    assert "四川省广安市岳池县坪滩镇" in invitation["caption"]
+    link = next(word for word in invitation["caption"].split() if word.startswith("https://t.me/"))
+    payload = link.split("start=")[1]
+    assert emulator.file_content(invitation["photo"][-1]["file_id"]).startswith(b"\x89PNG")
+
+    emulator.user_sends(villager, f"/start {payload}")
+    welcome = await emulator.wait_for_message(villager, lambda m: "邀请来的" in m.get("text", ""))
+    assert "坪滩镇" in welcome["text"]
+    await emulator.wait_for_message(villager, lambda m: m.get("text", "").startswith("收到：/register"))
+    assert dialogue.received[-1] == (f"telegram:{villager}", '/register{"township":"四川省广安市岳池县坪滩镇"}')
+
+    emulator.user_sends(chair, "/stats")
+    funnel = await emulator.wait_for_message(chair, lambda m: "本周" in m.get("text", ""))
+    assert "邀请：1 / 0" in funnel["text"]
+    chart = await emulator.wait_for_message(chair, lambda m: "photo" in m)
+    assert emulator.file_content(chart["photo"][-1]["file_id"]).startswith(b"\x89PNG")
+    assert "create_invite" in [action for _, _, action, _ in roles.audit_log()]
