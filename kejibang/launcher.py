@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import requests
@@ -29,10 +30,26 @@ class LaunchError(RuntimeError):
 
 
 def configure_logging(level: str) -> None:
-    """One log format; httpx and the Telegram library are quieted (their request lines carry the token)."""
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("httpx", "httpcore", "telegram.ext.Updater", "apscheduler", "rasa", "tensorflow", "absl"):
+    """One log format; library chatter (and httpx, whose request lines carry the bot token) kept out.
+
+    Below DEBUG, Python warnings from the libraries are hidden too: the terminal chat is for villagers
+    and township volunteers, not for deprecation notices.
+    """
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
+    for noisy in ("httpx", "httpcore", "telegram.ext.Updater", "apscheduler", "rasa", "tensorflow", "absl",
+                  "jieba", "matplotlib", "asyncio"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    if level != "DEBUG":
+        warnings.filterwarnings("ignore")
+        os.environ.setdefault("PYTHONWARNINGS", "ignore")
+
+
+def quiet_rasa_structlog(level: str) -> None:
+    """Rasa's structured logger prints every policy decision unless configured (it is, by `rasa run`)."""
+    import structlog
+
+    threshold = logging.DEBUG if level == "DEBUG" else logging.WARNING
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(threshold))
 
 
 def process_environment(settings: Settings) -> dict[str, str]:
@@ -112,6 +129,7 @@ async def serve(settings: Settings, model_path: Path, terminal: bool) -> None:
         print(f"· 对话引擎：Rasa 服务器 {settings.rasa_url}")
     else:
         backend = InProcessRasa(model_path, settings.actions_url, settings.tracker_db)
+        quiet_rasa_structlog(settings.log_level)
         print("· 正在加载模型 …", flush=True)
         print(f"· 对话引擎：本进程内，模型加载用时 {await backend.load():.1f} 秒；对话记录 {settings.tracker_db}")
     if terminal:
