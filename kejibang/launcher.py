@@ -37,19 +37,23 @@ def configure_logging(level: str) -> None:
     """
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
     for noisy in ("httpx", "httpcore", "telegram.ext.Updater", "apscheduler", "rasa", "tensorflow", "absl",
-                  "jieba", "matplotlib", "asyncio"):
+                  "jieba", "matplotlib", "asyncio", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     if level != "DEBUG":
-        warnings.filterwarnings("ignore")
+        # libraries re-insert their own warning filters on import, so silence the display itself
+        warnings.showwarning = lambda *args, **kwargs: None
         os.environ.setdefault("PYTHONWARNINGS", "ignore")
 
 
 def quiet_rasa_structlog(level: str) -> None:
-    """Rasa's structured logger prints every policy decision unless configured (it is, by `rasa run`)."""
+    """Rasa's structured logger prints every policy decision unless configured (`rasa run` does); jieba
+    sets its own logger to DEBUG on import."""
+    import jieba
     import structlog
 
     threshold = logging.DEBUG if level == "DEBUG" else logging.WARNING
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(threshold))
+    jieba.setLogLevel(threshold)
 
 
 def process_environment(settings: Settings) -> dict[str, str]:

@@ -19,6 +19,8 @@ from exchange.matching.evidence import Evidence
 LEARNED_WEIGHT = 0.6
 PRIOR_SMOOTHING = 0.5
 CONFIDENT_SHARE = 0.55
+MIN_SHARE = 0.05
+CLOSE_TO_LEADER = 0.5
 
 
 @dataclass(frozen=True)
@@ -29,8 +31,11 @@ class DomainGuess:
 
     @property
     def codes(self) -> list[str]:
-        """Codes with a real share (≥ 5 %), best first; at least the best one."""
-        return [code for i, (code, share) in enumerate(self.ranked) if i == 0 or share >= 0.05]
+        """The leading domain and any close to it (at least half its share), best first."""
+        if not self.ranked:
+            return []
+        floor = max(MIN_SHARE, self.ranked[0][1] * CLOSE_TO_LEADER)
+        return [code for i, (code, share) in enumerate(self.ranked) if i == 0 or share >= floor]
 
     @property
     def confident(self) -> bool:
