@@ -18,13 +18,54 @@ def _recent_user_texts(tracker: Tracker, count: int = 3) -> str:
     return " / ".join(t for t in texts[-count:] if t and not t.startswith("/"))
 
 
-async def open_case(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str) -> list:
+async def open_case(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str, summary: str = "") -> list:
     """Queue the conversation for a volunteer and tell the user their number, place and wait."""
-    summary = tracker.get_slot("need_text") or _recent_user_texts(tracker)
+    summary = summary or tracker.get_slot("need_text") or _recent_user_texts(tracker)
     ticket = await in_store("handoffs", "open_case", tracker.sender_id, reason, summary)
     dispatcher.utter_message(response="utter_handoff_opened", case_number=ticket.number,
                              position=ticket.position, wait_minutes=ticket.wait_minutes)
     return [SlotSet("pending", None)]
+
+
+class ActionContactExpert(Action):
+    """联系TA: until experts answer in the app themselves, a volunteer connects the two (a handoff case)."""
+
+    def name(self) -> str:
+        return "action_contact_expert"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
+        need_id, expert_id = tracker.get_slot("need_id"), tracker.get_slot("expert_id")
+        if not need_id or not expert_id:
+            dispatcher.utter_message(response="utter_contact_needs_need")
+            return [SlotSet("pending", None)]
+        try:
+            expert = await call("get_expert", expert_id)
+        except (ExchangeError, TimeoutError):
+            expert = {"name": expert_id, "organization": ""}
+        summary = (f"请帮忙联系专家 {expert['name']}（{expert.get('organization') or '—'}，{expert_id}）。"
+                   f"需求 {need_id}：{tracker.get_slot('need_text') or ''}")
+        ticket = await in_store("handoffs", "open_case", tracker.sender_id, "contact_expert", summary)
+        dispatcher.utter_message(response="utter_contact_requested", expert_name=expert["name"],
+                                 case_number=ticket.number)
+        return [SlotSet("pending", None)]
+
+
+class ActionRecordFeedback(Action):
+    """解决了 / 还没有 / 没联系上: the answer goes to the exchange and moves the need along."""
+
+    def name(self) -> str:
+        return "action_record_feedback"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
+        verdict = tracker.get_slot("verdict") or "helpful"
+        need_id = tracker.get_slot("need_id")
+        if need_id:
+            with contextlib.suppress(ExchangeError, TimeoutError):
+                await call("add_feedback", need_id, verdict, tracker.get_slot("expert_id"), "")
+                if verdict == "helpful":
+                    await call("set_need_status", need_id, "resolved")
+        dispatcher.utter_message(response="utter_feedback_thanks" if verdict == "helpful" else "utter_feedback_sorry")
+        return [SlotSet("verdict", None)]
 
 
 class ActionOpenHandoff(Action):

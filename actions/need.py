@@ -12,6 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.services import call, in_store
 from exchange.errors import ExchangeError, InputRejected
+from exchange.gazetteer import resolve
 from exchange.matching.knowledge import taxonomy
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,22 @@ def _latest_text(tracker: Tracker) -> str:
 def _subjects(tracker: Tracker) -> list[str]:
     entities = tracker.latest_message.get("entities") or []
     return list(dict.fromkeys(str(e["value"]) for e in entities if e.get("entity") in SUBJECT_ENTITIES))
+
+
+async def need_region(tracker: Tracker) -> str:
+    """Where the need is: places named in the message, else the registered user's township."""
+    named = " ".join(str(e["value"]) for e in tracker.latest_message.get("entities") or [] if e.get("entity") == "region")
+    if named:
+        return named
+    if tracker.get_slot("need_region"):
+        return tracker.get_slot("need_region")
+    user_id = await in_store("accounts", "user_of", tracker.sender_id)
+    if not user_id:
+        return ""
+    try:
+        return (await call("get_user", user_id)).get("township", "")
+    except (ExchangeError, TimeoutError):
+        return ""
 
 
 def need_summary(text: str, preview: dict, subjects: list[str]) -> str:
@@ -58,7 +75,7 @@ class ActionReadBackNeed(Action):
             dispatcher.utter_message(response="utter_ask_describe_need")
             return [SlotSet("pending", None)]
         chosen = tracker.get_slot("domain_code") if tracker.latest_message["intent"]["name"] == "choose_domain" else None
-        region = tracker.get_slot("need_region") or ""
+        region = await need_region(tracker)
         try:
             preview = await call("match_preview", text, region, [chosen] if chosen else None, 3)
         except InputRejected as error:
@@ -67,7 +84,7 @@ class ActionReadBackNeed(Action):
         except (ExchangeError, TimeoutError):
             dispatcher.utter_message(response="utter_exchange_down")
             return [SlotSet("need_text", text), SlotSet("pending", None)]
-        events = [SlotSet("need_text", text), SlotSet("need_domains", preview["domains"]),
+        events = [SlotSet("need_text", text), SlotSet("need_domains", preview["domains"]), SlotSet("need_region", region),
                   SlotSet("domain_code", None), SlotSet("pending", None)]
         if not preview["domains"]:
             dispatcher.utter_message(response="utter_need_unclear")
@@ -78,7 +95,9 @@ class ActionReadBackNeed(Action):
             buttons.append({"title": "都不是，找人工", "payload": "/request_human"})
             dispatcher.utter_message(response="utter_ask_need_domain", buttons=buttons)
             return events
-        summary = need_summary(text, {**preview, "region": region}, _subjects(tracker))
+        place = resolve(region)
+        summary = need_summary(text, {**preview, "region": place.full_name if place.known else region},
+                               _subjects(tracker))
         dispatcher.utter_message(response="utter_need_read_back", need_summary=summary)
         return [*events, SlotSet("pending", "confirm_need")]
 

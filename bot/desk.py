@@ -30,6 +30,11 @@ CASE_CLAIMED_USER = "志愿者已经接手你的案件（{number}），接下来
 CASE_DONE_USER = "志愿者已结束这次服务（案件号 {number}）。问题解决了吗？"
 
 
+FEEDBACK_BUTTONS = (Button("解决了", '/feedback{"verdict":"helpful"}'),
+                    Button("还没有", '/feedback{"verdict":"not_helpful"}'),
+                    Button("没联系上", '/feedback{"verdict":"unreachable"}'))
+
+
 def case_line(case: CaseView) -> str:
     """One case in the queue: number, waiting time, summary and the last things the user said."""
     said = " / ".join(case.last_messages)
@@ -93,8 +98,7 @@ class Desk:
         if user is None:
             return [Reply(f"案件 #{number} 不是你在处理的案件，或者已经关闭了。")]
         await asyncio.to_thread(self.roles.audit, sender_id, "close_case", f"{number} {note}")
-        await self.outbound.send(user, [Reply(CASE_DONE_USER.format(number=number),
-                                              buttons=(Button("解决了", "/thank"), Button("还没有", "/request_human")))])
+        await self.outbound.send(user, [Reply(CASE_DONE_USER.format(number=number), buttons=FEEDBACK_BUTTONS)])
         return [Reply(f"#{number} 已关闭。")]
 
     async def intercept(self, sender_id: str, text: str) -> list[Reply] | None:

@@ -89,7 +89,7 @@ async def test_a_case_is_announced_claimed_relayed_both_ways_and_closed(desk_bot
 
     await _say(emulator, VOLUNTEER, f"/done {ticket.number} 已联系兽医上门", "已关闭")
     feedback = await emulator.wait_for_message(VILLAGER, lambda m: "问题解决了吗" in m.get("text", ""))
-    assert [b[0]["text"] for b in feedback["reply_markup"]["inline_keyboard"]] == ["解决了", "还没有"]
+    assert [b[0]["text"] for b in feedback["reply_markup"]["inline_keyboard"]] == ["解决了", "还没有", "没联系上"]
     emulator.user_sends(VILLAGER, "谢谢")
     await emulator.wait_for_message(VILLAGER, lambda m: m.get("text") == "收到：谢谢")
 
