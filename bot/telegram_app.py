@@ -238,14 +238,29 @@ def build_application(settings: Settings, backend: DialogueBackend) -> Applicati
     return application
 
 
-async def run_polling(settings: Settings, backend: DialogueBackend) -> None:
-    """Long polling until interrupted."""
+WEBHOOK_PATH = "telegram"
+
+
+async def start_updates(application: Application, settings: Settings) -> str:
+    """Webhook (with a required secret token, on loopback behind the proxy) or long polling."""
+    if not settings.webhook_url:
+        await application.updater.start_polling()
+        return "长轮询"
+    if not settings.webhook_secret:
+        raise ValueError("TELEGRAM_WEBHOOK_SECRET is required with TELEGRAM_WEBHOOK_URL")
+    await application.updater.start_webhook(listen="127.0.0.1", port=settings.webhook_port, url_path=WEBHOOK_PATH,
+                                            secret_token=settings.webhook_secret, webhook_url=settings.webhook_url)
+    return f"webhook，监听 127.0.0.1:{settings.webhook_port}/{WEBHOOK_PATH}"
+
+
+async def run_telegram(settings: Settings, backend: DialogueBackend) -> None:
+    """Serve Telegram until interrupted."""
     application = build_application(settings, backend)
     async with application:
         await application.start()
-        await application.updater.start_polling()
+        mode = await start_updates(application, settings)
         announcer = asyncio.create_task(announce_cases(application.bot_data["desk"]))
-        print("Telegram 机器人已启动（长轮询），按 Ctrl+C 停止。", flush=True)
+        print(f"Telegram 机器人已启动（{mode}），按 Ctrl+C 停止。", flush=True)
         try:
             await asyncio.Event().wait()
         finally:

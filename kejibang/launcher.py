@@ -141,9 +141,9 @@ async def serve(settings: Settings, model_path: Path, terminal: bool) -> None:
 
         await chat(backend)
     else:
-        from bot.telegram_app import run_polling
+        from bot.telegram_app import run_telegram
 
-        await run_polling(settings, backend)
+        await run_telegram(settings, backend)
 
 
 def run(settings: Settings, *, terminal: bool | None = None) -> None:
@@ -155,7 +155,7 @@ def run(settings: Settings, *, terminal: bool | None = None) -> None:
     prepare_exchange(settings)
     actions = start_action_server(settings, settings.var_dir / "actions.log")
     print(f"· 动作服务器：{settings.actions_url}（日志 {settings.var_dir / 'actions.log'}）")
-    print("· 前端：" + ("终端聊天" if use_terminal else "Telegram 机器人（长轮询）"), flush=True)
+    print("· 前端：" + ("终端聊天" if use_terminal else "Telegram 机器人"), flush=True)
     try:
         asyncio.run(serve(settings, model_path, use_terminal))
     finally:

@@ -25,6 +25,9 @@ class Variable:
 VARIABLES: tuple[Variable, ...] = (
     Variable("TELEGRAM_BOT_TOKEN", "", "Telegram bot token; unset: `kejibang run` opens the terminal chat"),
     Variable("TELEGRAM_API_URL", "", "Bot API base URL (a local Bot API server or the test emulator); unset: Telegram's"),
+    Variable("TELEGRAM_WEBHOOK_URL", "", "public HTTPS URL Telegram posts updates to (behind the reverse proxy); unset: long polling"),
+    Variable("TELEGRAM_WEBHOOK_SECRET", "", "secret token Telegram sends with every webhook request; required with TELEGRAM_WEBHOOK_URL"),
+    Variable("KEJIBANG_WEBHOOK_PORT", "8443", "loopback port the webhook server listens on (the reverse proxy forwards to it)"),
     Variable("KEJIBANG_EXCHANGE_URL", "", "URL of a remote exchange; unset: the embedded exchange, in-process"),
     Variable("KEJIBANG_EXCHANGE_API_KEY", "dev-key", "API key sent to (and required by) the exchange for writes"),
     Variable("KEJIBANG_EXCHANGE_DB", "", "SQLAlchemy URL of the exchange database; unset: sqlite under KEJIBANG_VAR_DIR"),
@@ -59,6 +62,9 @@ class Settings:
 
     telegram_token: str
     telegram_api_url: str
+    webhook_url: str
+    webhook_secret: str
+    webhook_port: int
     exchange_url: str
     exchange_api_key: str
     exchange_db: str
@@ -83,6 +89,9 @@ class Settings:
         return cls(
             telegram_token=_env("TELEGRAM_BOT_TOKEN"),
             telegram_api_url=_env("TELEGRAM_API_URL"),
+            webhook_url=_env("TELEGRAM_WEBHOOK_URL"),
+            webhook_secret=_env("TELEGRAM_WEBHOOK_SECRET"),
+            webhook_port=int(_env("KEJIBANG_WEBHOOK_PORT")),
             exchange_url=_env("KEJIBANG_EXCHANGE_URL").rstrip("/"),
             exchange_api_key=_env("KEJIBANG_EXCHANGE_API_KEY"),
             exchange_db=_env("KEJIBANG_EXCHANGE_DB") or f"sqlite:///{var_dir / 'exchange.db'}",

@@ -97,3 +97,28 @@ async def test_saying_no_to_a_read_back_asks_to_retell(embedded):
     messages, events = await run(ActionAnswerPending(), tracker("不对", "deny", {"pending": "confirm_need"}))
     assert messages[0]["response"] == "utter_need_retell"
     assert events == [SlotSet("pending", None)]
+
+
+@pytest.mark.asyncio
+async def test_the_place_named_in_the_message_is_read_back(embedded):
+    messages, events = await run(ActionReadBackNeed(), tracker(
+        "岳池县的猪不吃食", entities=[{"entity": "region", "value": "岳池县"}, {"entity": "animal", "value": "猪"}]))
+    assert "地点：四川省广安市岳池县" in messages[0]["need_summary"]
+    assert slots_of(events)["need_region"] == "岳池县"
+
+
+@pytest.mark.asyncio
+async def test_contacting_an_expert_opens_a_volunteer_case_and_feedback_resolves_the_need(embedded, wired):
+    from actions.handoff import ActionContactExpert, ActionRecordFeedback
+
+    _, events = await run(ActionPostNeed(), tracker("/affirm", "affirm", {"need_text": "猪拉稀不吃食"}))
+    need_id, expert_id = slots_of(events)["need_id"], slots_of(events)["shown_experts"][0]
+    slots = {"need_id": need_id, "need_text": "猪拉稀不吃食", "expert_id": expert_id}
+    messages, _ = await run(ActionContactExpert(), tracker("/contact_expert", "contact_expert", slots))
+    assert messages[0]["response"] == "utter_contact_requested"
+    case = wired["handoffs"].active_case_of("user-1")
+    assert case is not None and case[1] == "open"
+    assert expert_id in wired["handoffs"].queue()[0].summary
+    thanks, _ = await run(ActionRecordFeedback(), tracker("/feedback", "feedback", {**slots, "verdict": "helpful"}))
+    assert thanks[0]["response"] == "utter_feedback_thanks"
+    assert embedded.get_need(need_id)["status"] == "resolved"

@@ -137,3 +137,37 @@ def test_chunks_keep_every_character():
     parts = chunks(text)
     assert all(len(p) <= 4000 for p in parts)
     assert "\n".join(parts) == text
+
+
+@pytest.mark.asyncio
+async def test_webhook_mode_answers_updates_and_refuses_requests_without_the_secret(monkeypatch, tmp_path):
+    import aiohttp
+
+    from bot.telegram_app import WEBHOOK_PATH, start_updates
+    from tests.conftest import free_port
+
+    dialogue, port = ScriptedDialogue(), free_port()
+    monkeypatch.setenv("KEJIBANG_VAR_DIR", str(tmp_path))
+    async with BotApiEmulator() as emulator:
+        monkeypatch.setenv("TELEGRAM_BOT_TOKEN", emulator.token)
+        monkeypatch.setenv("TELEGRAM_API_URL", emulator.url)
+        monkeypatch.setenv("TELEGRAM_WEBHOOK_URL", f"http://127.0.0.1:{port}/{WEBHOOK_PATH}")
+        monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET", "s3cret-token")
+        monkeypatch.setenv("KEJIBANG_WEBHOOK_PORT", str(port))
+        application = build_application(Settings.from_env(), dialogue)
+        async with application:
+            await application.start()
+            assert (await start_updates(application, Settings.from_env())).startswith("webhook")
+            emulator.user_sends(CHAT, "网店莫得人买")
+            assert (await emulator.wait_for_message(CHAT))["text"] == "收到：网店莫得人买"
+            forged = {"update_id": 999999, "message": {"message_id": 1, "date": 0, "text": "/delete_my_data",
+                                                       "chat": {"id": CHAT, "type": "private"},
+                                                       "from": {"id": CHAT, "is_bot": False, "first_name": "x"}}}
+            async with aiohttp.ClientSession() as session:
+                for headers in ({}, {"X-Telegram-Bot-Api-Secret-Token": "wrong"}):
+                    async with session.post(f"http://127.0.0.1:{port}/{WEBHOOK_PATH}", json=forged,
+                                            headers=headers) as response:
+                        assert response.status == 403
+            assert [t for _, t in dialogue.received] == ["网店莫得人买"]
+            await application.updater.stop()
+            await application.stop()
