@@ -220,6 +220,14 @@ def bench_matching(quick: bool) -> None:
     run_bench(quick=quick)
 
 
+@bench.command("e2e")
+def bench_e2e() -> None:
+    """Message → reply latency and messages/s through the Bot API emulator at 1, 10, 50 users."""
+    from bench.e2e import main as run_bench
+
+    run_bench()
+
+
 @bench.command("nlu")
 def bench_nlu() -> None:
     """Intent accuracy and macro-F1 on the separate test file, vs a stock baseline; latency and timings."""
