@@ -68,11 +68,11 @@ async def run_level(emulator, users: int, scripts: list[list[str]]) -> dict:
 async def bench() -> list[dict]:
     """Start the stack in a temporary folder and measure every concurrency level."""
     from bot.dialogue import InProcessRasa
-    from bot.telegram_app import build_application
     from kejibang import launcher, model
     from kejibang.settings import Settings
     from tests.conftest import free_port
     from tests.support.bot_api_emulator import BotApiEmulator
+    from tests.support.running_bot import running_bot
 
     with tempfile.TemporaryDirectory() as var:
         os.environ.update({"KEJIBANG_VAR_DIR": var, "KEJIBANG_ACTIONS_PORT": str(free_port())})
@@ -86,16 +86,9 @@ async def bench() -> list[dict]:
             backend = InProcessRasa(model.train(settings.model_dir), settings.actions_url, settings.tracker_db)
             launcher.quiet_rasa_structlog("WARNING")
             await backend.load()
-            async with BotApiEmulator() as emulator:
-                os.environ.update({"TELEGRAM_BOT_TOKEN": emulator.token, "TELEGRAM_API_URL": emulator.url})
-                application = build_application(Settings.from_env(), backend)
-                async with application:
-                    await application.start()
-                    await application.updater.start_polling(poll_interval=0.0, timeout=1)
-                    await run_level(emulator, 1, conversations()[:1])  # warm-up
-                    rows = [await run_level(emulator, users, conversations()) for users in CONCURRENCY]
-                    await application.updater.stop()
-                    await application.stop()
+            async with BotApiEmulator() as emulator, running_bot(emulator, backend):
+                await run_level(emulator, 1, conversations()[:1])  # warm-up
+                rows = [await run_level(emulator, users, conversations()) for users in CONCURRENCY]
         finally:
             actions.terminate()
             actions.wait(timeout=10)

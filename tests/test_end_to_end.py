@@ -13,6 +13,8 @@ from bot.dialogue import InProcessRasa, Reply
 from kejibang import launcher, model
 from kejibang.settings import Settings
 from tests.conftest import free_port
+from tests.support.bot_api_emulator import BotApiEmulator
+from tests.support.running_bot import running_bot
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]
 
@@ -90,71 +92,50 @@ def _has(text: str):
 @pytest.mark.asyncio(loop_scope="module")
 async def test_a_villager_on_telegram_registers_posts_a_need_and_gets_experts_by_pressing_buttons(
         assistant: InProcessRasa, monkeypatch):
-    from bot.telegram_app import build_application
-    from tests.support.bot_api_emulator import BotApiEmulator
-
     chat = 9001
-    async with BotApiEmulator() as emulator:
-        monkeypatch.setenv("TELEGRAM_BOT_TOKEN", emulator.token)
-        monkeypatch.setenv("TELEGRAM_API_URL", emulator.url)
-        application = build_application(Settings.from_env(), assistant)
-        async with application:
-            await application.start()
-            await application.updater.start_polling(poll_interval=0.0, timeout=1)
-            turns = 0
-            for text, expect in (("我要注册", "第 1 步"), ("张德明", "第 2 步"), ("13881234567", "第 3 步"),
-                                 ("岳池县坪滩镇", "第 4 步")):
-                emulator.user_sends(chat, text)
-                turns += 1
-                await emulator.wait_for_message(chat, _has(expect), timeout=20)
-            role_question = emulator.sent(chat)[-1]
-            await _press(emulator, chat, role_question, "农户")
-            consent = await emulator.wait_for_message(chat, _has("同意吗"), timeout=20)
-            await _press(emulator, chat, consent, "同意")
-            turns += 2
-            done = await emulator.wait_for_message(chat, _has("注册好了"), timeout=20)
-            assert "138****4567" in done["text"] and "13881234567" not in done["text"]
-            assert turns <= 6
+    async with BotApiEmulator() as emulator, running_bot(emulator, assistant):
+        turns = 0
+        for text, expect in (("我要注册", "第 1 步"), ("张德明", "第 2 步"), ("13881234567", "第 3 步"),
+                             ("岳池县坪滩镇", "第 4 步")):
+            emulator.user_sends(chat, text)
+            turns += 1
+            await emulator.wait_for_message(chat, _has(expect), timeout=20)
+        role_question = emulator.sent(chat)[-1]
+        await _press(emulator, chat, role_question, "农户")
+        consent = await emulator.wait_for_message(chat, _has("同意吗"), timeout=20)
+        await _press(emulator, chat, consent, "同意")
+        turns += 2
+        done = await emulator.wait_for_message(chat, _has("注册好了"), timeout=20)
+        assert "138****4567" in done["text"] and "13881234567" not in done["text"]
+        assert turns <= 6
 
-            emulator.user_sends(chat, "我屋头的猪莫得精神 不吃食还发烧")
-            read_back = await emulator.wait_for_message(chat, _has("我理解的是"), timeout=20)
-            assert "生猪养殖" in read_back["text"]
-            await _press(emulator, chat, read_back, "对，帮我找专家")
-            await emulator.wait_for_message(chat, _has("已经帮你发出去了"), timeout=20)
-            cards = [await emulator.wait_for_message(chat, _has("👤"), timeout=20) for _ in range(3)]
-            assert all("💡" in card["text"] for card in cards)
-            await application.updater.stop()
-            await application.stop()
+        emulator.user_sends(chat, "我屋头的猪莫得精神 不吃食还发烧")
+        read_back = await emulator.wait_for_message(chat, _has("我理解的是"), timeout=20)
+        assert "生猪养殖" in read_back["text"]
+        await _press(emulator, chat, read_back, "对，帮我找专家")
+        await emulator.wait_for_message(chat, _has("已经帮你发出去了"), timeout=20)
+        cards = [await emulator.wait_for_message(chat, _has("👤"), timeout=20) for _ in range(3)]
+        assert all("💡" in card["text"] for card in cards)
 
 
 @pytest.mark.asyncio(loop_scope="module")
 async def test_asking_for_a_person_on_telegram_reaches_a_volunteer_who_answers_through_the_bot(
         assistant: InProcessRasa, stack_settings: Settings, monkeypatch):
-    from bot.telegram_app import build_application
     from store.database import store_database
     from store.roles import Roles
-    from tests.support.bot_api_emulator import BotApiEmulator
 
     villager, volunteer = 9101, 9102
-    async with BotApiEmulator() as emulator:
-        monkeypatch.setenv("TELEGRAM_BOT_TOKEN", emulator.token)
-        monkeypatch.setenv("TELEGRAM_API_URL", emulator.url)
-        application = build_application(Settings.from_env(), assistant)
-        async with application:
-            await application.start()
-            await application.updater.start_polling(poll_interval=0.0, timeout=1)
-            code, _ = Roles(store_database(stack_settings.assistant_db)).issue("volunteer")
-            emulator.user_sends(volunteer, f"/role {code}")
-            await emulator.wait_for_message(volunteer, _has("授权成功"), timeout=20)
+    async with BotApiEmulator() as emulator, running_bot(emulator, assistant) as application:
+        code, _ = Roles(store_database(stack_settings.assistant_db)).issue("volunteer")
+        emulator.user_sends(volunteer, f"/role {code}")
+        await emulator.wait_for_message(volunteer, _has("授权成功"), timeout=20)
 
-            emulator.user_sends(villager, "转人宫")
-            ticket = await emulator.wait_for_message(villager, _has("案件号"), timeout=20)
-            assert await application.bot_data["desk"].announce() == 1
-            offer = await emulator.wait_for_message(volunteer, _has("有人需要帮忙"), timeout=20)
-            await _press(emulator, volunteer, offer, offer["reply_markup"]["inline_keyboard"][0][0]["text"])
-            await emulator.wait_for_message(villager, _has("志愿者已经接手"), timeout=20)
-            emulator.user_sends(villager, "我家鸡一直咳")
-            await emulator.wait_for_message(volunteer, _has("我家鸡一直咳"), timeout=20)
-            assert "案件号" in ticket["text"]
-            await application.updater.stop()
-            await application.stop()
+        emulator.user_sends(villager, "转人宫")
+        ticket = await emulator.wait_for_message(villager, _has("案件号"), timeout=20)
+        assert await application.bot_data["desk"].announce() == 1
+        offer = await emulator.wait_for_message(volunteer, _has("有人需要帮忙"), timeout=20)
+        await _press(emulator, volunteer, offer, offer["reply_markup"]["inline_keyboard"][0][0]["text"])
+        await emulator.wait_for_message(villager, _has("志愿者已经接手"), timeout=20)
+        emulator.user_sends(villager, "我家鸡一直咳")
+        await emulator.wait_for_message(volunteer, _has("我家鸡一直咳"), timeout=20)
+        assert "案件号" in ticket["text"]

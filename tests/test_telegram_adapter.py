@@ -14,6 +14,7 @@ from bot.dialogue import Button, Reply
 from bot.telegram_app import build_application, chunks
 from kejibang.settings import Settings
 from tests.support.bot_api_emulator import BotApiEmulator
+from tests.support.running_bot import running_bot
 
 CHAT = 4242
 
@@ -38,16 +39,8 @@ class ScriptedDialogue:
 async def bot(monkeypatch, tmp_path):
     dialogue = ScriptedDialogue()
     monkeypatch.setenv("KEJIBANG_VAR_DIR", str(tmp_path))
-    async with BotApiEmulator() as emulator:
-        monkeypatch.setenv("TELEGRAM_BOT_TOKEN", emulator.token)
-        monkeypatch.setenv("TELEGRAM_API_URL", emulator.url)
-        application = build_application(Settings.from_env(), dialogue)
-        async with application:
-            await application.start()
-            await application.updater.start_polling(poll_interval=0.0, timeout=1)
-            yield emulator, dialogue
-            await application.updater.stop()
-            await application.stop()
+    async with BotApiEmulator() as emulator, running_bot(emulator, dialogue):
+        yield emulator, dialogue
 
 
 @pytest.mark.asyncio

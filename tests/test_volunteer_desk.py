@@ -9,12 +9,12 @@ from __future__ import annotations
 import pytest
 import pytest_asyncio
 
-from bot.telegram_app import build_application
 from kejibang.settings import Settings
 from store.database import store_database
 from store.handoffs import Handoffs
 from store.roles import Roles
 from tests.support.bot_api_emulator import BotApiEmulator
+from tests.support.running_bot import running_bot
 from tests.test_telegram_adapter import ScriptedDialogue
 
 VILLAGER, VOLUNTEER, STRANGER, GROUP = 5001, 5002, 5003, -100777
@@ -25,18 +25,9 @@ async def desk_bot(monkeypatch, tmp_path):
     dialogue = ScriptedDialogue()
     monkeypatch.setenv("KEJIBANG_VAR_DIR", str(tmp_path))
     monkeypatch.setenv("KEJIBANG_VOLUNTEER_CHAT", f"telegram:{GROUP}")
-    async with BotApiEmulator() as emulator:
-        monkeypatch.setenv("TELEGRAM_BOT_TOKEN", emulator.token)
-        monkeypatch.setenv("TELEGRAM_API_URL", emulator.url)
-        settings = Settings.from_env()
-        application = build_application(settings, dialogue)
-        db = store_database(settings.assistant_db)
-        async with application:
-            await application.start()
-            await application.updater.start_polling(poll_interval=0.0, timeout=1)
-            yield emulator, dialogue, application.bot_data["desk"], Roles(db), Handoffs(db)
-            await application.updater.stop()
-            await application.stop()
+    db = store_database(Settings.from_env().assistant_db)
+    async with BotApiEmulator() as emulator, running_bot(emulator, dialogue) as application:
+        yield emulator, dialogue, application.bot_data["desk"], Roles(db), Handoffs(db)
 
 
 async def _say(emulator, chat: int, text: str, expect: str = "") -> dict:
