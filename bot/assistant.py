@@ -7,6 +7,7 @@ Telegram; nothing in the adapters knows Rasa.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from typing import Protocol
@@ -19,6 +20,7 @@ from bot.dialogue import Button, DialogueBackend, Reply
 log = logging.getLogger(__name__)
 MAX_INPUT_CHARS = 2000
 INVITE_PREFIX = "inv-"
+HANDOVER_PREFIX = "tk-"
 
 
 class SpeechRecognizer(Protocol):
@@ -70,6 +72,10 @@ class Assistant:
 
     async def on_start(self, sender_id: str, payload: str = "") -> list[Reply]:
         """/start: a greeting; from a chair's invitation, registration with the township filled in."""
+        if payload.startswith(HANDOVER_PREFIX) and self.chairs is not None:
+            user_id = await asyncio.to_thread(self.chairs.accounts.take_over, sender_id, payload[len(HANDOVER_PREFIX):])
+            if user_id is None:
+                return [Reply(messages.HANDOVER_REFUSED)] + await self.on_text(sender_id, "/greet")
         if payload.startswith(INVITE_PREFIX) and self.chairs is not None:
             welcome = await self.chairs.accept(sender_id, payload[len(INVITE_PREFIX):])
             if welcome is not None:

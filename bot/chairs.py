@@ -14,15 +14,22 @@ from datetime import datetime, timedelta
 
 import qrcode
 
-from bot.dialogue import Reply
+from bot.dialogue import Button, Reply
 from exchange.api import Exchange
-from exchange.errors import ExchangeError
+from exchange.errors import ExchangeError, InputRejected
 from exchange.gazetteer import place_of
 from exchange.models import utcnow
+from exchange.people import ROLES as USER_ROLES
+from exchange.people import mainland_mobile, mask_phone
+from store.accounts import Accounts
 from store.invites import Invites
 from store.roles import Roles
 
 NOT_A_CHAIR = "这个命令只有乡镇科协主席能用。请找管理员要一次性授权码，然后发送：/role 授权码"
+ONBOARD_USAGE = "用法：/onboard 姓名 手机号 [身份]，例如：/onboard 王秀英 13881234567 农户"
+CONSENT_SCRIPT = ("请向{name}读一遍：“科技帮会记录你的姓名和电话，用于把你的技术需求匹配给专家，由专家联系你；"
+                  "你可以随时要求删除。”\n{name}同意了吗？")
+ONBOARD_PURPOSE = "注册科技帮，把需求匹配给科技专家并由专家联系（村民口头同意，由乡镇科协主席代为登记）"
 FUNNEL = (("invited", "邀请"), ("registered", "注册"), ("needs_posted", "发需求"), ("matched", "已匹配"),
           ("resolved", "已解决"))
 
@@ -55,12 +62,52 @@ class Chairs:
 
     roles: Roles
     invites: Invites
+    accounts: Accounts
     exchange: Exchange
     link_for: Callable[[str], str]
 
+    def __post_init__(self) -> None:
+        self._onboarding: dict[str, dict] = {}
+
     def commands(self) -> dict:
         """The commands chairs use."""
-        return {"/invite": self.invite, "/stats": self.stats}
+        return {"/invite": self.invite, "/stats": self.stats, "/onboard": self.onboard,
+                "/onboard_confirm": self.onboard_confirm}
+
+    async def onboard(self, sender_id: str, argument: str = "") -> list[Reply]:
+        """/onboard 姓名 手机号 [身份]: register a villager without a smartphone, after reading them the consent."""
+        township = await self._township_of(sender_id)
+        if township is None:
+            return [Reply(NOT_A_CHAIR)]
+        parts = argument.split()
+        phone = mainland_mobile(parts[1]) if len(parts) >= 2 else None
+        role = parts[2] if len(parts) >= 3 else "农户"
+        if phone is None or role not in USER_ROLES:
+            return [Reply(ONBOARD_USAGE)]
+        self._onboarding[sender_id] = {"name": parts[0], "phone": phone, "role": role,
+                                       "township": place_of(township).full_name}
+        return [Reply(CONSENT_SCRIPT.format(name=parts[0]),
+                      buttons=(Button("已口头同意，登记", "/onboard_confirm"), Button("不同意，不登记", "/deny")))]
+
+    async def onboard_confirm(self, sender_id: str, argument: str = "") -> list[Reply]:
+        """Register the villager read back by /onboard, and give the chair a code for the account hand-over."""
+        person = self._onboarding.pop(sender_id, None)
+        if person is None or await self._township_of(sender_id) is None:
+            return [Reply(ONBOARD_USAGE)]
+        chair_user = await asyncio.to_thread(self.accounts.user_of, sender_id)
+        body = {**person, "registered_by": chair_user,
+                "consent": {"purpose": ONBOARD_PURPOSE, "scope": "姓名、手机号、乡镇、身份", "share_contact": True}}
+        try:
+            user = await asyncio.to_thread(self.exchange.register_user, body, f"onboard:{person['phone']}")
+        except InputRejected as error:
+            return [Reply(error.message)]
+        except ExchangeError:
+            return [Reply("交易平台暂时连不上，请稍后再登记一次（不会重复）。")]
+        code = await asyncio.to_thread(self.accounts.handover_code, user["id"], sender_id)
+        await asyncio.to_thread(self.roles.audit, sender_id, "onboard_villager", f"{user['id']} {mask_phone(person['phone'])}")
+        return [Reply(f"已为{person['name']}（{mask_phone(person['phone'])}）登记好了。\n"
+                      f"以后 TA 有了智能手机，点这个链接就能接管自己的账号（7 天内有效）：\n"
+                      f"{self.link_for('tk-' + code)}\n或者在科技帮里发送：/start tk-{code}")]
 
     async def _township_of(self, sender_id: str) -> str | None:
         grant = await asyncio.to_thread(self.roles.grant_of, sender_id, "chair")

@@ -9,3 +9,4 @@ BROKEN = "不好意思，刚才出了点问题 😥 请再发一次，或者点�
 EXPIRED_BUTTON = "这个按钮已经过期了，请重新说一下。"
 TYPE_INSTEAD = "我打字说"
 ASK_VOLUNTEER = "找志愿者"
+HANDOVER_REFUSED = "这个接管码不对，或者已经用过、过期了。请找乡镇科协主席重新要一个。"

@@ -32,6 +32,7 @@ from bot.desk import Desk
 from bot.dialogue import DialogueBackend, Reply
 from exchange.api import connect
 from kejibang.settings import Settings
+from store.accounts import Accounts
 from store.database import store_database
 from store.handoffs import Handoffs
 from store.invites import Invites
@@ -40,7 +41,7 @@ from store.roles import Roles
 log = logging.getLogger(__name__)
 MAX_MESSAGE = 4000
 PRIVATE = filters.ChatType.PRIVATE
-ROLE_COMMANDS = ("role", "queue", "claim", "done", "invite", "stats")
+ROLE_COMMANDS = ("role", "queue", "claim", "done", "invite", "stats", "onboard", "onboard_confirm")
 ANNOUNCE_EVERY_SECONDS = 10.0
 
 
@@ -219,7 +220,7 @@ def build_application(settings: Settings, backend: DialogueBackend) -> Applicati
     db = store_database(settings.assistant_db)
     desk = Desk(Roles(db), Handoffs(db), TelegramOutbound(application), settings.volunteer_chat,
                 timedelta(minutes=settings.handoff_remind_minutes))
-    chairs = Chairs(Roles(db), Invites(db), connect(settings.exchange_url, settings.exchange_api_key,
+    chairs = Chairs(Roles(db), Invites(db), Accounts(db), connect(settings.exchange_url, settings.exchange_api_key,
                                                     settings.exchange_db),
                     lambda payload: f"https://t.me/{application.bot.username}?start={payload}")
     application.bot_data["desk"] = desk

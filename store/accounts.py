@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
+from datetime import timedelta
+
 from sqlalchemy import select
 
 from exchange.database import Database
-from store.models import Account, PostedNeed, RegistrationDraft
+from exchange.models import as_utc, utcnow
+from store.models import Account, AccountHandover, PostedNeed, RegistrationDraft
 
 
 class Accounts:
@@ -56,3 +61,29 @@ class Accounts:
             rows = session.execute(select(PostedNeed.need_id).where(PostedNeed.sender_id == sender_id)
                                    .order_by(PostedNeed.posted_at.desc()).limit(limit)).scalars()
             return list(rows)
+
+    def handover_code(self, user_id: str, chair: str, hours: int = 168) -> str:
+        """A one-time code with which the person registered by a chair takes the account over."""
+        code = "".join(secrets.choice("23456789") for _ in range(8))
+        with self.db.transaction() as session:
+            session.add(AccountHandover(code_hash=_digest(code), user_id=user_id, chair=chair,
+                                        expires_at=utcnow() + timedelta(hours=hours)))
+        return code
+
+    def take_over(self, sender_id: str, code: str) -> str | None:
+        """Link this conversation to the account behind a valid, unused code; returns the user id."""
+        with self.db.transaction() as session:
+            row = session.get(AccountHandover, _digest(code))
+            if row is None or row.used_by is not None or as_utc(row.expires_at) < utcnow():
+                return None
+            row.used_by = sender_id
+            account = session.get(Account, sender_id)
+            if account is None:
+                session.add(Account(sender_id=sender_id, user_id=row.user_id))
+            else:
+                account.user_id = row.user_id
+            return row.user_id
+
+
+def _digest(code: str) -> str:
+    return hashlib.sha256(code.strip().encode()).hexdigest()

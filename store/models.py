@@ -128,3 +128,14 @@ class InviteUse(Base):
     code = Column(String(20), ForeignKey("invites.code", ondelete="CASCADE"), nullable=False)
     township_code = Column(String(12), nullable=False, index=True)
     used_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class AccountHandover(Base):
+    """A one-time code with which a villager registered by a chair takes the account into their own chat."""
+
+    __tablename__ = "account_handovers"
+    code_hash = Column(String(64), primary_key=True)
+    user_id = Column(String(40), nullable=False)
+    chair = Column(String(100), nullable=False)
+    expires_at = Column(DateTime(timezone=True), nullable=False)
+    used_by = Column(String(100), nullable=True)

@@ -120,3 +120,32 @@ async def test_a_chair_invites_villagers_who_arrive_with_their_township_and_sees
     chart = await emulator.wait_for_message(chair, lambda m: "photo" in m)
     assert emulator.file_content(chart["photo"][-1]["file_id"]).startswith(b"\x89PNG")
     assert "create_invite" in [action for _, _, action, _ in roles.audit_log()]
+
+
+@pytest.mark.asyncio
+async def test_a_chair_registers_a_villager_with_consent_who_later_takes_the_account_over(desk_bot):
+    emulator, dialogue, _, roles, _ = desk_bot
+    chair, villager, stranger = 5201, 5202, 5203
+    code, _ = roles.issue("chair", "511621102")
+    await _say(emulator, chair, f"/role {code}", "授权成功")
+    assert "用法" in (await _say(emulator, chair, "/onboard 王秀英 12345"))["text"]
+    consent = await _say(emulator, chair, "/onboard 王秀英 13881234567 农户", "同意了吗")
+    assert "删除" in consent["text"], "the villager hears the purpose and that deletion is possible"
+    button = consent["reply_markup"]["inline_keyboard"][0][0]
+    emulator.user_presses(chair, consent["message_id"], button["callback_data"])
+    done = await emulator.wait_for_message(chair, lambda m: "登记好了" in m.get("text", ""))
+    assert "138****4567" in done["text"] and "13881234567" not in done["text"]
+    handover = done["text"].split("/start ")[1].strip()
+
+    emulator.user_sends(villager, f"/start {handover}")
+    await emulator.wait_for_message(villager, lambda m: m.get("text") == "你好！")
+    from store.accounts import Accounts
+    from store.database import store_database
+
+    accounts = Accounts(store_database(Settings.from_env().assistant_db))
+    user_id = accounts.user_of(f"telegram:{villager}")
+    assert user_id is not None
+    emulator.user_sends(stranger, f"/start {handover}")
+    refused = await emulator.wait_for_message(stranger, lambda m: "接管码不对" in m.get("text", ""))
+    assert refused and accounts.user_of(f"telegram:{stranger}") is None
+    assert "onboard_villager" in [action for _, _, action, _ in roles.audit_log()]
