@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -51,6 +53,24 @@ class Assistant:
         handlers = {**(self.desk.commands() if self.desk else {}), **(self.chairs.commands() if self.chairs else {})}
         handler = handlers.get(name)
         return await handler(sender_id, argument) if handler else None
+
+    def __post_init__(self) -> None:
+        self._turns: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    @asynccontextmanager
+    async def turn(self, sender_id: str) -> AsyncIterator[None]:
+        """One turn at a time per person, replies included: two quick messages never interleave."""
+        lock, waiting = self._turns.get(sender_id, (asyncio.Lock(), 0))
+        self._turns[sender_id] = (lock, waiting + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, waiting = self._turns[sender_id]
+            if waiting == 1:
+                del self._turns[sender_id]
+            else:
+                self._turns[sender_id] = (lock, waiting - 1)
 
     async def on_text(self, sender_id: str, text: str) -> list[Reply]:
         """A typed message (or a button payload): role commands and handoffs first, then the dialogue."""

@@ -43,6 +43,7 @@ MAX_MESSAGE = 4000
 PRIVATE = filters.ChatType.PRIVATE
 ROLE_COMMANDS = ("role", "queue", "claim", "done", "invite", "stats", "onboard", "onboard_confirm")
 ANNOUNCE_EVERY_SECONDS = 10.0
+SEEN_UPDATES = 10_000
 
 
 class PayloadBook:
@@ -126,9 +127,18 @@ async def render(bot, book: PayloadBook, chat_id: int, replies: list[Reply]) -> 
 
 
 async def _answer(update: Update, context: ContextTypes.DEFAULT_TYPE, replies_of) -> None:
+    """Answer one update, in turn for its sender; a re-delivered update (same update_id) is answered once."""
+    seen: OrderedDict[int, None] = context.application.bot_data["seen_updates"]
+    if update.update_id in seen:
+        replies_of.close()
+        return
+    seen[update.update_id] = None
+    while len(seen) > SEEN_UPDATES:
+        seen.popitem(last=False)
     chat_id = update.effective_chat.id
-    await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
-    await render(context.bot, context.application.bot_data["payloads"], chat_id, await replies_of)
+    async with _assistant(context).turn(sender_id(update)):
+        await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
+        await render(context.bot, context.application.bot_data["payloads"], chat_id, await replies_of)
 
 
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -226,6 +236,7 @@ def build_application(settings: Settings, backend: DialogueBackend) -> Applicati
     application.bot_data["desk"] = desk
     application.bot_data["assistant"] = Assistant(backend, desk, chairs)
     application.bot_data["payloads"] = PayloadBook()
+    application.bot_data["seen_updates"] = OrderedDict()
     application.add_handler(CommandHandler(ROLE_COMMANDS, on_role_command, filters=PRIVATE | _volunteer_group(settings)))
     application.add_handler(CommandHandler("start", on_start, filters=PRIVATE))
     application.add_handler(CommandHandler("help", on_help, filters=PRIVATE))

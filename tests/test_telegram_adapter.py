@@ -164,3 +164,29 @@ async def test_webhook_mode_answers_updates_and_refuses_requests_without_the_sec
             assert [t for _, t in dialogue.received] == ["网店莫得人买"]
             await application.updater.stop()
             await application.stop()
+
+
+class SlowFirstDialogue(ScriptedDialogue):
+    """The first message takes longer than the second, as a long Rasa turn would."""
+
+    async def respond(self, user_id: str, text: str, metadata: dict | None = None) -> list[Reply]:
+        import asyncio
+
+        if text == "第一句":
+            await asyncio.sleep(0.3)
+        return await super().respond(user_id, text, metadata)
+
+
+@pytest.mark.asyncio
+async def test_two_quick_messages_are_answered_in_order_and_a_redelivered_update_once(monkeypatch, tmp_path):
+    monkeypatch.setenv("KEJIBANG_VAR_DIR", str(tmp_path))
+    dialogue = SlowFirstDialogue()
+    async with BotApiEmulator() as emulator, running_bot(emulator, dialogue):
+        first = emulator.user_sends(CHAT, "第一句")
+        emulator.user_sends(CHAT, "第二句")
+        replies = [(await emulator.wait_for_message(CHAT))["text"] for _ in range(2)]
+        assert replies == ["收到：第一句", "收到：第二句"]
+        emulator.inject_duplicate(first)
+        emulator.user_sends(CHAT, "第三句")
+        assert (await emulator.wait_for_message(CHAT))["text"] == "收到：第三句"
+        assert [t for _, t in dialogue.received] == ["第一句", "第二句", "第三句"]
