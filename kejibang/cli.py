@@ -228,6 +228,14 @@ def bench_e2e() -> None:
     run_bench()
 
 
+@bench.command("storage")
+def bench_storage() -> None:
+    """Import 250 k experts, fill to 3.45 M users and 254 k needs, time the reads a turn makes."""
+    from bench.storage import main as run_bench
+
+    run_bench()
+
+
 @bench.command("nlu")
 def bench_nlu() -> None:
     """Intent accuracy and macro-F1 on the separate test file, vs a stock baseline; latency and timings."""
