@@ -122,3 +122,9 @@ class Feedback(Base):
     verdict = Column(String(20), nullable=False)
     comment = Column(Text, nullable=False, default="")
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+# The township funnel counts rows of one township in a week: these make it an index range scan.
+Index("ix_users_township_created", User.township_code, User.created_at)
+Index("ix_needs_township_created", Need.township_code, Need.created_at)
+Index("ix_needs_township_matched", Need.township_code, Need.matched_at)
+Index("ix_needs_township_resolved", Need.township_code, Need.resolved_at)
