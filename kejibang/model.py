@@ -64,4 +64,7 @@ def train(model_dir: Path, *, force: bool = False) -> Path:
     subprocess.run(command, cwd=PROJECT_ROOT, env=env, check=True, stdout=sys.stderr)
     if not is_usable(path):
         raise RuntimeError(f"training finished but {path} is missing or unreadable")
+    for stale in model_dir.glob("kejibang-*.tar.gz"):
+        if stale != path:
+            stale.unlink()
     return path
