@@ -4,7 +4,6 @@ Revision ID: 0002
 Revises: 0001
 Create Date: 2026-11-23 13:34:31.007372
 """
-import sqlalchemy as sa
 from alembic import op
 
 revision = '0002'
