@@ -13,6 +13,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import socket
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -23,6 +25,13 @@ CONCURRENCY = (1, 10, 50)
 ROUNDS = {1: 10, 10: 3, 50: 1}
 DRAIN_SECONDS = 0.05
 DEV = Path(__file__).resolve().parent / "data" / "needs_dev.jsonl"
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def conversations() -> list[list[str]]:
@@ -69,13 +78,15 @@ async def bench() -> list[dict]:
     """Start the stack in a temporary folder and measure every concurrency level."""
     from bot.dialogue import InProcessRasa
     from kejibang import launcher, model
-    from kejibang.settings import Settings
-    from tests.conftest import free_port
+    from kejibang.settings import PROJECT_ROOT, Settings
+
+    sys.path.insert(0, str(PROJECT_ROOT))  # the emulator is test infrastructure, kept under tests/support
     from tests.support.bot_api_emulator import BotApiEmulator
     from tests.support.running_bot import running_bot
 
     with tempfile.TemporaryDirectory() as var:
         os.environ.update({"KEJIBANG_VAR_DIR": var, "KEJIBANG_ACTIONS_PORT": str(free_port())})
+
         os.environ.pop("KEJIBANG_ACTIONS_URL", None)
         settings = Settings.from_env()
         launcher.configure_logging("WARNING")
