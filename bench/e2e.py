@@ -35,9 +35,9 @@ def free_port() -> int:
 
 
 def conversations() -> list[list[str]]:
-    """Hello, a colloquial need, and a yes: one conversation per dev-set need."""
+    """Hello, a colloquial need, and a typed yes: one conversation per dev-set need."""
     needs = [json.loads(line)["text"] for line in DEV.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return [["你好", need, "/affirm"] for need in needs]
+    return [["你好", need, "对的"] for need in needs]
 
 
 async def one_user(emulator, chat: int, script: list[str], latencies: list[float], lost: list[str]) -> int:
