@@ -197,6 +197,11 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await _answer(update, context, _assistant(context).on_text(sender_id(update), payload))
 
 
+async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A command the bot does not know: say so, never stay silent."""
+    await context.bot.send_message(update.effective_chat.id, messages.UNKNOWN_COMMAND)
+
+
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log every handler failure once, with its traceback."""
     log.error("telegram handler failed", exc_info=context.error)
@@ -245,6 +250,7 @@ def build_application(settings: Settings, backend: DialogueBackend) -> Applicati
     application.add_handler(MessageHandler(filters.VOICE & PRIVATE, on_voice))
     application.add_handler(MessageHandler(filters.PHOTO & PRIVATE, on_photo))
     application.add_handler(MessageHandler(filters.LOCATION & PRIVATE, on_location))
+    application.add_handler(MessageHandler(filters.COMMAND & PRIVATE, on_unknown_command))
     application.add_handler(CallbackQueryHandler(on_button))
     application.add_error_handler(on_error)
     return application

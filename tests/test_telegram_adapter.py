@@ -106,6 +106,14 @@ async def test_pressing_a_button_sends_its_payload_to_the_dialogue(bot):
 
 
 @pytest.mark.asyncio
+async def test_an_unknown_command_gets_an_answer_not_silence(bot):
+    emulator, dialogue = bot
+    emulator.user_sends(CHAT, "/affirm")
+    assert "不认识" in (await emulator.wait_for_message(CHAT))["text"]
+    assert dialogue.received == []
+
+
+@pytest.mark.asyncio
 async def test_group_chats_are_ignored(bot):
     emulator, dialogue = bot
     emulator.user_sends(-100, "你好", chat_type="group", user_id=7)
