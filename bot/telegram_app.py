@@ -30,6 +30,7 @@ from bot.assistant import Assistant
 from bot.chairs import Chairs
 from bot.desk import Desk
 from bot.dialogue import DialogueBackend, Reply
+from bot.pushes import push_forever
 from exchange.api import connect
 from kejibang.settings import Settings
 from store.accounts import Accounts
@@ -37,6 +38,7 @@ from store.database import store_database
 from store.handoffs import Handoffs
 from store.invites import Invites
 from store.roles import Roles
+from store.subscriptions import Subscriptions
 
 log = logging.getLogger(__name__)
 MAX_MESSAGE = 4000
@@ -235,9 +237,10 @@ def build_application(settings: Settings, backend: DialogueBackend) -> Applicati
     db = store_database(settings.assistant_db)
     desk = Desk(Roles(db), Handoffs(db), TelegramOutbound(application), settings.volunteer_chat,
                 timedelta(minutes=settings.handoff_remind_minutes))
-    chairs = Chairs(Roles(db), Invites(db), Accounts(db), connect(settings.exchange_url, settings.exchange_api_key,
-                                                    settings.exchange_db),
+    exchange = connect(settings.exchange_url, settings.exchange_api_key, settings.exchange_db)
+    chairs = Chairs(Roles(db), Invites(db), Accounts(db), exchange,
                     lambda payload: f"https://t.me/{application.bot.username}?start={payload}")
+    application.bot_data["weekly_push"] = (Subscriptions(db), exchange, desk.outbound)
     application.bot_data["desk"] = desk
     application.bot_data["assistant"] = Assistant(backend, desk, chairs)
     application.bot_data["payloads"] = PayloadBook()
@@ -278,10 +281,12 @@ async def run_telegram(settings: Settings, backend: DialogueBackend) -> None:
         await application.start()
         mode = await start_updates(application, settings)
         announcer = asyncio.create_task(announce_cases(application.bot_data["desk"]))
+        pusher = asyncio.create_task(push_forever(*application.bot_data["weekly_push"]))
         print(f"Telegram 机器人已启动（{mode}），按 Ctrl+C 停止。", flush=True)
         try:
             await asyncio.Event().wait()
         finally:
             announcer.cancel()
+            pusher.cancel()
             await application.updater.stop()
             await application.stop()

@@ -149,3 +149,26 @@ async def test_a_chair_registers_a_villager_with_consent_who_later_takes_the_acc
     refused = await emulator.wait_for_message(stranger, lambda m: "接管码不对" in m.get("text", ""))
     assert refused and accounts.user_of(f"telegram:{stranger}") is None
     assert "onboard_villager" in [action for _, _, action, _ in roles.audit_log()]
+
+
+@pytest.mark.asyncio
+async def test_the_weekly_push_sends_one_new_article_a_week_to_each_subscription(desk_bot, sqlite_service):
+    from datetime import timedelta
+
+    from bot.pushes import push_due
+    from exchange.models import utcnow
+    from store.subscriptions import Subscriptions
+
+    emulator, _, desk, _, _ = desk_bot
+    subscriptions = Subscriptions(store_database(Settings.from_env().assistant_db))
+    subscriptions.subscribe(f"telegram:{VILLAGER}", "pig")
+    emulator.user_sends(VILLAGER, "你好")
+    await emulator.wait_for_message(VILLAGER)
+    assert await push_due(subscriptions, sqlite_service, desk.outbound) == 1
+    first = await emulator.wait_for_message(VILLAGER, lambda m: "本周「生猪养殖」科普" in m.get("text", ""))
+    assert await push_due(subscriptions, sqlite_service, desk.outbound) == 0, "one a week"
+    subscriptions.pushed(f"telegram:{VILLAGER}", "pig", subscriptions.due(utcnow() + timedelta(days=8))[0][2],
+                         utcnow() - timedelta(days=8))
+    assert await push_due(subscriptions, sqlite_service, desk.outbound) == 1
+    second = await emulator.wait_for_message(VILLAGER, lambda m: "本周" in m.get("text", ""))
+    assert second["text"] != first["text"], "a different article each week"
