@@ -43,13 +43,13 @@ def conversations() -> list[list[str]]:
 async def one_user(emulator, chat: int, script: list[str], latencies: list[float], lost: list[str]) -> int:
     """Send each message after the previous answer arrived; returns how many messages were sent."""
     for text in script:
-        update = emulator.user_sends(chat, text)
+        update_id = emulator.user_sends(chat, text)["update_id"]
         try:
-            await emulator.wait_for_message(chat, timeout=60)
+            await emulator.wait_until(lambda uid=update_id: emulator.reply_latency(uid) is not None, timeout=60)
         except TimeoutError:
             lost.append(f"{chat}: {text}")
             continue
-        latencies.append(emulator.reply_latency(update["update_id"]) * 1000)
+        latencies.append(emulator.reply_latency(update_id) * 1000)
         while True:  # the rest of this turn's replies (expert cards, articles) follow within milliseconds
             try:
                 await emulator.wait_for_message(chat, timeout=DRAIN_SECONDS)
