@@ -28,11 +28,7 @@ class Accounts:
     def link(self, sender_id: str, user_id: str) -> None:
         """Link (or re-link) a conversation to an exchange user."""
         with self.db.transaction() as session:
-            account = session.get(Account, sender_id)
-            if account is None:
-                session.add(Account(sender_id=sender_id, user_id=user_id))
-            else:
-                account.user_id = user_id
+            _link(session, sender_id, user_id)
 
     def keep_phone(self, sender_id: str, phone: str) -> None:
         """Hold a validated phone number until the registration is submitted."""
@@ -77,12 +73,16 @@ class Accounts:
             if row is None or row.used_by is not None or as_utc(row.expires_at) < utcnow():
                 return None
             row.used_by = sender_id
-            account = session.get(Account, sender_id)
-            if account is None:
-                session.add(Account(sender_id=sender_id, user_id=row.user_id))
-            else:
-                account.user_id = row.user_id
+            _link(session, sender_id, row.user_id)
             return row.user_id
+
+
+def _link(session, sender_id: str, user_id: str) -> None:
+    account = session.get(Account, sender_id)
+    if account is None:
+        session.add(Account(sender_id=sender_id, user_id=user_id))
+    else:
+        account.user_id = user_id
 
 
 def _digest(code: str) -> str:

@@ -49,11 +49,7 @@ def fuzzy_key(word: str) -> str:
 @lru_cache(maxsize=1)
 def _homophone_index() -> dict[str, tuple[str, ...]]:
     """Fuzzy pinyin key → domain words (2-4 characters) that sound like it."""
-    vocabulary = set(knowledge.colloquial_concepts())
-    for terms in knowledge.domain_terms().values():
-        vocabulary.update(terms)
-    for concepts in knowledge.colloquial_concepts().values():
-        vocabulary.update(concepts)
+    vocabulary = knowledge.domain_vocabulary() | set(knowledge.colloquial_concepts())
     index: dict[str, list[str]] = {}
     for word in vocabulary:
         if 2 <= len(word) <= 4 and all("\u4e00" <= ch <= "\u9fff" for ch in word):

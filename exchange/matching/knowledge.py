@@ -68,6 +68,17 @@ def colloquial_concepts() -> dict[str, tuple[str, ...]]:
         }
 
 
+@lru_cache(maxsize=1)
+def domain_vocabulary() -> frozenset[str]:
+    """Every reviewed domain term and every professional concept the colloquial map points to."""
+    words: set[str] = set()
+    for terms in domain_terms().values():
+        words.update(terms)
+    for concepts in colloquial_concepts().values():
+        words.update(concepts)
+    return frozenset(words)
+
+
 def dictionary_files() -> list[Path]:
     """The jieba dictionary files, in a stable order (Rasa's JiebaTokenizer loads the same folder)."""
     return sorted(JIEBA_DIR.glob("*.txt"))

@@ -175,12 +175,7 @@ class Matcher:
 @lru_cache(maxsize=1)
 def _quotable() -> frozenset[str]:
     """Words a reason may quote: real domain words, not accidental character pairs (不吃, 几天)."""
-    words = set(knowledge.dictionary_words())
-    for terms in knowledge.domain_terms().values():
-        words.update(terms)
-    for concepts in knowledge.colloquial_concepts().values():
-        words.update(concepts)
-    return frozenset(w for w in words if len(w) >= 2)
+    return frozenset(w for w in knowledge.dictionary_words() | knowledge.domain_vocabulary() if len(w) >= 2)
 
 
 def _top(scores: np.ndarray, count: int) -> list[tuple[float, int]]:
