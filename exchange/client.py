@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable
+from datetime import datetime
 
 import requests
 
@@ -126,3 +127,26 @@ class ExchangeClient:
 
     def township_stats(self, township_code: str, weeks: int = 2) -> dict:
         return self._request("GET", f"/v1/stats/townships/{township_code}", params={"weeks": weeks})
+
+    def request_contact(self, need_id: str, expert_id: str) -> dict:
+        return self._request("POST", f"/v1/needs/{need_id}/contacts", body={"expert_id": expert_id}, safe=True)
+
+    def get_contact(self, request_id: str) -> dict:
+        return self._request("GET", f"/v1/contacts/{request_id}")
+
+    def answer_contact(self, request_id: str, answer: str, note: str = "") -> dict:
+        return self._request("POST", f"/v1/contacts/{request_id}/answer", body={"answer": answer, "note": note},
+                             safe=True)
+
+    def record_outcome(self, request_id: str, outcome: str) -> dict:
+        return self._request("POST", f"/v1/contacts/{request_id}/outcome", body={"outcome": outcome}, safe=True)
+
+    def expert_contacts(self, expert_id: str, active_only: bool = True) -> list[dict]:
+        params = {"active": "true" if active_only else "false"}
+        return self._request("GET", f"/v1/experts/{expert_id}/contacts", params=params)["contacts"]
+
+    def expert_summary(self, expert_id: str, since: datetime) -> dict:
+        return self._request("GET", f"/v1/experts/{expert_id}/summary", params={"since": since.isoformat()})
+
+    def set_expert_availability(self, expert_id: str, changes: dict) -> dict:
+        return self._request("PATCH", f"/v1/experts/{expert_id}/availability", body=changes, safe=True)

@@ -40,6 +40,7 @@ class Expert(Base):
     extra = Column(JSON, nullable=False, default=dict)
     accepting = Column(Boolean, nullable=False, default=True)
     capacity = Column(Integer, nullable=False, default=10)
+    serves = Column(JSON, nullable=False, default=list)
     updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow)
 
 
@@ -122,6 +123,27 @@ class Feedback(Base):
     verdict = Column(String(20), nullable=False)
     comment = Column(Text, nullable=False, default="")
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+class ContactRequest(Base):
+    """A need offered to one expert (联系TA, or the next-best after a decline), and what came of it.
+
+    offered → accepted (the two are connected) → resolved / unresolved / unreachable, or
+    offered → declined / passed / expired, after which the exchange offers the next-best expert.
+    """
+
+    __tablename__ = "contact_requests"
+    id = Column(String(40), primary_key=True)
+    need_id = Column(String(40), ForeignKey("needs.id", ondelete="CASCADE"), nullable=False, index=True)
+    expert_id = Column(String(64), ForeignKey("experts.id", ondelete="CASCADE"), nullable=False)
+    status = Column(String(20), nullable=False, default="offered")
+    note = Column(String(300), nullable=False, default="")
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    answered_at = Column(DateTime(timezone=True), nullable=True)
+    outcome_at = Column(DateTime(timezone=True), nullable=True)
+
+
+Index("ix_contact_requests_expert_status", ContactRequest.expert_id, ContactRequest.status)
+
 
 # The township funnel counts rows of one township in a week: these make it an index range scan.
 Index("ix_users_township_created", User.township_code, User.created_at)

@@ -12,6 +12,7 @@ import hmac
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import datetime, timezone
 from pathlib import Path
 
 from aiohttp import web
@@ -48,7 +49,10 @@ async def errors_as_json(request: web.Request, handler: Handler) -> web.StreamRe
         return _error(413, "body_too_large", "请求内容太大")
     except web.HTTPException as error:
         code = {404: "not_found", 405: "method_not_allowed"}.get(error.status, "http_error")
-        return _error(error.status, code, {404: "没有这个地址", 405: "不支持这个方法"}.get(error.status, "请求有误"))
+        response = _error(error.status, code, {404: "没有这个地址", 405: "不支持这个方法"}.get(error.status, "请求有误"))
+        if "Allow" in error.headers:  # a 405 must say which methods the path does take (RFC 9110)
+            response.headers["Allow"] = error.headers["Allow"]
+        return response
     except Exception:
         log.exception("unexpected error on %s %s", request.method, request.path)
         return _error(500, "internal_error", "交易平台内部出错了，请稍后再试")
@@ -225,6 +229,67 @@ async def township_stats(request: web.Request) -> web.Response:
     _authorized(request)
     return _json(await _call(request, "township_stats", request.match_info["township_code"],
                              _int_query(request, "weeks", 2)))
+
+
+@routes.post("/v1/needs/{need_id}/contacts")
+async def request_contact(request: web.Request) -> web.Response:
+    """联系TA: offer the need to one expert (asking again returns the same open request)."""
+    _authorized(request)
+    body = await _body(request)
+    return _json(await _call(request, "request_contact", request.match_info["need_id"], body.get("expert_id")), 201)
+
+
+@routes.get("/v1/contacts/{request_id}")
+async def get_contact(request: web.Request) -> web.Response:
+    """One contact request with what its expert sees."""
+    _authorized(request)
+    return _json(await _call(request, "get_contact", request.match_info["request_id"]))
+
+
+@routes.post("/v1/contacts/{request_id}/answer")
+async def answer_contact(request: web.Request) -> web.Response:
+    """The expert's answer: accept, decline, pass (to a peer) or timeout; the next expert is offered."""
+    _authorized(request)
+    body = await _body(request)
+    return _json(await _call(request, "answer_contact", request.match_info["request_id"], body.get("answer"),
+                             str(body.get("note") or "")))
+
+
+@routes.post("/v1/contacts/{request_id}/outcome")
+async def record_outcome(request: web.Request) -> web.Response:
+    """The farmer's follow-up answer: resolved, not_yet or unreachable."""
+    _authorized(request)
+    body = await _body(request)
+    return _json(await _call(request, "record_outcome", request.match_info["request_id"], body.get("outcome")))
+
+
+@routes.get("/v1/experts/{expert_id}/contacts")
+async def expert_contacts(request: web.Request) -> web.Response:
+    """An expert's requests, oldest first."""
+    _authorized(request)
+    active = request.query.get("active", "true") != "false"
+    return _json({"contacts": await _call(request, "expert_contacts", request.match_info["expert_id"], active)})
+
+
+@routes.get("/v1/experts/{expert_id}/summary")
+async def expert_summary(request: web.Request) -> web.Response:
+    """Needs received, accepted, declined and resolved since a moment."""
+    _authorized(request)
+    try:
+        since = datetime.fromisoformat(request.query.get("since", ""))
+    except ValueError as error:
+        raise InputRejected("invalid_since", "since 应为 ISO 8601 时间") from error
+    if since.tzinfo is None:
+        since = since.replace(tzinfo=timezone.utc)
+    return _json(await _call(request, "expert_summary", request.match_info["expert_id"], since))
+
+
+@routes.patch("/v1/experts/{expert_id}/availability")
+async def set_expert_availability(request: web.Request) -> web.Response:
+    """Accepting or paused, capacity, places served."""
+    _authorized(request)
+    return _json(await _call(request, "set_expert_availability", request.match_info["expert_id"],
+                             await _body(request)))
 
 
 def create_app(service: ExchangeService, api_key: str) -> web.Application:

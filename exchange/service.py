@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 
 from exchange import people
+from exchange.contacts import ContactOperations
 from exchange.database import Database
 from exchange.errors import InputRejected, NotFound
 from exchange.gazetteer import resolve
@@ -48,7 +49,8 @@ def expert_dict(expert: Expert) -> dict:
     """An expert as the API returns it."""
     return {"id": expert.id, "name": expert.name, "title": expert.title, "organization": expert.organization,
             "domains": list(expert.domains), "expertise": expert.expertise, "region": expert.region,
-            "accepting": expert.accepting, "capacity": expert.capacity, **(expert.extra or {})}
+            "accepting": expert.accepting, "capacity": expert.capacity, "serves": list(expert.serves or []),
+            **(expert.extra or {})}
 
 
 def article_dict(article: Article) -> dict:
@@ -96,7 +98,7 @@ def _top(top: int) -> int:
     return top
 
 
-class ExchangeService:
+class ExchangeService(ContactOperations):
     """The exchange over one database; thread-safe; the matcher is rebuilt when content changes."""
 
     def __init__(self, database_url: str) -> None:
@@ -106,6 +108,7 @@ class ExchangeService:
         self._checked_at = 0.0
         self._offers: Counter[str] = Counter()
         self._unavailable: frozenset[str] = frozenset()
+        self._serves: dict[str, tuple[str, ...]] = {}
         self._lock = threading.RLock()
 
     def close(self) -> None:
@@ -202,20 +205,19 @@ class ExchangeService:
 
     def _build_matcher(self) -> Matcher:
         with self.db.transaction() as session:
+            rows = session.execute(select(Expert).order_by(Expert.id)).scalars().all()
             experts = [Profile(e.id, f"{e.title} {e.organization} {e.expertise}", tuple(e.domains), e.region)
-                       for e in session.execute(select(Expert).order_by(Expert.id)).scalars()]
+                       for e in rows]
+            self._serves = {e.id: tuple(e.serves) for e in rows if e.serves}
             articles = [Profile(a.id, f"{a.title} {a.summary} {' '.join(a.tags)} {a.body[:500]}", tuple(a.domains))
                         for a in session.execute(select(Article).order_by(Article.id)).scalars()]
-            busy = session.execute(select(Match.expert_id, func.count()).join(Need, Need.id == Match.need_id)
-                                   .where(Need.status.in_(("matched", "contacted"))).group_by(Match.expert_id))
-            self._offers = Counter(dict(busy.all()))
-            unavailable = session.execute(select(Expert.id).where(Expert.accepting.is_(False))).scalars().all()
-        self._unavailable = frozenset(unavailable)
+            self._refresh_availability(session)
         return Matcher(experts, articles)
 
     def _match(self, text: str, region: str, domains: list[str], top: int) -> MatchResult:
-        return self.matcher().match(text, region, domains, top, unavailable=self._unavailable,
-                                    load=lambda expert_id: self._offers[expert_id])
+        matcher = self.matcher()
+        return matcher.match(text, region, domains, top, unavailable=self._unavailable | self._outside(region),
+                             load=lambda expert_id: self._offers[expert_id])
 
     def match_preview(self, text: str, region: str = "", domains: Iterable[str] | None = None, top: int = 5) -> dict:
         """Predicted domains, ranked experts and articles for a text, without storing anything."""
