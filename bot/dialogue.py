@@ -2,15 +2,17 @@
 
 An adapter turns its app's events into ``(user_id, text, metadata)`` and renders the ``Reply``
 list that comes back; it never sees Rasa. Two backends: the trained model loaded in-process
-(default) and a Rasa server over HTTP (``RASA_URL``). TensorFlow is imported only when the
+(default) and one or more Rasa servers over HTTP (``RASA_URL``). TensorFlow is imported only when the
 in-process model is loaded, so adapters and their tests stay light.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -88,22 +90,68 @@ class InProcessRasa:
         return [reply_from_rasa(m) for m in output.messages]
 
 
-class RasaServer:
-    """A Rasa server reached over its REST channel (``RASA_URL``)."""
+class RasaUnavailable(RuntimeError):
+    """No Rasa server took the message; the adapter answers with its apology (``messages.BROKEN``)."""
 
-    def __init__(self, url: str, token: str = "") -> None:
-        self.url = url.rstrip("/")
+
+class RasaServer:
+    """Rasa servers reached over their REST channel (``RASA_URL``), taken in turn per message.
+
+    The turn goes round-robin per message, not per user: any server must be able to carry on any
+    conversation, which is what the shared tracker store and the Redis lock store are for, and a
+    restarted server loses nobody. A server that refuses the connection (down, restarting) is skipped
+    for the next one. Once a server has accepted the request the message is never sent again, not even
+    after a timeout: the turn may still be running there, and a second copy would be a duplicated turn.
+    """
+
+    def __init__(self, urls: Sequence[str], token: str = "") -> None:
+        if not urls:
+            raise ValueError("RasaServer needs at least one URL")
+        self.urls = tuple(url.rstrip("/") for url in urls)
         self.token = token
+        self._turns = itertools.count()
         self._session: aiohttp.ClientSession | None = None
 
-    async def respond(self, user_id: str, text: str, metadata: dict | None = None) -> list[Reply]:
+    def _client(self) -> aiohttp.ClientSession:
         if self._session is None:
             self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=RASA_TIMEOUT))
-        params = {"token": self.token} if self.token else None
+        return self._session
+
+    def _rotation(self) -> tuple[str, ...]:
+        """Every server once, starting one further along than the previous message did."""
+        start = next(self._turns) % len(self.urls)
+        return self.urls[start:] + self.urls[:start]
+
+    async def respond(self, user_id: str, text: str, metadata: dict | None = None) -> list[Reply]:
         body = {"sender": user_id, "message": text, "metadata": metadata or {}}
-        async with self._session.post(f"{self.url}/webhooks/rest/webhook", json=body, params=params) as response:
-            response.raise_for_status()
-            return [reply_from_rasa(m) for m in await response.json()]
+        refused: list[str] = []
+        for url in self._rotation():
+            try:
+                async with self._client().post(f"{url}/webhooks/rest/webhook", json=body) as response:
+                    response.raise_for_status()
+                    return [reply_from_rasa(m) for m in await response.json()]
+            except aiohttp.ClientConnectorError as error:
+                log.warning("Rasa server %s refused the connection (%s); trying the next", url, error)
+                refused.append(url)
+        raise RasaUnavailable(f"no Rasa server is reachable: {', '.join(refused)}")
+
+    async def status(self) -> dict[str, str]:
+        """Each server's loaded model (``GET /status``, which needs the token), or why it cannot say.
+
+        Asked once at start-up, so that a wrong token or a server without the model shows in the
+        operator's terminal and not in a villager's chat.
+        """
+        found: dict[str, str] = {}
+        for url in self.urls:
+            try:
+                async with self._client().get(f"{url}/status", params={"token": self.token}) as response:
+                    response.raise_for_status()
+                    found[url] = Path((await response.json()).get("model_file") or "?").name
+            except aiohttp.ClientResponseError as error:
+                found[url] = f"HTTP {error.status}（RASA_TOKEN 对吗？）" if error.status == 401 else f"HTTP {error.status}"
+            except aiohttp.ClientError as error:
+                found[url] = f"连不上（{error.__class__.__name__}）"
+        return found
 
     async def close(self) -> None:
         """Close the HTTP session."""

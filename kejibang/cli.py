@@ -139,6 +139,24 @@ def exchange_match(top: int, as_json: bool) -> None:
     match_lines(_exchange(_settings()), sys.stdin, top, _print_json)
 
 
+@main.group("rasa")
+def rasa_group() -> None:
+    """The production profile's Rasa servers (deploy/)."""
+
+
+@rasa_group.command("serve")
+@click.option("--port", type=int, default=5005, show_default=True, help="Loopback port of this server.")
+def rasa_serve(port: int) -> None:
+    """One Rasa server: REST channel, API on loopback behind RASA_TOKEN, deploy/endpoints.production.yml."""
+    from kejibang.launcher import LaunchError
+    from kejibang.rasa_server import serve
+
+    try:
+        serve(_settings(), port)
+    except LaunchError as error:
+        raise click.ClickException(str(error)) from error
+
+
 @main.group()
 def admin() -> None:
     """Operator commands."""
@@ -224,6 +242,14 @@ def bench_matching(quick: bool) -> None:
 def bench_e2e() -> None:
     """Message → reply latency and messages/s through the Bot API emulator at 1, 10, 50 users."""
     from bench.e2e import main as run_bench
+
+    run_bench()
+
+
+@bench.command("capacity")
+def bench_capacity() -> None:
+    """One production Rasa server (PostgreSQL tracker, Redis locks, action server): messages/s and memory."""
+    from bench.capacity import main as run_bench
 
     run_bench()
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import requests
 
+from bot.dialogue import DialogueBackend, RasaServer
 from kejibang import model
 from kejibang.settings import PROJECT_ROOT, Settings
 
@@ -81,9 +82,10 @@ def start_action_server(settings: Settings, log_path: Path) -> subprocess.Popen:
         raise LaunchError(f"端口 {settings.actions_port} 已被占用：请设置 KEJIBANG_ACTIONS_PORT 换一个端口")
     log_path.parent.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(settings.actions_port)]
+    # rasa-sdk has no --interface flag and listens on every address unless SANIC_HOST says otherwise
+    env = {**process_environment(settings), "SANIC_HOST": "127.0.0.1"}
     with log_path.open("ab") as log_file:
-        process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=process_environment(settings),
-                                   stdout=log_file, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + ACTIONS_START_TIMEOUT
     health = f"http://127.0.0.1:{settings.actions_port}/health"
     while time.monotonic() < deadline:
@@ -124,40 +126,61 @@ def ensure_model(settings: Settings) -> Path:
     return path
 
 
-async def serve(settings: Settings, model_path: Path, terminal: bool) -> None:
-    """Load the dialogue backend and run the chosen adapter until it ends."""
-    from bot.dialogue import InProcessRasa, RasaServer
+async def rasa_servers(settings: Settings) -> DialogueBackend:
+    """The Rasa servers of RASA_URL, each asked once which model it serves (a wrong token shows here)."""
+    backend = RasaServer(settings.rasa_urls, settings.rasa_token)
+    for url, model_file in (await backend.status()).items():
+        print(f"· 对话引擎：Rasa 服务器 {url}：{model_file}")
+    return backend
 
-    if settings.rasa_url:
-        backend = RasaServer(settings.rasa_url)
-        print(f"· 对话引擎：Rasa 服务器 {settings.rasa_url}")
-    else:
-        backend = InProcessRasa(model_path, settings.actions_url, settings.tracker_db)
-        quiet_rasa_structlog(settings.log_level)
-        print("· 正在加载模型 …", flush=True)
-        print(f"· 对话引擎：本进程内，模型加载用时 {await backend.load():.1f} 秒；对话记录 {settings.tracker_db}")
-    if terminal:
-        from bot.terminal import chat
 
-        await chat(backend)
-    else:
-        from bot.telegram_app import run_telegram
+async def in_process_rasa(settings: Settings, model_path: Path) -> DialogueBackend:
+    """The trained model loaded in this process, conversations kept in KEJIBANG_TRACKER_DB."""
+    from bot.dialogue import InProcessRasa
 
-        await run_telegram(settings, backend)
+    backend = InProcessRasa(model_path, settings.actions_url, settings.tracker_db)
+    quiet_rasa_structlog(settings.log_level)
+    print("· 正在加载模型 …", flush=True)
+    print(f"· 对话引擎：本进程内，模型加载用时 {await backend.load():.1f} 秒；对话记录 {settings.tracker_db}")
+    return backend
+
+
+async def serve(settings: Settings, model_path: Path | None, terminal: bool) -> None:
+    """Reach the dialogue backend (the Rasa servers, or the model given) and run the chosen adapter."""
+    backend = await rasa_servers(settings) if model_path is None else await in_process_rasa(settings, model_path)
+    try:
+        if terminal:
+            from bot.terminal import chat
+
+            await chat(backend)
+        else:
+            from bot.telegram_app import run_telegram
+
+            await run_telegram(settings, backend)
+    finally:
+        if isinstance(backend, RasaServer):
+            await backend.close()  # its HTTP session; the in-process model needs no closing
 
 
 def run(settings: Settings, *, terminal: bool | None = None) -> None:
-    """Start everything; terminal chat when no Telegram token is set (or when asked)."""
+    """Start everything; terminal chat when no Telegram token is set (or when asked).
+
+    With RASA_URL the model and the custom actions belong to the Rasa servers and their action server
+    (the production profile, deploy/): only the exchange and the adapter start here.
+    """
     configure_logging(settings.log_level)
     process_environment(settings)
     use_terminal = terminal if terminal is not None else not settings.telegram_token
-    model_path = ensure_model(settings)
+    model_path = None if settings.rasa_urls else ensure_model(settings)
     prepare_exchange(settings)
-    actions = start_action_server(settings, settings.var_dir / "actions.log")
-    print(f"· 动作服务器：{settings.actions_url}（日志 {settings.var_dir / 'actions.log'}）")
+    actions = None
+    if model_path is not None:
+        actions = start_action_server(settings, settings.var_dir / "actions.log")
+        print(f"· 动作服务器：{settings.actions_url}（日志 {settings.var_dir / 'actions.log'}）")
     print("· 前端：" + ("终端聊天" if use_terminal else "Telegram 机器人"), flush=True)
     try:
         asyncio.run(serve(settings, model_path, use_terminal))
     finally:
-        actions.terminate()
-        actions.wait(timeout=10)
+        if actions is not None:
+            actions.terminate()
+            actions.wait(timeout=10)

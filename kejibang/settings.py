@@ -37,7 +37,8 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("KEJIBANG_MODEL_DIR", "models", "where trained Rasa models are kept (relative to the project)"),
     Variable("KEJIBANG_ACTIONS_PORT", "5055", "port of the custom-action server started by `kejibang run`"),
     Variable("KEJIBANG_ACTIONS_URL", "", "webhook URL of the action server; unset: http://127.0.0.1:KEJIBANG_ACTIONS_PORT/webhook"),
-    Variable("RASA_URL", "", "URL of a running Rasa server; unset: the model is loaded in-process"),
+    Variable("RASA_URL", "", "URLs of running Rasa servers, comma-separated, taken in turn per message; unset: the model is loaded in-process"),
+    Variable("RASA_TOKEN", "", "auth token of the Rasa servers' HTTP API (`kejibang rasa serve` requires it; the bot sends it)"),
     Variable("KEJIBANG_VAR_DIR", "var", "folder for the embedded databases and logs (relative to the project)"),
     Variable("KEJIBANG_SEED_SAMPLE", "1", "1: seed an empty embedded exchange with the sample experts and articles"),
     Variable("KEJIBANG_VOLUNTEER_CHAT", "", "the volunteers' group chat, e.g. telegram:-1001234567890; unset: volunteers are told one by one"),
@@ -74,7 +75,8 @@ class Settings:
     model_dir: Path
     actions_port: int
     actions_url: str
-    rasa_url: str
+    rasa_urls: tuple[str, ...]
+    rasa_token: str
     var_dir: Path
     seed_sample: bool
     volunteer_chat: str
@@ -101,7 +103,8 @@ class Settings:
             model_dir=_project_path(_env("KEJIBANG_MODEL_DIR")),
             actions_port=actions_port,
             actions_url=_env("KEJIBANG_ACTIONS_URL") or f"http://127.0.0.1:{actions_port}/webhook",
-            rasa_url=_env("RASA_URL").rstrip("/"),
+            rasa_urls=tuple(url.strip().rstrip("/") for url in _env("RASA_URL").split(",") if url.strip()),
+            rasa_token=_env("RASA_TOKEN"),
             var_dir=var_dir,
             seed_sample=_env("KEJIBANG_SEED_SAMPLE") == "1",
             volunteer_chat=_env("KEJIBANG_VOLUNTEER_CHAT"),

@@ -16,9 +16,9 @@ import sqlalchemy
 
 from exchange.importer import seed_sample
 from exchange.service import ExchangeService
+from tests.support.databases import create_database, drop_database
 
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
-POSTGRES_ADMIN_URL = os.environ.get("KEJIBANG_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 API_KEY = "test-key"
 
 
@@ -49,27 +49,11 @@ def sqlite_service(seeded_sqlite: Path, tmp_path: Path) -> Iterator[ExchangeServ
     service.close()
 
 
-def _postgres_admin():
-    return sqlalchemy.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-
-
 def _create_database(name: str, template: str | None = None) -> str:
-    admin = _postgres_admin()
     try:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f"CREATE DATABASE {name}" + (f" TEMPLATE {template}" if template else ""))
+        return create_database(name, template)
     except sqlalchemy.exc.OperationalError as error:
         pytest.fail(f"PostgreSQL on 127.0.0.1:5432 is needed (.ci/run starts it): {error}")
-    finally:
-        admin.dispose()
-    return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-
-
-def _drop_database(name: str) -> None:
-    admin = _postgres_admin()
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    admin.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -80,7 +64,7 @@ def seeded_postgres_template() -> Iterator[str]:
     seed_sample(service, show_progress=False)
     service.close()
     yield name
-    _drop_database(name)
+    drop_database(name)
 
 
 @pytest.fixture
@@ -88,7 +72,7 @@ def postgres_url() -> Iterator[str]:
     """A fresh, empty PostgreSQL database on the local server, dropped afterwards."""
     name = "kejibang_test_" + uuid.uuid4().hex[:8]
     yield _create_database(name)
-    _drop_database(name)
+    drop_database(name)
 
 
 @pytest.fixture
@@ -98,7 +82,7 @@ def postgres_service(seeded_postgres_template: str) -> Iterator[ExchangeService]
     service = ExchangeService(_create_database(name, template=seeded_postgres_template))
     yield service
     service.close()
-    _drop_database(name)
+    drop_database(name)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -168,13 +152,9 @@ def exchange(request, storage_service: ExchangeService):
 def wired(monkeypatch, sqlite_service, tmp_path):
     """Custom actions wired to a seeded embedded exchange and a fresh assistant store."""
     from actions import services
-    from store.accounts import Accounts
     from store.database import store_database
-    from store.handoffs import Handoffs
-    from store.subscriptions import Subscriptions
 
-    db = store_database(f"sqlite:///{tmp_path / 'assistant.db'}")
-    found = {"accounts": Accounts(db), "subscriptions": Subscriptions(db), "handoffs": Handoffs(db), "db": db}
+    found = services.stores_on(store_database(f"sqlite:///{tmp_path / 'assistant.db'}"))
     monkeypatch.setattr(services, "exchange", lambda: sqlite_service)
     monkeypatch.setattr(services, "stores", lambda: found)
     return found

@@ -1,0 +1,140 @@
+"""The bot's client for several Rasa servers (RasaServer), against small stand-in servers on loopback.
+
+The stand-ins answer the REST channel and /status the way Rasa does, and say which of them answered;
+the real servers, with the trained model, are in test_production_profile.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from aiohttp import web
+
+from bot import messages, terminal
+from bot.assistant import Assistant
+from bot.dialogue import RasaServer, RasaUnavailable
+from kejibang import launcher
+from kejibang.settings import Settings
+from tests.conftest import free_port
+
+TOKEN = "s3cret"
+
+
+def _stand_in(name: str) -> web.Application:
+    """A Rasa server in miniature: the REST webhook echoes with its name; /status wants the token."""
+    async def webhook(request: web.Request) -> web.Response:
+        body = await request.json()
+        return web.json_response([{"recipient_id": body["sender"], "text": f"{name}:{body['message']}"}])
+
+    async def status(request: web.Request) -> web.Response:
+        if request.query.get("token") != TOKEN:
+            return web.json_response({"reason": "NotAuthenticated"}, status=401)
+        return web.json_response({"model_file": f"/srv/kejibang/models/{name}.tar.gz"})
+
+    app = web.Application()
+    app.router.add_post("/webhooks/rest/webhook", webhook)
+    app.router.add_get("/status", status)
+    return app
+
+
+@pytest_asyncio.fixture
+async def servers() -> AsyncIterator[list[str]]:
+    """Two stand-ins, "a" and "b", and the URL of a port nobody listens on (a server that is down)."""
+    runners = [web.AppRunner(_stand_in(name)) for name in ("a", "b")]
+    urls = []
+    for runner in runners:
+        await runner.setup()
+        port = free_port()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        urls.append(f"http://127.0.0.1:{port}")
+    yield [*urls, f"http://127.0.0.1:{free_port()}"]
+    for runner in runners:
+        await runner.cleanup()
+
+
+async def _answers(backend: RasaServer, count: int) -> list[str]:
+    try:
+        return [(await backend.respond("telegram:1", f"m{i}"))[0].text for i in range(count)]
+    finally:
+        await backend.close()
+
+
+@pytest.mark.asyncio
+async def test_messages_take_the_servers_in_turn(servers):
+    a, b, _ = servers
+    assert await _answers(RasaServer([a, b]), 4) == ["a:m0", "b:m1", "a:m2", "b:m3"]
+
+
+@pytest.mark.asyncio
+async def test_a_server_that_is_down_is_skipped_and_no_message_is_lost(servers):
+    a, _, down = servers
+    assert await _answers(RasaServer([a, down]), 3) == ["a:m0", "a:m1", "a:m2"]
+
+
+@pytest.mark.asyncio
+async def test_with_every_server_down_the_person_gets_the_chinese_apology(servers):
+    *_, down = servers
+    backend = RasaServer([down, down])
+    with pytest.raises(RasaUnavailable, match="no Rasa server is reachable"):
+        await backend.respond("telegram:1", "你好")
+    replies = await Assistant(backend).on_text("telegram:1", "你好")
+    await backend.close()
+    assert replies[0].text == messages.BROKEN
+
+
+@pytest.mark.asyncio
+async def test_status_names_each_servers_model_or_what_is_wrong(servers):
+    a, b, down = servers
+    right, wrong = RasaServer([a, down], TOKEN), RasaServer([b], "guess")
+    assert await right.status() == {a: "a.tar.gz", down: "连不上（ClientConnectorError）"}
+    assert (await wrong.status())[b].startswith("HTTP 401")
+    await right.close()
+    await wrong.close()
+
+
+def test_rasa_url_lists_several_servers(monkeypatch):
+    monkeypatch.setenv("RASA_URL", "http://127.0.0.1:5005/, http://127.0.0.1:5006 ,")
+    monkeypatch.setenv("RASA_TOKEN", TOKEN)
+    settings = Settings.from_env()
+    assert settings.rasa_urls == ("http://127.0.0.1:5005", "http://127.0.0.1:5006")
+    assert settings.rasa_token == TOKEN
+
+
+@pytest.mark.asyncio
+async def test_with_rasa_url_the_adapter_talks_to_the_servers(servers, monkeypatch, capsys):
+    a, b, _ = servers
+    monkeypatch.setenv("RASA_URL", f"{a},{b}")
+    monkeypatch.setenv("RASA_TOKEN", TOKEN)
+    answered: list[str] = []
+
+    async def adapter(backend) -> None:
+        answered.extend([(await backend.respond("terminal", "你好"))[0].text for _ in range(2)])
+
+    monkeypatch.setattr(terminal, "chat", adapter)
+    await launcher.serve(Settings.from_env(), None, terminal=True)
+    assert answered == ["a:你好", "b:你好"]
+    assert "a.tar.gz" in capsys.readouterr().out
+
+
+def test_kejibang_run_with_rasa_url_neither_loads_a_model_nor_starts_an_action_server(monkeypatch, tmp_path):
+    monkeypatch.setenv("RASA_URL", "http://127.0.0.1:5005")
+    monkeypatch.setenv("KEJIBANG_VAR_DIR", str(tmp_path))
+    monkeypatch.setenv("KEJIBANG_SEED_SAMPLE", "0")
+    started: list[Path | None] = []
+
+    def refuse(*args) -> None:
+        raise AssertionError("the Rasa servers own the model and the actions")
+
+    async def serve(settings, model_path, terminal) -> None:
+        started.append(model_path)
+
+    monkeypatch.setattr(launcher, "configure_logging", lambda level: None)  # keep the test session's logging
+    monkeypatch.setattr(launcher, "process_environment", lambda settings: {})  # and its environment
+    monkeypatch.setattr(launcher, "ensure_model", refuse)
+    monkeypatch.setattr(launcher, "start_action_server", refuse)
+    monkeypatch.setattr(launcher, "serve", serve)
+    launcher.run(Settings.from_env(), terminal=True)
+    assert started == [None]
