@@ -9,8 +9,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.services import call, in_store
-from exchange.errors import ExchangeError
+from actions.services import call, idempotency_key, in_store, write
+from exchange.errors import ExchangeError, InputRejected
 
 
 def _recent_user_texts(tracker: Tracker, count: int = 3) -> str:
@@ -28,7 +28,7 @@ async def open_case(dispatcher: CollectingDispatcher, tracker: Tracker, reason: 
 
 
 class ActionContactExpert(Action):
-    """联系TA: until experts answer in the app themselves, a volunteer connects the two (a handoff case)."""
+    """联系TA: the need goes to that expert's own chat; an expert not in the app is reached by a volunteer."""
 
     def name(self) -> str:
         return "action_contact_expert"
@@ -38,6 +38,24 @@ class ActionContactExpert(Action):
         if not need_id or not expert_id:
             dispatcher.utter_message(response="utter_contact_needs_need")
             return [SlotSet("pending", None)]
+        chat = await in_store("experts", "chat_of", expert_id)
+        if chat is None:
+            return await self._through_volunteer(dispatcher, tracker, need_id, expert_id)
+        try:
+            request = await call("request_contact", need_id, expert_id)
+        except InputRejected as refused:
+            dispatcher.utter_message(response="utter_expert_unavailable", reason=refused.message)
+            return [SlotSet("pending", None)]
+        except (ExchangeError, TimeoutError):
+            return await self._through_volunteer(dispatcher, tracker, need_id, expert_id)
+        number = await in_store("experts", "open", request, tracker.sender_id, chat)
+        dispatcher.utter_message(response="utter_contact_sent", expert_name=request["expert"]["name"],
+                                 case_number=number)
+        return [SlotSet("pending", None)]
+
+    @staticmethod
+    async def _through_volunteer(dispatcher: CollectingDispatcher, tracker: Tracker, need_id: str,
+                                 expert_id: str) -> list:
         try:
             expert = await call("get_expert", expert_id)
         except (ExchangeError, TimeoutError):
@@ -50,6 +68,17 @@ class ActionContactExpert(Action):
         return [SlotSet("pending", None)]
 
 
+async def send_feedback(tracker: Tracker, need_id: str, verdict: str, expert_id: str | None, comment: str) -> None:
+    """Feedback reaches the exchange once, however often it is given or retried; while the exchange is down
+    it waits in the outbox. A refusal (an unknown need) is dropped: the person's answer is still thanked."""
+    key = idempotency_key("feedback", tracker.sender_id, need_id, expert_id or "", verdict)
+    with contextlib.suppress(ExchangeError, TimeoutError):
+        await write(tracker.sender_id, key, "add_feedback", need_id, verdict, expert_id, comment, key)
+        if verdict == "helpful":
+            status_key = idempotency_key("status", need_id, "resolved")
+            await write(tracker.sender_id, status_key, "set_need_status", need_id, "resolved")
+
+
 class ActionRecordFeedback(Action):
     """解决了 / 还没有 / 没联系上: the answer goes to the exchange and moves the need along."""
 
@@ -60,10 +89,7 @@ class ActionRecordFeedback(Action):
         verdict = tracker.get_slot("verdict") or "helpful"
         need_id = tracker.get_slot("need_id")
         if need_id:
-            with contextlib.suppress(ExchangeError, TimeoutError):
-                await call("add_feedback", need_id, verdict, tracker.get_slot("expert_id"), "")
-                if verdict == "helpful":
-                    await call("set_need_status", need_id, "resolved")
+            await send_feedback(tracker, need_id, verdict, tracker.get_slot("expert_id"), "")
         dispatcher.utter_message(response="utter_feedback_thanks" if verdict == "helpful" else "utter_feedback_sorry")
         return [SlotSet("verdict", None)]
 
@@ -102,6 +128,5 @@ class ActionNoneFit(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
         need_id = tracker.get_slot("need_id")
         if need_id:
-            with contextlib.suppress(ExchangeError, TimeoutError):
-                await call("add_feedback", need_id, "not_helpful", None, "都不合适")
+            await send_feedback(tracker, need_id, "not_helpful", None, "都不合适")
         return await open_case(dispatcher, tracker, "none_fit")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from typing import Any
 
@@ -10,7 +9,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.services import call, in_store
+from actions.services import call, idempotency_key, in_store, write
 from exchange.errors import ExchangeError, InputRejected
 from exchange.gazetteer import resolve
 from exchange.matching.knowledge import taxonomy
@@ -34,10 +33,13 @@ def _subjects(tracker: Tracker) -> list[str]:
 
 
 async def need_region(tracker: Tracker) -> str:
-    """Where the need is: places named in the message, else the registered user's township."""
+    """Where the need is: places named in the message, a location shared today, else the registered township."""
     named = " ".join(str(e["value"]) for e in tracker.latest_message.get("entities") or [] if e.get("entity") == "region")
     if named:
         return named
+    shared = await in_store("places", "recent", tracker.sender_id)
+    if shared:
+        return shared
     if tracker.get_slot("need_region"):
         return tracker.get_slot("need_region")
     user_id = await in_store("accounts", "user_of", tracker.sender_id)
@@ -102,11 +104,6 @@ class ActionReadBackNeed(Action):
         return [*events, SlotSet("pending", "confirm_need")]
 
 
-def idempotency_key(sender_id: str, text: str) -> str:
-    """The same confirmed text from the same person is one need, however often it is re-sent."""
-    return hashlib.sha256(f"{sender_id}\n{text}".encode()).hexdigest()[:40]
-
-
 def present_experts(dispatcher: CollectingDispatcher, experts: list[dict]) -> None:
     """One card per expert, then the 换一批 / 都不合适 choice."""
     for expert in experts:
@@ -131,15 +128,20 @@ class ActionPostNeed(Action):
         body = {"text": text, "region": tracker.get_slot("need_region") or "",
                 "domains": tracker.get_slot("need_domains") or [],
                 "user_id": await in_store("accounts", "user_of", tracker.sender_id)}
+        key = idempotency_key(tracker.sender_id, text)  # one person, one confirmed text: one need
         try:
-            need = await call("create_need", body, idempotency_key(tracker.sender_id, text), 6)
+            sent = await write(tracker.sender_id, key, "create_need", body, key, 6)
         except InputRejected as error:
             dispatcher.utter_message(response="utter_input_rejected", reason=error.message)
             return [SlotSet("pending", None)]
         except (ExchangeError, TimeoutError):
-            log.warning("exchange unavailable while posting a need")
+            log.warning("the exchange refused to take a need")
             dispatcher.utter_message(response="utter_exchange_down")
             return [SlotSet("pending", "retry_post")]
+        if sent.queued:  # the outbox worker posts it when the exchange is back, and tells the person
+            dispatcher.utter_message(response="utter_need_queued")
+            return [SlotSet("pending", None)]
+        need = sent.result
         await in_store("accounts", "remember_need", tracker.sender_id, need["id"], text)
         experts = need["match"]["experts"]
         posted = [SlotSet("need_id", need["id"]), SlotSet("pending", None)]

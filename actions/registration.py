@@ -1,8 +1,10 @@
 """Registration: a five-step form (name, phone, township, role, consent), corrections, greeting by name,
 and deletion of one's data.
 
-The full phone number never goes into the dialogue's slots: it is held in the assistant's store
-until submitted, and the slot shows it masked (138****4567).
+The full phone number never goes into the dialogue: the front end (bot/assistant.py) keeps it in the
+assistant's store and hands Rasa the message with the number masked (138****4567), which is all the slot
+ever holds. Writes to the exchange go through the outbox (actions/services.py ``write``): a registration,
+a change or a deletion made while the exchange is down is delivered when it is back.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.services import call, erase_person, in_store
+from actions.services import UNAVAILABLE, Sent, call, erase_person, in_store, write
 from exchange.errors import ExchangeError, InputRejected, NotFound
 from exchange.gazetteer import township_answer
 from exchange.people import ROLES, mainland_mobile, mask_phone
@@ -25,6 +27,7 @@ FORM_SLOTS = ("person_name", "phone", "township", "user_role", "share_contact")
 CONSENT_PURPOSE = "注册科技帮，把需求匹配给科技专家并由专家联系"
 CONSENT_SCOPE = "姓名、手机号、乡镇、身份"
 _NAME_PREFIX = re.compile(r"^(我叫|我是|我的名字是|名字是|名字叫|叫|姓名[:：]?)")
+_MASKED_PHONE = re.compile(r"1\d{2}\*{4}\d{4}")
 _NAME_SHAPE = re.compile(r"^[\u4e00-\u9fa5·]{2,10}$|^[A-Za-z][A-Za-z .'-]{1,29}$")
 _NOT_NAMES = {"你好", "您好", "哈喽", "不知道", "不告诉你", "注册", "帮助", "没有", "不想说"}
 _ROLE_WORDS = (
@@ -74,14 +77,16 @@ class ValidateRegistrationForm(FormValidationAction):
 
     async def validate_phone(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                              domain: dict) -> dict:
-        if isinstance(value, str) and "****" in value:
-            return {"phone": value}
         phone = mainland_mobile(str(value))
-        if phone is None:
-            dispatcher.utter_message(response="utter_invalid_phone")
-            return {"phone": None}
-        await in_store("accounts", "keep_phone", tracker.sender_id, phone)
-        return {"phone": mask_phone(phone)}
+        if phone is not None:
+            await in_store("accounts", "keep_phone", tracker.sender_id, phone)
+            return {"phone": mask_phone(phone)}
+        masked = _MASKED_PHONE.search(str(value))
+        kept = await in_store("accounts", "kept_phone", tracker.sender_id) if masked else None
+        if kept is not None and mask_phone(kept) == masked.group():  # the front end kept it and masked it
+            return {"phone": masked.group()}
+        dispatcher.utter_message(response="utter_invalid_phone")
+        return {"phone": None}
 
     def validate_township(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                           domain: dict) -> dict:
@@ -114,6 +119,18 @@ def _consent(share: bool) -> dict:
     return {"purpose": CONSENT_PURPOSE, "scope": CONSENT_SCOPE, "share_contact": bool(share)}
 
 
+async def _update(sender_id: str, user_id: str, body: dict) -> Sent | None:
+    """Change the linked user's record; None when it already says all this. A record that cannot be read
+    (the exchange is down) is changed anyway: the change is idempotent."""
+    try:
+        before = await call("get_user", user_id)
+    except UNAVAILABLE:
+        before = {}
+    if all(before.get(k) == body[k] for k in ("name", "phone", "role", "township")):
+        return None
+    return await write(sender_id, f"update:{sender_id}", "update_user", user_id, body)
+
+
 class ActionRegisterUser(Action):
     """Submit the form: register once (the chat is the idempotency key) or update the linked user."""
 
@@ -121,7 +138,8 @@ class ActionRegisterUser(Action):
         return "action_register_user"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
-        phone = await in_store("accounts", "kept_phone", tracker.sender_id)
+        sender = tracker.sender_id
+        phone = await in_store("accounts", "kept_phone", sender)
         if phone is None:
             dispatcher.utter_message(response="utter_ask_phone")
             return [SlotSet("phone", None), FollowupAction("registration_form")]
@@ -129,27 +147,28 @@ class ActionRegisterUser(Action):
                 "township": tracker.get_slot("township"), "consent": _consent(tracker.get_slot("share_contact"))}
         shown = {"person_name": body["name"], "phone": mask_phone(phone), "township": body["township"],
                  "user_role": body["role"]}
+        user_id = await in_store("accounts", "user_of", sender)
         try:
-            user_id = await in_store("accounts", "user_of", tracker.sender_id)
-            if user_id:
-                before = await call("get_user", user_id)
-                if all(before.get(k) == body[k] for k in ("name", "phone", "role", "township")):
-                    dispatcher.utter_message(response="utter_already_registered", **shown)
-                    return [SlotSet("registered", True)]
-                await call("update_user", user_id, body)
-                dispatcher.utter_message(response="utter_registration_updated", **shown)
-                return [SlotSet("registered", True)]
-            user = await call("register_user", body, f"register:{tracker.sender_id}")
+            sent = await (_update(sender, user_id, body) if user_id
+                          else write(sender, f"register:{sender}", "register_user", body, f"register:{sender}"))
         except InputRejected as error:
             dispatcher.utter_message(response="utter_input_rejected", reason=error.message)
             return [SlotSet("registered", False)]
         except (ExchangeError, TimeoutError):
-            log.warning("exchange unavailable during registration")
+            log.warning("the exchange refused a registration")
             dispatcher.utter_message(response="utter_registration_failed")
             return [SlotSet("registered", False)]
-        await in_store("accounts", "link", tracker.sender_id, user["id"])
-        note = "已同意把联系方式提供给匹配的专家。" if body["consent"]["share_contact"] else "你没有同意提供联系方式，专家只能在平台里联系你。"
-        dispatcher.utter_message(response="utter_registered", consent_note=note, **shown)
+        if sent is None:
+            dispatcher.utter_message(response="utter_already_registered", **shown)
+        elif sent.queued:  # the outbox worker submits it when the exchange is back, and tells the person
+            dispatcher.utter_message(response="utter_registration_queued", **shown)
+            return [SlotSet("registered", bool(user_id))]
+        elif user_id:
+            dispatcher.utter_message(response="utter_registration_updated", **shown)
+        else:
+            await in_store("accounts", "link", sender, sent.result["id"])
+            note = "已同意把联系方式提供给匹配的专家。" if body["consent"]["share_contact"] else "你没有同意提供联系方式，专家只能在平台里联系你。"
+            dispatcher.utter_message(response="utter_registered", consent_note=note, **shown)
         return [SlotSet("registered", True)]
 
 
@@ -204,16 +223,21 @@ class ActionDeleteMyData(Action):
         return "action_delete_my_data"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
-        user_id = await in_store("accounts", "user_of", tracker.sender_id)
+        sender = tracker.sender_id
+        user_id = await in_store("accounts", "user_of", sender)
+        waiting = await in_store("outbox", "holds", sender)  # e.g. a registration the exchange has not got yet
+        queued = False
         if user_id:
             try:
-                await call("delete_user", user_id)
+                queued = (await write(sender, f"delete:{user_id}", "delete_user", user_id)).queued
             except NotFound:
                 pass
             except (ExchangeError, TimeoutError):
                 dispatcher.utter_message(response="utter_delete_failed")
                 return [SlotSet("pending", None)]
-        await erase_person(tracker.sender_id)
-        dispatcher.utter_message(response="utter_data_deleted" if user_id else "utter_nothing_to_delete")
+        await erase_person(sender)
+        response = "utter_delete_queued" if queued else "utter_data_deleted" if user_id or waiting \
+            else "utter_nothing_to_delete"
+        dispatcher.utter_message(response=response)
         cleared = [SlotSet(slot, None) for slot in (*FORM_SLOTS, "need_text", "need_region", "need_id")]
         return [*cleared, SlotSet("registered", False), SlotSet("pending", None)]

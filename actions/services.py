@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import logging
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from exchange.api import Exchange, connect
+from exchange.database import Database
+from exchange.errors import ExchangeUnavailable
 from kejibang.settings import Settings
 from store.accounts import Accounts
 from store.database import store_database
 from store.erasure import forget_person
+from store.expert_cases import ExpertCases
 from store.handoffs import Handoffs
+from store.outbox import Outbox
+from store.places import SharedPlaces
 from store.subscriptions import Subscriptions
 
+log = logging.getLogger(__name__)
 CALL_TIMEOUT = 8.0
+UNAVAILABLE = (ExchangeUnavailable, TimeoutError)
 
 
 @lru_cache(maxsize=1)
@@ -24,17 +34,26 @@ def exchange() -> Exchange:
     return connect(settings.exchange_url, settings.exchange_api_key, settings.exchange_db)
 
 
+def stores_on(db: Database) -> dict[str, Any]:
+    """The assistant's stores over one database, by the names actions use."""
+    return {"accounts": Accounts(db), "subscriptions": Subscriptions(db), "handoffs": Handoffs(db),
+            "experts": ExpertCases(db), "outbox": Outbox(db), "places": SharedPlaces(db),
+            "db": db}
+
+
 @lru_cache(maxsize=1)
 def stores() -> dict[str, Any]:
     """The assistant's own stores, on the database named by KEJIBANG_DB."""
-    db = store_database(Settings.from_env().assistant_db)
-    return {"accounts": Accounts(db), "subscriptions": Subscriptions(db), "handoffs": Handoffs(db), "db": db}
+    return stores_on(store_database(Settings.from_env().assistant_db))
 
 
 async def call(method: str, *args: Any, **kwargs: Any) -> Any:
     """Run one exchange operation off the event loop, bounded well below Rasa's lock timeout."""
     operation = getattr(exchange(), method)
-    return await asyncio.wait_for(asyncio.to_thread(operation, *args, **kwargs), CALL_TIMEOUT)
+    try:
+        return await asyncio.wait_for(asyncio.to_thread(operation, *args, **kwargs), CALL_TIMEOUT)
+    except asyncio.TimeoutError as error:  # not the built-in TimeoutError the callers catch before Python 3.11
+        raise TimeoutError(f"exchange {method} took longer than {CALL_TIMEOUT} s") from error
 
 
 async def in_store(store: str, method: str, *args: Any) -> Any:
@@ -45,3 +64,34 @@ async def in_store(store: str, method: str, *args: Any) -> Any:
 async def erase_person(sender_id: str) -> int:
     """Delete everything the assistant's store holds about a conversation."""
     return await asyncio.to_thread(forget_person, stores()["db"], sender_id)
+
+
+def idempotency_key(*parts: str) -> str:
+    """One key for one write, whatever repeats it: the person's retry, the client's, the outbox worker's."""
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:40]
+
+
+@dataclass(frozen=True)
+class Sent:
+    """What became of a write: the exchange's answer, or kept in the outbox for the worker to deliver."""
+
+    result: Any = None
+    queued: bool = False
+
+
+async def write(sender_id: str, key: str, method: str, *args: Any) -> Sent:
+    """One write to the exchange that is never lost: sent now, or, when the exchange is down, slow or failing,
+    kept in the outbox under its idempotency key and delivered by the worker (bot/outbox.py).
+
+    A write of someone whose earlier write still waits goes behind it without being tried: a need must not
+    reach the exchange before the registration it belongs to. Refusals (InputRejected, NotFound, …) are
+    raised, as before: retrying them would not help.
+    """
+    outbox: Outbox = stores()["outbox"]
+    if not await asyncio.to_thread(outbox.holds, sender_id):
+        try:
+            return Sent(await call(method, *args))
+        except UNAVAILABLE as error:
+            log.warning("exchange %s not sent (%s): kept in the outbox", method, type(error).__name__)
+    await asyncio.to_thread(outbox.enqueue, sender_id, method, list(args), key)
+    return Sent(queued=True)

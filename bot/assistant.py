@@ -18,6 +18,13 @@ from bot import messages
 from bot.chairs import Chairs
 from bot.desk import Desk
 from bot.dialogue import Button, DialogueBackend, Reply
+from bot.experts import ExpertDesk
+from bot.rate_limit import RateLimit, Verdict
+from exchange.gazetteer import nearest_city
+from kejibang.privacy import mask_phones
+from store.accounts import Accounts
+from store.places import SharedPlaces
+from store.roles import ROLES
 
 log = logging.getLogger(__name__)
 MAX_INPUT_CHARS = 2000
@@ -45,14 +52,25 @@ class Assistant:
     backend: DialogueBackend
     desk: Desk | None = None
     chairs: Chairs | None = None
+    experts: ExpertDesk | None = None
+    places: SharedPlaces | None = None
     recognizer: SpeechRecognizer = NoSpeechRecognizer()
+    accounts: Accounts | None = None  # where a phone number typed in a message is kept (registration reads it)
+    rate_limit: RateLimit | None = None
 
     async def _command(self, sender_id: str, text: str) -> list[Reply] | None:
-        """Replies to a role command (/role, /queue, /claim, /done, /invite, /stats), or None."""
+        """Replies to a role command (volunteers', chairs', experts'), or None."""
         name, _, argument = text.partition(" ")
-        handlers = {**(self.desk.commands() if self.desk else {}), **(self.chairs.commands() if self.chairs else {})}
+        handlers = {}
+        for desk in (self.desk, self.chairs, self.experts):
+            handlers.update(desk.commands() if desk else {})
         handler = handlers.get(name)
         return await handler(sender_id, argument) if handler else None
+
+    @property
+    def warming_up(self) -> bool:
+        """True while the dialogue backend is still loading its model (replies will come, a bit later)."""
+        return not getattr(self.backend, "ready", True)
 
     def __post_init__(self) -> None:
         self._turns: dict[str, tuple[asyncio.Lock, int]] = {}
@@ -72,20 +90,47 @@ class Assistant:
             else:
                 self._turns[sender_id] = (lock, waiting - 1)
 
+    async def _over_limit(self, sender_id: str) -> list[Reply] | None:
+        """None when the message may go on; else the answer to a message over the limit (the note once, then
+        nothing). Volunteers, chairs and experts are never limited: they answer many people."""
+        verdict = self.rate_limit.admit(sender_id) if self.rate_limit else Verdict.PASS
+        if verdict is Verdict.PASS or await self._is_staff(sender_id):
+            return None
+        note = messages.SLOW_DOWN.format(messages=self.rate_limit.messages, seconds=round(self.rate_limit.seconds))
+        return [Reply(note)] if verdict is Verdict.WARN else []
+
+    async def _is_staff(self, sender_id: str) -> bool:
+        """Whether the sender holds a role (asked only of someone over the limit, so rarely)."""
+        roles = self.desk.roles if self.desk else None
+        return roles is not None and await asyncio.to_thread(
+            lambda: any(roles.grant_of(sender_id, role) for role in ROLES))
+
+    async def _phones_kept(self, sender_id: str, text: str) -> str:
+        """The message as the dialogue may see it: Rasa keeps every message in its tracker store, so a phone
+        number goes to the assistant's store (registration takes it from there) and Rasa gets it masked."""
+        masked, phones = mask_phones(text)
+        if phones and self.accounts is not None:
+            await asyncio.to_thread(self.accounts.keep_phone, sender_id, phones[0])
+        return masked
+
     async def on_text(self, sender_id: str, text: str) -> list[Reply]:
         """A typed message (or a button payload): role commands and handoffs first, then the dialogue."""
         text = (text or "").strip()
         if not text:
             return []
+        refusal = await self._over_limit(sender_id)
+        if refusal is not None:
+            return refusal
         if len(text) > MAX_INPUT_CHARS:
             return [Reply(messages.TOO_LONG.format(limit=MAX_INPUT_CHARS))]
         try:
             handled = await self._command(sender_id, text)
-            if handled is None and self.desk is not None:
-                handled = await self.desk.intercept(sender_id, text)
+            for desk in (self.desk, self.experts):
+                if handled is None and desk is not None:
+                    handled = await desk.intercept(sender_id, text)
             if handled is not None:
                 return handled
-            return await self.backend.respond(sender_id, text)
+            return await self.backend.respond(sender_id, await self._phones_kept(sender_id, text))
         except Exception:
             log.exception("dialogue backend failed")
             return [Reply(messages.BROKEN, buttons=(Button("找人工", "/request_human"),))]
@@ -112,12 +157,17 @@ class Assistant:
                                                          Button(messages.ASK_VOLUNTEER, "/request_human")))]
 
     async def on_photo(self, sender_id: str, file_ref: str, caption: str = "") -> list[Reply]:
-        """A photo: acknowledged; its caption, if any, is treated as text."""
-        replies = [Reply(messages.PHOTO_RECEIVED)]
+        """A photo: relayed to the farmer's expert or attached to their need; its caption is treated as text."""
+        replies = await self.experts.take_photo(sender_id, file_ref) if self.experts else [Reply(messages.PHOTO_RECEIVED)]
         if caption:
             replies += await self.on_text(sender_id, caption)
         return replies
 
     async def on_location(self, sender_id: str, latitude: float, longitude: float) -> list[Reply]:
-        """A shared location: acknowledged, and the township asked for in words."""
-        return [Reply(messages.LOCATION_RECEIVED)]
+        """A shared location: the city it falls in is kept for the next need, so nearby experts come first."""
+        place = nearest_city(latitude, longitude)
+        if place is None:
+            return [Reply(messages.LOCATION_OUTSIDE)]
+        if self.places is not None:
+            await asyncio.to_thread(self.places.remember, sender_id, place.full_name)
+        return [Reply(messages.LOCATION_RECEIVED.format(city=place.city))]

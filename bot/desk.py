@@ -28,6 +28,8 @@ CASE_WAITING = "志愿者还没接手，你说的话已经记下了（案件号 
 CASE_CANCELLED = "好的，已取消人工服务（案件号 {number}）。我继续为你服务，有问题直接说。"
 CASE_CLAIMED_USER = "志愿者已经接手你的案件（{number}），接下来的消息会直接转给 TA。"
 CASE_DONE_USER = "志愿者已结束这次服务（案件号 {number}）。问题解决了吗？"
+NEXT_STEP = {"volunteer": "发 /queue 查看待处理的求助。",
+             "expert": "匹配到你的求助会发到这里。发 /mine 查看手上的需求，/pause 暂停接收，/resume 恢复。"}
 
 
 FEEDBACK_BUTTONS = (Button("解决了", '/feedback{"verdict":"helpful"}'),
@@ -39,6 +41,13 @@ def case_line(case: CaseView) -> str:
     """One case in the queue: number, waiting time, summary and the last things the user said."""
     said = " / ".join(case.last_messages)
     return f"#{case.number}（等了 {case.waiting_minutes} 分钟）{case.summary[:60]}" + (f"\n   最近：{said[:80]}" if said else "")
+
+
+def case_number(text: str) -> int | None:
+    """A case number as typed (12, #12, full-width １２); None for anything else, and for numbers too big
+    for any case (the database refuses integers past 64 bits, and a volunteer deserves a usage line)."""
+    digits = text.strip().lstrip("#")
+    return int(digits) if digits.isdecimal() and len(digits) <= 9 else None
 
 
 @dataclass
@@ -56,8 +65,7 @@ class Desk:
         grant = await asyncio.to_thread(self.roles.redeem, sender_id, code)
         if grant is None:
             return [Reply(CODE_REFUSED)]
-        return [Reply(f"授权成功：你现在是{ROLES[grant.role]}。" +
-                      ("发 /queue 查看待处理的求助。" if grant.role == "volunteer" else ""))]
+        return [Reply(f"授权成功：你现在是{ROLES[grant.role]}。" + NEXT_STEP.get(grant.role, ""))]
 
     async def _is_volunteer(self, sender_id: str) -> bool:
         return await asyncio.to_thread(self.roles.grant_of, sender_id, "volunteer") is not None
@@ -76,9 +84,9 @@ class Desk:
         """/claim N: take a case; the user is told, and their messages now come to this volunteer."""
         if not await self._is_volunteer(sender_id):
             return [Reply(NOT_ALLOWED)]
-        if not argument.strip().lstrip("#").isdigit():
+        number = case_number(argument)
+        if number is None:
             return [Reply("用法：/claim 案件号，例如 /claim 12")]
-        number = int(argument.strip().lstrip("#"))
         user = await asyncio.to_thread(self.handoffs.claim, number, sender_id)
         if user is None:
             return [Reply(f"案件 #{number} 不存在，或者已经有人接手了。")]
@@ -91,9 +99,9 @@ class Desk:
         if not await self._is_volunteer(sender_id):
             return [Reply(NOT_ALLOWED)]
         number_text, _, note = argument.strip().partition(" ")
-        if not number_text.lstrip("#").isdigit():
+        number = case_number(number_text)
+        if number is None:
             return [Reply("用法：/done 案件号 处理说明，例如 /done 12 已电话指导用药")]
-        number = int(number_text.lstrip("#"))
         user = await asyncio.to_thread(self.handoffs.close, number, note, sender_id)
         if user is None:
             return [Reply(f"案件 #{number} 不是你在处理的案件，或者已经关闭了。")]

@@ -21,6 +21,7 @@ import aiohttp
 
 log = logging.getLogger(__name__)
 RASA_TIMEOUT = 20.0
+WARM_UP_TEXT = "你好"
 
 
 @dataclass(frozen=True)
@@ -73,16 +74,29 @@ class InProcessRasa:
 
         from bot.tracker_store import sql_tracker_store
 
-        self._agent = await asyncio.to_thread(Agent.load, str(self.model_path),
-                                              action_endpoint=EndpointConfig(url=self.actions_url),
-                                              tracker_store=sql_tracker_store(self.tracker_db))
-        if self._agent is None or not self._agent.is_ready():
-            raise RuntimeError(f"could not load the model {self.model_path}")
-        self._ready.set()
+        try:
+            self._agent = await asyncio.to_thread(Agent.load, str(self.model_path),
+                                                  action_endpoint=EndpointConfig(url=self.actions_url),
+                                                  tracker_store=sql_tracker_store(self.tracker_db))
+            if self._agent is None or not self._agent.is_ready():
+                raise RuntimeError(f"could not load the model {self.model_path}")
+            await self._agent.parse_message(WARM_UP_TEXT)  # the first inference builds TensorFlow's graphs
+        except Exception:
+            self._agent = None  # waiting replies fail (the user is told) instead of waiting forever
+            raise
+        finally:
+            self._ready.set()
         return time.perf_counter() - started
+
+    @property
+    def ready(self) -> bool:
+        """False while the model is still loading (adapters then tell the user to wait a moment)."""
+        return self._ready.is_set()
 
     async def respond(self, user_id: str, text: str, metadata: dict | None = None) -> list[Reply]:
         await self._ready.wait()
+        if self._agent is None:
+            raise RuntimeError(f"the model {self.model_path} is not loaded")
         from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
         output = CollectingOutputChannel()

@@ -8,9 +8,7 @@ payloads can exceed Telegram's 64-byte callback data, so each is sent as a short
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
-from collections import OrderedDict
 from datetime import timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -30,46 +28,35 @@ from bot.assistant import Assistant
 from bot.chairs import Chairs
 from bot.desk import Desk
 from bot.dialogue import DialogueBackend, Reply
+from bot.experts import ExpertDesk
+from bot.outbox import OutboxWorker
 from bot.pushes import push_forever
+from bot.rate_limit import RateLimit
+from bot.retention import purge_daily
 from exchange.api import connect
 from kejibang.settings import Settings
 from store.accounts import Accounts
+from store.buttons import ButtonPayloads
 from store.database import store_database
+from store.expert_cases import ExpertCases
 from store.handoffs import Handoffs
+from store.inbox import Inbox
 from store.invites import Invites
+from store.outbox import Outbox
+from store.photos import NeedPhotos
+from store.places import SharedPlaces
 from store.roles import Roles
 from store.subscriptions import Subscriptions
 
 log = logging.getLogger(__name__)
 MAX_MESSAGE = 4000
 PRIVATE = filters.ChatType.PRIVATE
-ROLE_COMMANDS = ("role", "queue", "claim", "done", "invite", "stats", "onboard", "onboard_confirm")
+ROLE_COMMANDS = ("role", "queue", "claim", "done", "invite", "stats", "onboard", "onboard_confirm", "mine", "pause",
+                 "resume", "capacity", "serve", "accept", "pass", "decline", "talk", "end", "outcome")
 ANNOUNCE_EVERY_SECONDS = 10.0
-SEEN_UPDATES = 10_000
 
 
-class PayloadBook:
-    """Short callback ids ↔ button payloads (bounded, most recent kept)."""
-
-    def __init__(self, size: int = 50_000) -> None:
-        self._payloads: OrderedDict[str, str] = OrderedDict()
-        self._size = size
-
-    def short_id(self, payload: str) -> str:
-        """A 16-character id for a payload (the same payload always gets the same id)."""
-        key = hashlib.blake2s(payload.encode(), digest_size=8).hexdigest()
-        self._payloads[key] = payload
-        self._payloads.move_to_end(key)
-        while len(self._payloads) > self._size:
-            self._payloads.popitem(last=False)
-        return key
-
-    def payload(self, key: str) -> str | None:
-        """The payload of an id, or None for an unknown or forged one."""
-        return self._payloads.get(key)
-
-
-def keyboard(reply: Reply, book: PayloadBook) -> InlineKeyboardMarkup | None:
+def keyboard(reply: Reply, book: ButtonPayloads) -> InlineKeyboardMarkup | None:
     """One button per row: long Chinese titles stay readable on a phone."""
     if not reply.buttons:
         return None
@@ -115,11 +102,11 @@ def _assistant(context: ContextTypes.DEFAULT_TYPE) -> Assistant:
     return context.application.bot_data["assistant"]
 
 
-async def render(bot, book: PayloadBook, chat_id: int, replies: list[Reply]) -> None:
+async def render(bot, book: ButtonPayloads, chat_id: int, replies: list[Reply]) -> None:
     """Render replies: text split into chunks, the keyboard on the last chunk."""
     for reply in replies:
-        if reply.photo:
-            await bot.send_photo(chat_id, reply.photo, caption=reply.text[:1024] or None,
+        if reply.photo or reply.image:
+            await bot.send_photo(chat_id, reply.photo or reply.image, caption=reply.text[:1024] or None,
                                  reply_markup=keyboard(reply, book))
             continue
         parts = chunks(reply.text) if reply.text else []
@@ -129,18 +116,35 @@ async def render(bot, book: PayloadBook, chat_id: int, replies: list[Reply]) -> 
 
 
 async def _answer(update: Update, context: ContextTypes.DEFAULT_TYPE, replies_of) -> None:
-    """Answer one update, in turn for its sender; a re-delivered update (same update_id) is answered once."""
-    seen: OrderedDict[int, None] = context.application.bot_data["seen_updates"]
-    if update.update_id in seen:
-        replies_of.close()
-        return
-    seen[update.update_id] = None
-    while len(seen) > SEEN_UPDATES:
-        seen.popitem(last=False)
+    """Answer one update, in turn for its sender, and once: the inbox (store/inbox.py) knows a re-delivered
+    update_id even after a restart, and an update cut off mid-way (the bot stopped or killed while answering
+    it) is taken again at the next start. A turn that failed with an error is not: it may already have run
+    in the dialogue, and running it twice would be worse than the apology the person already got."""
+    inbox: Inbox = context.application.bot_data["inbox"]
+    key = f"telegram:{update.update_id}"
     chat_id = update.effective_chat.id
     async with _assistant(context).turn(sender_id(update)):
-        await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
-        await render(context.bot, context.application.bot_data["payloads"], chat_id, await replies_of)
+        if not await asyncio.to_thread(inbox.receive, key, sender_id(update), update.to_dict()):
+            replies_of.close()
+            return
+        try:
+            if _assistant(context).warming_up:
+                await context.bot.send_message(chat_id, messages.WARMING_UP)
+            await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
+            await render(context.bot, context.application.bot_data["payloads"], chat_id, await replies_of)
+        except Exception:
+            await asyncio.to_thread(inbox.processed, key)
+            raise
+        await asyncio.to_thread(inbox.processed, key)
+
+
+async def replay_unfinished(application: Application) -> int:
+    """At start-up: updates received before the last stop but never answered go round once more (before
+    new ones are fetched, so each person's messages keep their order); returns how many."""
+    payloads = await asyncio.to_thread(application.bot_data["inbox"].to_replay)
+    for payload in payloads:
+        await application.update_queue.put(Update.de_json(payload, application.bot))
+    return len(payloads)
 
 
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -209,13 +213,14 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     log.error("telegram handler failed", exc_info=context.error)
 
 
-async def announce_cases(desk: Desk) -> None:
-    """Forever: tell the volunteers about new cases and cases left unclaimed too long."""
+async def keep_time(desk: Desk, experts: ExpertDesk) -> None:
+    """Forever: announce handoff cases, deliver expert offers, remind, re-match and follow up."""
     while True:
-        try:
-            await desk.announce()
-        except Exception:
-            log.exception("announcing handoff cases failed")
+        for name, due in (("announcing handoff cases", desk.announce), ("the expert desk", experts.tick)):
+            try:
+                await due()
+            except Exception:
+                log.exception("%s failed", name)
         await asyncio.sleep(ANNOUNCE_EVERY_SECONDS)
 
 
@@ -241,10 +246,17 @@ def build_application(settings: Settings, backend: DialogueBackend) -> Applicati
     chairs = Chairs(Roles(db), Invites(db), Accounts(db), exchange,
                     lambda payload: f"https://t.me/{application.bot.username}?start={payload}")
     application.bot_data["weekly_push"] = (Subscriptions(db), exchange, desk.outbound)
+    experts = ExpertDesk(ExpertCases(db), exchange, Roles(db), Handoffs(db), NeedPhotos(db), desk.outbound,
+                         timedelta(hours=settings.expert_remind_hours), timedelta(hours=settings.expert_answer_hours),
+                         timedelta(days=settings.follow_up_days))
     application.bot_data["desk"] = desk
-    application.bot_data["assistant"] = Assistant(backend, desk, chairs)
-    application.bot_data["payloads"] = PayloadBook()
-    application.bot_data["seen_updates"] = OrderedDict()
+    application.bot_data["experts"] = experts
+    application.bot_data["assistant"] = Assistant(
+        backend, desk, chairs, experts, SharedPlaces(db), accounts=Accounts(db),
+        rate_limit=RateLimit(settings.rate_limit_messages, settings.rate_limit_seconds))
+    application.bot_data["payloads"] = ButtonPayloads(db)
+    application.bot_data["inbox"] = Inbox(db)
+    application.bot_data["outbox"] = OutboxWorker(Outbox(db), Accounts(db), exchange, desk.outbound)
     application.add_handler(CommandHandler(ROLE_COMMANDS, on_role_command, filters=PRIVATE | _volunteer_group(settings)))
     application.add_handler(CommandHandler("start", on_start, filters=PRIVATE))
     application.add_handler(CommandHandler("help", on_help, filters=PRIVATE))
@@ -279,14 +291,18 @@ async def run_telegram(settings: Settings, backend: DialogueBackend) -> None:
     application = build_application(settings, backend)
     async with application:
         await application.start()
+        replayed = await replay_unfinished(application)
         mode = await start_updates(application, settings)
-        announcer = asyncio.create_task(announce_cases(application.bot_data["desk"]))
+        announcer = asyncio.create_task(keep_time(application.bot_data["desk"], application.bot_data["experts"]))
         pusher = asyncio.create_task(push_forever(*application.bot_data["weekly_push"]))
-        print(f"Telegram 机器人已启动（{mode}），按 Ctrl+C 停止。", flush=True)
+        courier = asyncio.create_task(application.bot_data["outbox"].run_forever())
+        forgetter = asyncio.create_task(purge_daily(settings))
+        print(f"Telegram 机器人已启动（{mode}），按 Ctrl+C 停止。" + (f"上次停止前没答完的 {replayed} 条消息重新处理。"
+                                                             if replayed else ""), flush=True)
         try:
             await asyncio.Event().wait()
         finally:
-            announcer.cancel()
-            pusher.cancel()
+            for task in (announcer, pusher, courier, forgetter):
+                task.cancel()
             await application.updater.stop()
             await application.stop()

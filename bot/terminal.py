@@ -8,9 +8,16 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from bot.assistant import Assistant
 from bot.dialogue import Button, DialogueBackend, Reply
+from bot.outbox import OutboxWorker
+from exchange.api import connect
+from kejibang.settings import Settings
+from store.accounts import Accounts
+from store.database import store_database
+from store.outbox import Outbox
 
 PROMPT = "你："
 
@@ -35,10 +42,33 @@ def chosen_payload(typed: str, buttons: list[Button]) -> str:
     return typed
 
 
+@dataclass
+class TerminalOutbound:
+    """What the outbox worker has to say (a need that reached the exchange late) is printed like a reply."""
+
+    write: Callable[[str], None]
+
+    async def send(self, sender_id: str, replies: list[Reply]) -> None:
+        self.write(render(replies)[0])
+
+
 async def chat(backend: DialogueBackend, user_id: str = "terminal", read: Callable[[str], str] = input,
                write: Callable[[str], None] = print) -> None:
-    """Read lines until end of input or /quit, answering each through the backend."""
-    assistant = Assistant(backend)
+    """Chat until end of input or /quit, with the outbox worker delivering what the exchange could not take
+    at once (a phone number typed here is kept in the assistant's store and reaches the dialogue masked)."""
+    settings = Settings.from_env()
+    db = store_database(settings.assistant_db)
+    exchange = connect(settings.exchange_url, settings.exchange_api_key, settings.exchange_db)
+    courier = asyncio.create_task(OutboxWorker(Outbox(db), Accounts(db), exchange, TerminalOutbound(write)).run_forever())
+    try:
+        await converse(Assistant(backend, accounts=Accounts(db)), user_id, read, write)
+    finally:
+        courier.cancel()
+
+
+async def converse(assistant: Assistant, user_id: str, read: Callable[[str], str],
+                   write: Callable[[str], None]) -> None:
+    """Read lines until end of input or /quit, answering each through the assistant."""
     buttons: list[Button] = []
     write("（输入文字聊天，输入按钮前的数字选择，/quit 退出）")
     while True:

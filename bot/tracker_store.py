@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
+from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine.url import make_url
 
 
@@ -17,3 +19,20 @@ def sql_tracker_store(url: str):
         return SQLTrackerStore(dialect="sqlite", db=parsed.database)
     return SQLTrackerStore(dialect=parsed.drivername, host=parsed.host, port=parsed.port, db=parsed.database,
                            username=parsed.username, password=parsed.password)
+
+
+def forget_events_before(url: str, cutoff: datetime) -> int:
+    """Delete the conversation events Rasa's SQL tracker store holds from before ``cutoff``; returns how many.
+
+    Slots set in a deleted event are gone with it: what must outlive the retention period (who is
+    registered, their needs) lives in the assistant's own store, not in the dialogue.
+    """
+    engine = create_engine(url, future=True)
+    try:
+        if not inspect(engine).has_table("events"):
+            return 0
+        with engine.begin() as connection:
+            return connection.execute(text("DELETE FROM events WHERE timestamp < :cutoff"),
+                                      {"cutoff": cutoff.timestamp()}).rowcount
+    finally:
+        engine.dispose()

@@ -102,9 +102,11 @@ class ExchangeClient:
         return self._request("POST", f"/v1/needs/{need_id}/status", body={"status": status},
                              safe=True)
 
-    def add_feedback(self, need_id: str, verdict: str, expert_id: str | None = None, comment: str = "") -> dict:
+    def add_feedback(self, need_id: str, verdict: str, expert_id: str | None = None, comment: str = "",
+                     idempotency_key: str | None = None) -> dict:
         return self._request("POST", f"/v1/needs/{need_id}/feedback",
-                             body={"verdict": verdict, "expert_id": expert_id, "comment": comment})
+                             body={"verdict": verdict, "expert_id": expert_id, "comment": comment},
+                             idempotency_key=idempotency_key)
 
     def match_preview(self, text: str, region: str = "", domains: Iterable[str] | None = None, top: int = 5) -> dict:
         body = {"text": text, "region": region, "domains": list(domains or []), "top": top}

@@ -15,7 +15,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
-from exchange.errors import InputRejected, NotFound
+from exchange.database import one
+from exchange.errors import InputRejected
 from exchange.gazetteer import Place, resolve
 from exchange.models import ContactRequest, Expert, Feedback, Match, Need, User, as_utc, utcnow
 
@@ -97,7 +98,7 @@ class ContactOperations:
 
         fields = _availability_fields(changes)
         with self.db.transaction() as session:
-            expert = _expert(session, expert_id)
+            expert = expert_row(session, expert_id)
             for key, value in fields.items():
                 setattr(expert, key, value)
             session.flush()
@@ -110,7 +111,7 @@ class ContactOperations:
     def request_contact(self, need_id: str, expert_id: str) -> dict:
         """Offer a need to one expert (asking again returns the same open request)."""
         with self.db.transaction() as session:
-            need, expert = _need(session, need_id), _expert(session, expert_id)
+            need, expert = need_row(session, need_id), expert_row(session, expert_id)
             request = session.execute(select(ContactRequest).where(
                 ContactRequest.need_id == need_id, ContactRequest.expert_id == expert_id,
                 ContactRequest.status.in_(ACTIVE))).scalar()
@@ -132,7 +133,7 @@ class ContactOperations:
 
         Returns ``{"request": ..., "next": ... or None}``. Repeating the same answer is harmless.
         """
-        if answer not in ANSWERS:
+        if not isinstance(answer, str) or answer not in ANSWERS:
             raise InputRejected("invalid_answer", "回复应为：" + "、".join(ANSWERS))
         with self.db.transaction() as session:
             request = _request(session, request_id)
@@ -141,7 +142,7 @@ class ContactOperations:
                     raise InputRejected("already_answered", "这个请求已经处理过了")
                 request.status, request.answered_at, request.note = ANSWERS[answer], utcnow(), (note or "")[:300]
                 if answer == "accept":
-                    need = _need(session, request.need_id)
+                    need = need_row(session, request.need_id)
                     need.status, need.contacted_at = "contacted", utcnow()
             session.flush()
             need_id, accepted = request.need_id, answer == "accept"
@@ -150,7 +151,7 @@ class ContactOperations:
 
     def record_outcome(self, request_id: str, outcome: str) -> dict:
         """The farmer's answer after contact: resolved, not yet (the need reopens) or unreachable (re-matched)."""
-        if outcome not in OUTCOMES:
+        if not isinstance(outcome, str) or outcome not in OUTCOMES:
             raise InputRejected("invalid_outcome", "结果应为：" + "、".join(OUTCOMES))
         request_status, need_status, verdict = OUTCOMES[outcome]
         with self.db.transaction() as session:
@@ -160,7 +161,7 @@ class ContactOperations:
                     raise InputRejected("not_contacted", "专家还没有接受这个需求")
                 request.status, request.outcome_at = request_status, utcnow()
                 session.add(Feedback(need_id=request.need_id, expert_id=request.expert_id, verdict=verdict))
-                need = _need(session, request.need_id)
+                need = need_row(session, request.need_id)
                 if need_status:
                     need.status = need_status
                     if need_status == "resolved":
@@ -173,7 +174,7 @@ class ContactOperations:
     def _offer_next(self, need_id: str) -> dict | None:
         """Offer the need to the best available expert not yet asked; None (need reopened) if there is none."""
         with self.db.transaction() as session:
-            need = _need(session, need_id)
+            need = need_row(session, need_id)
             if session.execute(select(ContactRequest.id).where(ContactRequest.need_id == need_id,
                                                                ContactRequest.status.in_(ACTIVE))).first():
                 return None
@@ -189,7 +190,7 @@ class ContactOperations:
             ranked = self._match(text, region, domains, RE_MATCH_TOP).experts
             candidates = [x.id for x in ranked if x.id not in blocked]
         with self.db.transaction() as session:
-            need = _need(session, need_id)
+            need = need_row(session, need_id)
             if not candidates:
                 need.status = "open"
                 return None
@@ -202,7 +203,7 @@ class ContactOperations:
     def expert_contacts(self, expert_id: str, active_only: bool = True) -> list[dict]:
         """An expert's requests, oldest first (only offered and accepted ones unless asked for all)."""
         with self.db.transaction() as session:
-            _expert(session, expert_id)
+            expert_row(session, expert_id)
             query = select(ContactRequest).where(ContactRequest.expert_id == expert_id)
             if active_only:
                 query = query.where(ContactRequest.status.in_(ACTIVE))
@@ -211,7 +212,7 @@ class ContactOperations:
     def expert_summary(self, expert_id: str, since: datetime) -> dict:
         """Needs an expert received, accepted and resolved since a moment (the weekly summary)."""
         with self.db.transaction() as session:
-            _expert(session, expert_id)
+            expert_row(session, expert_id)
             rows = session.execute(select(ContactRequest).where(ContactRequest.expert_id == expert_id,
                                                                 ContactRequest.created_at >= since)).scalars().all()
         accepted = [r for r in rows if r.answered_at and r.status in ("accepted", "resolved", "unresolved",
@@ -229,8 +230,8 @@ def _offer(session, need: Need, expert_id: str) -> ContactRequest:
 
 
 def _full(session, request: ContactRequest) -> dict:
-    need = _need(session, request.need_id)
-    return contact_dict(request, need, _expert(session, request.expert_id), _farmer(session, need))
+    need = need_row(session, request.need_id)
+    return contact_dict(request, need, expert_row(session, request.expert_id), _farmer(session, need))
 
 
 def _farmer(session, need: Need) -> User | None:
@@ -238,24 +239,15 @@ def _farmer(session, need: Need) -> User | None:
 
 
 def _request(session, request_id: str) -> ContactRequest:
-    request = session.get(ContactRequest, request_id) if isinstance(request_id, str) else None
-    if request is None:
-        raise NotFound("contact_not_found", "没有这个联系请求")
-    return request
+    return one(session, ContactRequest, request_id, "contact_not_found", "没有这个联系请求")
 
 
-def _need(session, need_id: str) -> Need:
-    need = session.get(Need, need_id) if isinstance(need_id, str) else None
-    if need is None:
-        raise NotFound("need_not_found", "没有这条需求")
-    return need
+def need_row(session, need_id: str) -> Need:
+    return one(session, Need, need_id, "need_not_found", "没有这条需求")
 
 
-def _expert(session, expert_id: str) -> Expert:
-    expert = session.get(Expert, expert_id) if isinstance(expert_id, str) else None
-    if expert is None:
-        raise NotFound("expert_not_found", "没有这位专家")
-    return expert
+def expert_row(session, expert_id: str) -> Expert:
+    return one(session, Expert, expert_id, "expert_not_found", "没有这位专家")
 
 
 def _availability_fields(changes: dict) -> dict:

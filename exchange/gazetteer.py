@@ -7,6 +7,7 @@ assistant uses it to check a township a villager types.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -231,3 +232,31 @@ def township_answer(text: str) -> TownshipAnswer:
     if former:
         return former
     return TownshipAnswer(choices=suggest_townships(text))
+
+
+CITY_SEATS = Path(__file__).resolve().parent / "knowledge" / "sichuan_city_seats.tsv"
+FARTHEST_SEAT_KM = 200.0  # farther than this from every seat: not in Sichuan
+
+
+@lru_cache(maxsize=1)
+def _city_seats() -> tuple[tuple[str, float, float], ...]:
+    rows = [line.split("\t") for line in CITY_SEATS.read_text(encoding="utf-8").splitlines()
+            if line and not line.startswith("#")]
+    return tuple((name, float(lat), float(lon)) for name, lat, lon in rows)
+
+
+def _km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance (haversine)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    a = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    return 6371.0 * 2 * math.asin(math.sqrt(a))
+
+
+def nearest_city(latitude: float, longitude: float) -> Place | None:
+    """The prefecture-level division whose seat is nearest a shared location; None outside Sichuan.
+
+    No offline township boundaries ship with any package here, so a location narrows the place to a
+    city (enough to prefer nearby experts); the user can still name their township.
+    """
+    distance, name = min((_km(latitude, longitude, lat, lon), name) for name, lat, lon in _city_seats())
+    return resolve(name) if distance <= FARTHEST_SEAT_KM else None

@@ -123,6 +123,7 @@ class Feedback(Base):
     verdict = Column(String(20), nullable=False)
     comment = Column(Text, nullable=False, default="")
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    idempotency_key = Column(String(100), nullable=True, unique=True)
 
 class ContactRequest(Base):
     """A need offered to one expert (联系TA, or the next-best after a decline), and what came of it.

@@ -174,7 +174,7 @@ async def add_feedback(request: web.Request) -> web.Response:
     _authorized(request)
     body = await _body(request)
     feedback = await _call(request, "add_feedback", request.match_info["need_id"], body.get("verdict"),
-                           body.get("expert_id"), body.get("comment", ""))
+                           body.get("expert_id"), body.get("comment", ""), request.headers.get("Idempotency-Key"))
     return _json(feedback, 201)
 
 
@@ -182,7 +182,7 @@ async def add_feedback(request: web.Request) -> web.Response:
 async def match_preview(request: web.Request) -> web.Response:
     """Predicted domains, experts and articles for a text; nothing is stored."""
     body = await _body(request)
-    return _json(await _call(request, "match_preview", body.get("text"), body.get("region") or "",
+    return _json(await _call(request, "match_preview", body.get("text"), body.get("region"),
                              body.get("domains"), body.get("top", 5)))
 
 
@@ -193,7 +193,7 @@ async def search_experts(request: web.Request) -> web.Response:
                                          request.query.get("domain", ""), _int_query(request, "top", 10))})
 
 
-@routes.get("/v1/experts/{expert_id}")
+@routes.get(r"/v1/experts/{expert_id:(?!import$)[^/]+}")  # POST /v1/experts/import is not an expert
 async def get_expert(request: web.Request) -> web.Response:
     """One expert."""
     return _json(await _call(request, "get_expert", request.match_info["expert_id"]))
@@ -206,7 +206,7 @@ async def search_articles(request: web.Request) -> web.Response:
                                           request.query.get("domain", ""), _int_query(request, "top", 10))})
 
 
-@routes.get("/v1/articles/{article_id}")
+@routes.get(r"/v1/articles/{article_id:(?!import$)[^/]+}")
 async def get_article(request: web.Request) -> web.Response:
     """One article."""
     return _json(await _call(request, "get_article", request.match_info["article_id"]))

@@ -16,9 +16,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 
 from exchange import people
-from exchange.contacts import ContactOperations
-from exchange.database import Database
-from exchange.errors import InputRejected, NotFound
+from exchange.contacts import ContactOperations, expert_row, need_row
+from exchange.database import Database, one
+from exchange.errors import InputRejected
 from exchange.gazetteer import resolve
 from exchange.matching.knowledge import taxonomy
 from exchange.matching.matcher import Matcher, MatchResult, Profile
@@ -28,6 +28,7 @@ from exchange.records import KINDS, check_record
 
 MAX_NEED_CHARS = 2000
 MAX_TOP = 50
+MAX_IDEMPOTENCY_KEY = 100
 STATUSES = ("open", "matched", "contacted", "resolved", "closed")
 _NEXT_STATUS = {
     "open": {"matched", "closed"},
@@ -85,6 +86,9 @@ def _need_text(text: object) -> str:
 
 
 def _checked_domains(domains: Iterable[str] | None) -> list[str]:
+    if domains is not None and (not isinstance(domains, (list, tuple)) or
+                                not all(isinstance(d, str) for d in domains)):
+        raise InputRejected("invalid_domains", "domains 应为领域代码的列表")
     domains = list(domains or [])
     unknown = [d for d in domains if d not in taxonomy()]
     if unknown:
@@ -92,8 +96,24 @@ def _checked_domains(domains: Iterable[str] | None) -> list[str]:
     return domains
 
 
+def _idempotency_key(key: str | None) -> str | None:
+    """The key as stored; a longer one than the column holds is refused, not failed on."""
+    if key is not None and len(key) > MAX_IDEMPOTENCY_KEY:
+        raise InputRejected("invalid_idempotency_key", f"Idempotency-Key 不能超过 {MAX_IDEMPOTENCY_KEY} 个字符")
+    return key or None
+
+
+def _optional_text(value: object, name: str) -> str:
+    """A text field that may be left out (None: ""); any other type is refused, never coerced."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise InputRejected(f"invalid_{name}", f"{name} 应为文字")
+    return value
+
+
 def _top(top: int) -> int:
-    if not isinstance(top, int) or not 1 <= top <= MAX_TOP:
+    if isinstance(top, bool) or not isinstance(top, int) or not 1 <= top <= MAX_TOP:
         raise InputRejected("invalid_top", f"top 应为 1 到 {MAX_TOP} 之间的整数")
     return top
 
@@ -146,18 +166,12 @@ class ExchangeService(ContactOperations):
     def get_expert(self, expert_id: str) -> dict:
         """One expert by id."""
         with self.db.transaction() as session:
-            expert = session.get(Expert, expert_id)
-            if expert is None:
-                raise NotFound("expert_not_found", "没有这位专家")
-            return expert_dict(expert)
+            return expert_dict(expert_row(session, expert_id))
 
     def get_article(self, article_id: str) -> dict:
         """One article by id."""
         with self.db.transaction() as session:
-            article = session.get(Article, article_id)
-            if article is None:
-                raise NotFound("article_not_found", "没有这篇文章")
-            return article_dict(article)
+            return article_dict(one(session, Article, article_id, "article_not_found", "没有这篇文章"))
 
     def search_experts(self, text: str = "", domain: str = "", top: int = 10) -> list[dict]:
         """Experts for a free-text query (ranked by the matcher) or for one domain."""
@@ -221,7 +235,7 @@ class ExchangeService(ContactOperations):
 
     def match_preview(self, text: str, region: str = "", domains: Iterable[str] | None = None, top: int = 5) -> dict:
         """Predicted domains, ranked experts and articles for a text, without storing anything."""
-        result = self._match(_need_text(text), region or "", _checked_domains(domains), _top(top))
+        result = self._match(_need_text(text), _optional_text(region, "region"), _checked_domains(domains), _top(top))
         return self._result_dict(result)
 
     def _result_dict(self, result: MatchResult) -> dict:
@@ -249,6 +263,7 @@ class ExchangeService(ContactOperations):
     def register_user(self, data: dict, idempotency_key: str | None = None) -> dict:
         """Register a person; the same idempotency key returns the first registration, never a second user."""
         fields = _user_fields(data, partial=False)
+        idempotency_key = _idempotency_key(idempotency_key)
         with self.db.transaction() as session:
             if idempotency_key:
                 existing = session.execute(select(User).where(User.idempotency_key == idempotency_key)).scalar()
@@ -291,14 +306,15 @@ class ExchangeService(ContactOperations):
         """Post a need and match it; the same idempotency key returns the first need, never a second."""
         text = _need_text(data.get("text"))
         domains = _checked_domains(data.get("domains"))
-        region = str(data.get("region") or "")
+        idempotency_key = _idempotency_key(idempotency_key)
+        region = _optional_text(data.get("region"), "region")
+        user_id = _optional_text(data.get("user_id"), "user_id")
         replay = None
         with self.db.transaction() as session:
             existing = session.execute(select(Need).where(Need.idempotency_key == idempotency_key)).scalar() \
                 if idempotency_key else None
             if existing is not None:
                 replay = self._need_with_matches(session, existing)
-            user_id = data.get("user_id")
             if user_id and replay is None:
                 _user(session, user_id)
         if replay is not None:
@@ -332,7 +348,7 @@ class ExchangeService(ContactOperations):
     def get_need(self, need_id: str) -> dict:
         """One need with the experts it was matched to."""
         with self.db.transaction() as session:
-            return self._need_with_matches(session, _need(session, need_id))
+            return self._need_with_matches(session, need_row(session, need_id))
 
     def list_needs(self, user_id: str) -> list[dict]:
         """A user's needs, newest first."""
@@ -347,7 +363,7 @@ class ExchangeService(ContactOperations):
         if status not in STATUSES:
             raise InputRejected("invalid_status", "状态应为：" + "、".join(STATUSES))
         with self.db.transaction() as session:
-            need = _need(session, need_id)
+            need = need_row(session, need_id)
             if status != need.status and status not in _NEXT_STATUS[need.status]:
                 raise InputRejected("invalid_transition", f"需求不能从 {need.status} 变为 {status}")
             need.status = status
@@ -356,16 +372,23 @@ class ExchangeService(ContactOperations):
             session.flush()
             return need_dict(need)
 
-    def add_feedback(self, need_id: str, verdict: str, expert_id: str | None = None, comment: str = "") -> dict:
-        """Record what the user said about a match."""
+    def add_feedback(self, need_id: str, verdict: str, expert_id: str | None = None, comment: str = "",
+                     idempotency_key: str | None = None) -> dict:
+        """Record what the user said about a match; the same idempotency key records it once, however often sent."""
         if verdict not in VERDICTS:
             raise InputRejected("invalid_verdict", "反馈应为：" + "、".join(VERDICTS))
+        idempotency_key = _idempotency_key(idempotency_key)
         with self.db.transaction() as session:
-            _need(session, need_id)
-            feedback = Feedback(need_id=need_id, expert_id=expert_id, verdict=verdict, comment=(comment or "")[:1000])
-            session.add(feedback)
-            session.flush()
-            return {"id": feedback.id, "need_id": need_id, "expert_id": expert_id, "verdict": verdict}
+            need_row(session, need_id)
+            feedback = session.execute(select(Feedback).where(Feedback.idempotency_key == idempotency_key)).scalar() \
+                if idempotency_key else None
+            if feedback is None:
+                feedback = Feedback(need_id=need_id, expert_id=expert_id, verdict=verdict,
+                                    comment=(comment or "")[:1000], idempotency_key=idempotency_key)
+                session.add(feedback)
+                session.flush()
+            return {"id": feedback.id, "need_id": feedback.need_id, "expert_id": feedback.expert_id,
+                    "verdict": feedback.verdict}
 
     # ----- stats -------------------------------------------------------------------------------
     def township_stats(self, township_code: str, weeks: int = 2, now: datetime | None = None) -> dict:
@@ -392,23 +415,15 @@ def _funnel(session, township_code: str, begin: datetime, end: datetime) -> dict
 
 
 def _user(session, user_id: str) -> User:
-    user = session.get(User, user_id) if isinstance(user_id, str) else None
-    if user is None:
-        raise NotFound("user_not_found", "没有这个用户")
-    return user
-
-
-def _need(session, need_id: str) -> Need:
-    need = session.get(Need, need_id) if isinstance(need_id, str) else None
-    if need is None:
-        raise NotFound("need_not_found", "没有这条需求")
-    return need
+    return one(session, User, user_id, "user_not_found", "没有这个用户")
 
 
 def _user_fields(data: dict, partial: bool) -> dict:
     """Checked user columns from an API body; ``partial`` allows leaving fields out (updates)."""
     if not isinstance(data, dict):
         raise InputRejected("invalid_body", "请求内容应为 JSON 对象")
+    for name in ("name", "phone", "role", "township", "registered_by"):
+        _optional_text(data.get(name), name)
     fields: dict = {}
     if "name" in data or not partial:
         fields["name"] = people.checked_name(data.get("name", ""))
@@ -421,15 +436,18 @@ def _user_fields(data: dict, partial: bool) -> dict:
         fields["township"], fields["township_code"] = place.full_name, place.township_code
     if "registered_by" in data and not partial:
         fields["registered_by"] = data["registered_by"] or None
-    consent = data.get("consent")
-    if consent is not None:
-        if not isinstance(consent, dict) or not consent.get("purpose"):
-            raise InputRejected("invalid_consent", "同意记录需写明用途")
-        fields["consent_at"] = utcnow()
-        fields["consent_purpose"] = str(consent["purpose"])[:300]
-        fields["consent_scope"] = str(consent.get("scope", ""))[:300]
-        fields["share_contact"] = bool(consent.get("share_contact", False))
+    if "consent" in data:
+        fields.update(_consent_fields(data["consent"]))
     return fields
+
+
+def _consent_fields(consent: object) -> dict:
+    """The consent record: a purpose in words is required; scope is text, share_contact yes or no."""
+    if not isinstance(consent, dict) or not consent.get("purpose") or not isinstance(consent["purpose"], str) \
+            or not isinstance(consent.get("scope", ""), str) or not isinstance(consent.get("share_contact", False), bool):
+        raise InputRejected("invalid_consent", "同意记录需写明用途（文字），share_contact 为是或否")
+    return {"consent_at": utcnow(), "consent_purpose": consent["purpose"][:300],
+            "consent_scope": consent.get("scope", "")[:300], "share_contact": consent.get("share_contact", False)}
 
 
 def _expert_row(row: Expert, record: dict) -> Expert:

@@ -170,21 +170,12 @@ def admin_config() -> None:
     click.echo(markdown_table())
 
 
-def _issue_code(role: str, township: str, hours: int) -> None:
-    from exchange.errors import InputRejected
-    from exchange.people import checked_township
+def _issue_code(role: str, hours: int, township_code: str = "", expert_id: str = "") -> None:
     from store.database import store_database
     from store.roles import ROLES, Roles
 
-    township_code = ""
-    if role == "chair":
-        try:
-            place = checked_township(township)
-        except InputRejected as error:
-            raise click.ClickException(error.message) from error
-        township_code = place.township_code
-        click.echo(f"乡镇：{place.full_name}（{township_code}）")
-    code, expires = Roles(store_database(_settings().assistant_db)).issue(role, township_code, hours)
+    code, expires = Roles(store_database(_settings().assistant_db)).issue(role, township_code, hours,
+                                                                          expert_id=expert_id)
     click.echo(f"{ROLES[role]}一次性授权码：{code}")
     click.echo(f"有效期至：{expires:%Y-%m-%d %H:%M} UTC。请当面交给本人，让 TA 在机器人里发送：/role {code}")
 
@@ -194,14 +185,37 @@ def _issue_code(role: str, township: str, hours: int) -> None:
 @click.option("--hours", type=int, default=72, show_default=True, help="How long the code stays valid.")
 def admin_add_chair(township: str, hours: int) -> None:
     """Issue a one-time code that makes its sender the township's science-association chair."""
-    _issue_code("chair", township, hours)
+    from exchange.errors import InputRejected
+    from exchange.people import checked_township
+
+    try:
+        place = checked_township(township)
+    except InputRejected as error:
+        raise click.ClickException(error.message) from error
+    click.echo(f"乡镇：{place.full_name}（{place.township_code}）")
+    _issue_code("chair", hours, township_code=place.township_code)
 
 
 @admin.command("add-volunteer")
 @click.option("--hours", type=int, default=72, show_default=True, help="How long the code stays valid.")
 def admin_add_volunteer(hours: int) -> None:
     """Issue a one-time code that makes its sender a 科普 volunteer."""
-    _issue_code("volunteer", "", hours)
+    _issue_code("volunteer", hours)
+
+
+@admin.command("add-expert")
+@click.option("--expert", "expert_id", required=True, help="The expert's id on the exchange, e.g. e-0001.")
+@click.option("--hours", type=int, default=72, show_default=True, help="How long the code stays valid.")
+def admin_add_expert(expert_id: str, hours: int) -> None:
+    """Issue a one-time code that links its sender's chat to an expert record of the exchange."""
+    from exchange.errors import ExchangeError
+
+    try:
+        expert = _exchange(_settings()).get_expert(expert_id)
+    except ExchangeError as error:
+        raise click.ClickException(error.message) from error
+    click.echo(f"专家：{expert['name']}（{expert.get('organization') or '—'}，{expert_id}）")
+    _issue_code("expert", hours, expert_id=expert_id)
 
 
 @admin.command("audit")
@@ -213,6 +227,18 @@ def admin_audit(limit: int) -> None:
 
     for at, actor, action, detail in Roles(store_database(_settings().assistant_db)).audit_log(limit):
         click.echo(f"{at:%Y-%m-%d %H:%M:%S}  {actor}  {action}  {detail}")
+
+
+@admin.command("purge")
+@click.option("--days", type=int, default=None, help="Keep this many days. Default: KEJIBANG_RETENTION_DAYS.")
+def admin_purge(days: int | None) -> None:
+    """Delete conversation events (Rasa's tracker store) and answered inbox entries older than the retention period."""
+    from bot.retention import purge_old
+
+    settings = _settings()
+    purged = purge_old(settings, days)
+    click.echo(f"已删除 {days if days is not None else settings.retention_days} 天前的对话记录 {purged.events} 条、"
+               f"收件记录 {purged.updates} 条")
 
 
 @admin.command("seed")
@@ -236,6 +262,14 @@ def bench_matching(quick: bool) -> None:
     from bench.matching import main as run_bench
 
     run_bench(quick=quick)
+
+
+@bench.command("experts")
+def bench_experts() -> None:
+    """Simulated needs and experts: share of needs reaching help, time to accept, fairness (Gini)."""
+    from bench.experts import main as run_bench
+
+    run_bench()
 
 
 @bench.command("e2e")

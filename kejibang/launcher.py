@@ -20,6 +20,7 @@ import requests
 
 from bot.dialogue import DialogueBackend, RasaServer
 from kejibang import model
+from kejibang.privacy import redact_logs
 from kejibang.settings import PROJECT_ROOT, Settings
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,7 @@ def configure_logging(level: str) -> None:
     and township volunteers, not for deprecation notices.
     """
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
+    redact_logs()  # phone numbers, labelled names and the bot token never reach a log line
     for noisy in ("httpx", "httpcore", "telegram.ext.Updater", "apscheduler", "rasa", "tensorflow", "absl",
                   "jieba", "matplotlib", "asyncio", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
@@ -134,20 +136,41 @@ async def rasa_servers(settings: Settings) -> DialogueBackend:
     return backend
 
 
-async def in_process_rasa(settings: Settings, model_path: Path) -> DialogueBackend:
-    """The trained model loaded in this process, conversations kept in KEJIBANG_TRACKER_DB."""
+async def in_process_rasa(settings: Settings, model_path: Path, wait: bool) -> DialogueBackend:
+    """The trained model loaded in this process, conversations kept in KEJIBANG_TRACKER_DB.
+
+    Without ``wait`` the model loads in the background: Telegram starts answering at once and
+    messages that arrive meanwhile get a short "one moment" notice, then their reply.
+    """
     from bot.dialogue import InProcessRasa
 
     backend = InProcessRasa(model_path, settings.actions_url, settings.tracker_db)
     quiet_rasa_structlog(settings.log_level)
     print("· 正在加载模型 …", flush=True)
-    print(f"· 对话引擎：本进程内，模型加载用时 {await backend.load():.1f} 秒；对话记录 {settings.tracker_db}")
+    loading = asyncio.create_task(_load(backend, settings))
+    _BACKGROUND.add(loading)  # asyncio keeps only weak references to tasks
+    loading.add_done_callback(_BACKGROUND.discard)
+    if wait:
+        await loading
     return backend
+
+
+_BACKGROUND: set[asyncio.Task] = set()
+
+
+async def _load(backend, settings: Settings) -> None:
+    try:
+        seconds = await backend.load()
+    except Exception:
+        log.exception("the model could not be loaded")
+        raise
+    print(f"· 对话引擎：本进程内，模型加载用时 {seconds:.1f} 秒；对话记录 {settings.tracker_db}", flush=True)
 
 
 async def serve(settings: Settings, model_path: Path | None, terminal: bool) -> None:
     """Reach the dialogue backend (the Rasa servers, or the model given) and run the chosen adapter."""
-    backend = await rasa_servers(settings) if model_path is None else await in_process_rasa(settings, model_path)
+    backend = (await rasa_servers(settings) if model_path is None
+               else await in_process_rasa(settings, model_path, wait=terminal))
     try:
         if terminal:
             from bot.terminal import chat

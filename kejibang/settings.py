@@ -43,6 +43,12 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("KEJIBANG_SEED_SAMPLE", "1", "1: seed an empty embedded exchange with the sample experts and articles"),
     Variable("KEJIBANG_VOLUNTEER_CHAT", "", "the volunteers' group chat, e.g. telegram:-1001234567890; unset: volunteers are told one by one"),
     Variable("KEJIBANG_HANDOFF_REMIND_MINUTES", "30", "an unclaimed handoff case is announced again after this many minutes"),
+    Variable("KEJIBANG_EXPERT_REMIND_HOURS", "12", "an expert who has not answered a request is reminded once after this many hours"),
+    Variable("KEJIBANG_EXPERT_ANSWER_HOURS", "24", "an unanswered request passes to the next-best expert after this many hours"),
+    Variable("KEJIBANG_FOLLOW_UP_DAYS", "3", "days after an expert accepts, the farmer is asked whether the problem is solved"),
+    Variable("KEJIBANG_RATE_LIMIT_MESSAGES", "30", "at most this many messages per person in KEJIBANG_RATE_LIMIT_SECONDS (volunteers, chairs and experts are exempt)"),
+    Variable("KEJIBANG_RATE_LIMIT_SECONDS", "60", "the window of the per-person message limit, in seconds"),
+    Variable("KEJIBANG_RETENTION_DAYS", "180", "conversation events older than this many days are deleted (daily by the bot, or `kejibang admin purge`)"),
     Variable("KEJIBANG_LOG_LEVEL", "INFO", "log level of every kejibang process"),
 )
 
@@ -81,6 +87,12 @@ class Settings:
     seed_sample: bool
     volunteer_chat: str
     handoff_remind_minutes: int
+    expert_remind_hours: float
+    expert_answer_hours: float
+    follow_up_days: float
+    rate_limit_messages: int
+    rate_limit_seconds: float
+    retention_days: int
     log_level: str
 
     @classmethod
@@ -109,6 +121,12 @@ class Settings:
             seed_sample=_env("KEJIBANG_SEED_SAMPLE") == "1",
             volunteer_chat=_env("KEJIBANG_VOLUNTEER_CHAT"),
             handoff_remind_minutes=int(_env("KEJIBANG_HANDOFF_REMIND_MINUTES")),
+            expert_remind_hours=float(_env("KEJIBANG_EXPERT_REMIND_HOURS")),
+            expert_answer_hours=float(_env("KEJIBANG_EXPERT_ANSWER_HOURS")),
+            follow_up_days=float(_env("KEJIBANG_FOLLOW_UP_DAYS")),
+            rate_limit_messages=int(_env("KEJIBANG_RATE_LIMIT_MESSAGES")),
+            rate_limit_seconds=float(_env("KEJIBANG_RATE_LIMIT_SECONDS")),
+            retention_days=int(_env("KEJIBANG_RETENTION_DAYS")),
             log_level=_env("KEJIBANG_LOG_LEVEL").upper(),
         )
 

@@ -6,11 +6,11 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from exchange.database import Database
 from exchange.models import as_utc, utcnow
-from store.models import Account, AccountHandover, PostedNeed, RegistrationDraft
+from store.models import Account, AccountHandover, NeedPhoto, PostedNeed, RegistrationDraft
 
 
 class Accounts:
@@ -46,10 +46,12 @@ class Accounts:
             return draft.phone if draft else None
 
     def remember_need(self, sender_id: str, need_id: str, summary: str) -> None:
-        """Note a need this conversation posted (idempotent)."""
+        """Note a need this conversation posted (idempotent); photos sent before it join it."""
         with self.db.transaction() as session:
             if session.get(PostedNeed, (sender_id, need_id)) is None:
                 session.add(PostedNeed(sender_id=sender_id, need_id=need_id, summary=summary[:200]))
+            session.execute(update(NeedPhoto).where(NeedPhoto.sender_id == sender_id, NeedPhoto.need_id.is_(None))
+                            .values(need_id=need_id))
 
     def needs_of(self, sender_id: str, limit: int = 5) -> list[str]:
         """The need ids this conversation posted, newest first."""

@@ -5,9 +5,25 @@ from __future__ import annotations
 from sqlalchemy import delete
 
 from exchange.database import Database
-from store.models import Account, HandoffCase, InviteUse, PostedNeed, RegistrationDraft, Role, Subscription
+from store.inbox import PROCESSED
+from store.models import (
+    Account,
+    ExpertCase,
+    ExpertLink,
+    HandoffCase,
+    InboxEntry,
+    InviteUse,
+    NeedPhoto,
+    PostedNeed,
+    RegistrationDraft,
+    Role,
+    SharedPlace,
+    Subscription,
+)
+from store.outbox import withdraw
 
-PER_PERSON = (Account, RegistrationDraft, PostedNeed, Subscription, HandoffCase, Role, InviteUse)
+PER_PERSON = (Account, RegistrationDraft, PostedNeed, Subscription, HandoffCase, Role, InviteUse, ExpertLink,
+              NeedPhoto, SharedPlace)
 
 
 def forget_person(db: Database, sender_id: str) -> int:
@@ -16,4 +32,9 @@ def forget_person(db: Database, sender_id: str) -> int:
     with db.transaction() as session:
         for model in PER_PERSON:
             removed += session.execute(delete(model).where(model.sender_id == sender_id)).rowcount
+        removed += session.execute(delete(ExpertCase).where(ExpertCase.farmer == sender_id)).rowcount
+        # the update asking for the erasure is still being answered: its key goes with the retention purge
+        removed += session.execute(delete(InboxEntry).where(InboxEntry.sender_id == sender_id,
+                                                            InboxEntry.status == PROCESSED)).rowcount
+        removed += withdraw(session, sender_id)
     return removed

@@ -84,6 +84,7 @@ class RoleCode(Base):
     code_hash = Column(String(64), primary_key=True)
     role = Column(String(20), nullable=False)
     township_code = Column(String(12), nullable=False, default="")
+    expert_id = Column(String(64), nullable=False, default="")
     expires_at = Column(DateTime(timezone=True), nullable=False)
     used_by = Column(String(100), nullable=True)
     used_at = Column(DateTime(timezone=True), nullable=True)
@@ -139,3 +140,99 @@ class AccountHandover(Base):
     chair = Column(String(100), nullable=False)
     expires_at = Column(DateTime(timezone=True), nullable=False)
     used_by = Column(String(100), nullable=True)
+
+
+class ExpertLink(Base):
+    """An expert's chat linked to their expert record on the exchange (through an operator's one-time code)."""
+
+    __tablename__ = "expert_links"
+    sender_id = Column(String(100), primary_key=True)
+    expert_id = Column(String(64), nullable=False, unique=True)
+    linked_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    current_case = Column(Integer, nullable=True)
+    summary_sent_at = Column(DateTime(timezone=True), nullable=True)
+
+
+class ExpertCase(Base):
+    """A contact request as the conversation sees it: numbered for both sides, delivered, reminded,
+    accepted (messages relayed), followed up, closed."""
+
+    __tablename__ = "expert_cases"
+    number = Column(Integer, primary_key=True, autoincrement=True)
+    request_id = Column(String(40), nullable=False, unique=True)
+    need_id = Column(String(40), nullable=False)
+    expert_id = Column(String(64), nullable=False)
+    farmer = Column(String(100), nullable=False, index=True)
+    expert_chat = Column(String(100), nullable=True, index=True)
+    summary = Column(Text, nullable=False, default="")
+    status = Column(String(20), nullable=False, default="offered", index=True)
+    offered_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    delivered_at = Column(DateTime(timezone=True), nullable=True)
+    reminded_at = Column(DateTime(timezone=True), nullable=True)
+    accepted_at = Column(DateTime(timezone=True), nullable=True)
+    followed_up_at = Column(DateTime(timezone=True), nullable=True)
+    closed_at = Column(DateTime(timezone=True), nullable=True)
+
+
+class NeedPhoto(Base):
+    """A photo a person sent about their need (a channel file reference), shown to the expert with it.
+
+    A photo sent before the need is described waits with no need and joins the next need posted.
+    """
+
+    __tablename__ = "need_photos"
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    sender_id = Column(String(100), nullable=False, index=True)
+    need_id = Column(String(40), nullable=True, index=True)
+    file_ref = Column(String(300), nullable=False)
+    added_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class InboxEntry(Base):
+    """An incoming update, keyed by its channel's own id (telegram:<update_id>): received, then processed.
+
+    A key seen before is a re-delivery and is not answered again; an entry still ``received`` when the bot
+    starts was cut off mid-way (a crash, a kill) and its payload is processed again. The payload is cleared
+    once processed, so the inbox keeps no message text longer than it has to."""
+
+    __tablename__ = "inbox"
+    key = Column(String(64), primary_key=True)
+    sender_id = Column(String(100), nullable=False, index=True)
+    payload = Column(Text, nullable=True)
+    status = Column(String(12), nullable=False, default="received", index=True)
+    received_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    processed_at = Column(DateTime(timezone=True), nullable=True)
+
+
+class OutboxEntry(Base):
+    """A write to the exchange that could not be sent at once (down, slow, 5xx), kept until the worker
+    delivers it: the exchange method, its JSON arguments and the idempotency key that makes it arrive once."""
+
+    __tablename__ = "outbox"
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    idempotency_key = Column(String(200), nullable=False, unique=True)
+    sender_id = Column(String(100), nullable=False, index=True)
+    method = Column(String(40), nullable=False)
+    arguments = Column(Text, nullable=False)
+    status = Column(String(12), nullable=False, default="pending", index=True)
+    attempts = Column(Integer, nullable=False, default=0)
+    last_error = Column(String(200), nullable=False, default="")
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class SharedPlace(Base):
+    """Where a person's shared location puts them (a city), used for their next need until it is stale."""
+
+    __tablename__ = "shared_places"
+    sender_id = Column(String(100), primary_key=True)
+    region = Column(String(200), nullable=False)
+    shared_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class ButtonPayload(Base):
+    """A button's payload behind the short id a messaging app carries (see ``store.buttons``)."""
+
+    __tablename__ = "button_payloads"
+    key = Column(String(32), primary_key=True)
+    payload = Column(Text, nullable=False)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)

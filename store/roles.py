@@ -1,4 +1,4 @@
-"""Roles (township chair, volunteer) granted only through operator-issued one-time codes, and the audit log.
+"""Roles (township chair, volunteer, expert) granted only through operator-issued one-time codes, and the audit log.
 
 Nobody gets a role by chatting: an operator runs `kejibang admin add-chair|add-volunteer`, which
 prints a code; the person sends it to the bot once, before it expires. Only the code's hash is kept.
@@ -11,13 +11,13 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from exchange.database import Database
 from exchange.models import as_utc, utcnow
-from store.models import AuditEntry, Role, RoleCode
+from store.models import AuditEntry, ExpertLink, Role, RoleCode
 
-ROLES = {"chair": "乡镇科协主席", "volunteer": "科普志愿者"}
+ROLES = {"chair": "乡镇科协主席", "volunteer": "科普志愿者", "expert": "科技专家"}
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
@@ -31,6 +31,14 @@ class Grant:
 
     role: str
     township_code: str = ""
+    expert_id: str = ""
+
+
+def _link_expert(session, sender_id: str, expert_id: str) -> None:
+    """One chat per expert record: a new link replaces an older one (a new phone, say)."""
+    session.execute(delete(ExpertLink).where((ExpertLink.expert_id == expert_id) | (ExpertLink.sender_id == sender_id)))
+    session.flush()
+    session.add(ExpertLink(sender_id=sender_id, expert_id=expert_id))
 
 
 class Roles:
@@ -39,15 +47,17 @@ class Roles:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def issue(self, role: str, township_code: str = "", hours: int = 72, operator: str = "operator") -> tuple[str, datetime]:
-        """A new one-time code for a role (and township, for chairs) and its expiry."""
+    def issue(self, role: str, township_code: str = "", hours: int = 72, operator: str = "operator",
+              expert_id: str = "") -> tuple[str, datetime]:
+        """A new one-time code for a role (and township, for chairs; expert record, for experts) and its expiry."""
         if role not in ROLES:
             raise ValueError(f"unknown role {role!r}")
         code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(10))
         expires = utcnow() + timedelta(hours=hours)
         with self.db.transaction() as session:
-            session.add(RoleCode(code_hash=_hash(code), role=role, township_code=township_code, expires_at=expires))
-            session.add(AuditEntry(actor=operator, action=f"issue_{role}_code", detail=township_code))
+            session.add(RoleCode(code_hash=_hash(code), role=role, township_code=township_code, expert_id=expert_id,
+                                 expires_at=expires))
+            session.add(AuditEntry(actor=operator, action=f"issue_{role}_code", detail=township_code or expert_id))
         return code, expires
 
     def redeem(self, sender_id: str, code: str, now: datetime | None = None) -> Grant | None:
@@ -64,8 +74,11 @@ class Roles:
                 session.add(Role(sender_id=sender_id, role=row.role, township_code=row.township_code))
             else:
                 existing.township_code = row.township_code
-            session.add(AuditEntry(actor=sender_id, action=f"became_{row.role}", detail=row.township_code))
-            return Grant(row.role, row.township_code)
+            if row.expert_id:
+                _link_expert(session, sender_id, row.expert_id)
+            session.add(AuditEntry(actor=sender_id, action=f"became_{row.role}",
+                                   detail=row.township_code or row.expert_id))
+            return Grant(row.role, row.township_code, row.expert_id)
 
     def grant_of(self, sender_id: str, role: str) -> Grant | None:
         """The conversation's grant of one role, if it holds it."""

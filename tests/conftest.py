@@ -41,8 +41,8 @@ def seeded_sqlite(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def sqlite_service(seeded_sqlite: Path, tmp_path: Path) -> Iterator[ExchangeService]:
-    """A seeded embedded exchange on its own SQLite file."""
-    path = tmp_path / "exchange.db"
+    """A seeded embedded exchange on its own SQLite file (not var/exchange.db, which a bot under test opens)."""
+    path = tmp_path / "seeded-exchange.db"
     shutil.copy(seeded_sqlite, path)
     service = ExchangeService(f"sqlite:///{path}")
     yield service

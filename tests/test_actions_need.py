@@ -86,10 +86,13 @@ async def test_another_batch_never_repeats_an_expert(embedded):
 
 
 @pytest.mark.asyncio
-async def test_when_the_exchange_is_down_the_user_is_told_and_can_retry(down):
-    messages, events = await run(ActionPostNeed(), tracker("/affirm", "affirm", {"need_text": "鱼浮头"}))
-    assert messages[0]["response"] == "utter_exchange_down"
-    assert slots_of(events) == {"pending": "retry_post"}
+async def test_when_the_exchange_is_down_the_need_is_kept_for_the_outbox_once(down, wired):
+    for _ in range(2):  # the person confirms again: still one write waiting (delivery: tests/test_outbox.py)
+        messages, events = await run(ActionPostNeed(), tracker("/affirm", "affirm", {"need_text": "鱼浮头"}))
+        assert messages[0]["response"] == "utter_need_queued"
+        assert slots_of(events) == {"pending": None}
+    [waiting] = wired["outbox"].pending()
+    assert (waiting.method, waiting.arguments[0]["text"]) == ("create_need", "鱼浮头")
 
 
 @pytest.mark.asyncio
@@ -108,6 +111,14 @@ async def test_the_place_named_in_the_message_is_read_back(embedded):
 
 
 @pytest.mark.asyncio
+async def test_a_location_shared_today_places_a_need_that_names_no_place(embedded, wired):
+    wired["places"].remember("user-1", "四川省广安市")
+    messages, events = await run(ActionReadBackNeed(), tracker("猪不吃食还发烧"))
+    assert "地点：四川省广安市" in messages[0]["need_summary"]
+    assert slots_of(events)["need_region"] == "四川省广安市"
+
+
+@pytest.mark.asyncio
 async def test_contacting_an_expert_opens_a_volunteer_case_and_feedback_resolves_the_need(embedded, wired):
     from actions.handoff import ActionContactExpert, ActionRecordFeedback
 
@@ -122,3 +133,32 @@ async def test_contacting_an_expert_opens_a_volunteer_case_and_feedback_resolves
     thanks, _ = await run(ActionRecordFeedback(), tracker("/feedback", "feedback", {**slots, "verdict": "helpful"}))
     assert thanks[0]["response"] == "utter_feedback_thanks"
     assert embedded.get_need(need_id)["status"] == "resolved"
+
+
+def _link_expert(wired, sender_id: str, expert_id: str) -> None:
+    from store.roles import Roles
+
+    code, _ = Roles(wired["db"]).issue("expert", expert_id=expert_id)
+    assert Roles(wired["db"]).redeem(sender_id, code).expert_id == expert_id
+
+
+@pytest.mark.asyncio
+async def test_contacting_an_expert_who_uses_the_app_offers_the_need_in_their_chat(embedded, wired):
+    from actions.handoff import ActionContactExpert
+
+    _, events = await run(ActionPostNeed(), tracker("/affirm", "affirm", {"need_text": "猪拉稀不吃食"}))
+    need_id, expert_id = slots_of(events)["need_id"], slots_of(events)["shown_experts"][0]
+    _link_expert(wired, "telegram:77", expert_id)
+    slots = {"need_id": need_id, "need_text": "猪拉稀不吃食", "expert_id": expert_id}
+    messages, _ = await run(ActionContactExpert(), tracker("/contact_expert", "contact_expert", slots))
+    assert messages[0]["response"] == "utter_contact_sent"
+    [case] = wired["experts"].to_deliver()
+    assert (case.expert_chat, case.farmer, case.number) == ("telegram:77", "user-1", messages[0]["case_number"])
+    assert wired["handoffs"].active_case_of("user-1") is None, "no volunteer needed"
+
+    embedded.set_expert_availability(expert_id, {"accepting": False})
+    other = slots_of((await run(ActionPostNeed(), tracker("/affirm", "affirm", {"need_text": "小猪拉稀还发烧"})))[1])
+    assert other["need_id"] != need_id
+    refused, _ = await run(ActionContactExpert(), tracker("/contact_expert", "contact_expert",
+                                                          {**slots, "need_id": other["need_id"]}))
+    assert refused[0]["response"] == "utter_expert_unavailable" and "暂时不接" in refused[0]["reason"]

@@ -193,6 +193,22 @@ async def test_only_existing_buttons_can_be_pressed(
 
 
 @pytest.mark.asyncio
+async def test_a_modified_client_can_send_any_callback_data(
+    emulator: BotApiEmulator, polling_app: Application
+) -> None:
+    emulator.user_sends(CHAT, "/menu")
+    keyboard_message = await emulator.wait_for_message(CHAT)
+    forged = "pick:999" + "x" * 100  # on no button, and longer than a button may carry
+
+    query_id = emulator.user_sends_callback(CHAT, keyboard_message["message_id"], forged)
+
+    await emulator.wait_until(lambda: emulator.answered(query_id))
+    assert emulator.answered_callbacks[-1]["text"] == f"收到 {forged}"
+    with pytest.raises(LookupError, match="no message"):
+        emulator.user_sends_callback(CHAT, keyboard_message["message_id"] + 50, forged)
+
+
+@pytest.mark.asyncio
 async def test_duplicate_update_is_delivered_again_with_the_same_id(
     emulator: BotApiEmulator, polling_app: Application
 ) -> None:
@@ -335,6 +351,40 @@ async def test_telegram_limits_are_enforced(bot: Bot) -> None:
 
 
 @pytest.mark.asyncio
+async def test_text_is_cleaned_and_trimmed_as_tdlib_does(emulator: BotApiEmulator, bot: Bot) -> None:
+    message = await bot.send_message(CHAT, "\n 猪\x00瘟\t疫苗\r\n\u202e打了\u2028吗\u200e\u200f \n")
+
+    assert message.text == "猪 瘟 疫苗\n打了吗\u200c\u200f"
+    bold = await bot.send_message(CHAT, "<b>粗\r体</b>\r\n尾", parse_mode="HTML")
+    assert bold.text == "粗体\n尾"
+    assert [(e.type, e.offset, e.length) for e in bold.entities] == [("bold", 0, 2)]
+    padded = await bot.send_message(CHAT, "\r" * 5000 + "长" * 4096)  # the limit counts what is left
+    assert padded.text == "长" * 4096
+    assert emulator.refused == []
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    ("text", "parse_mode", "description"),
+    [
+        ("\u200b\u200d\ufeff\u3000\u2800", None, "Message text is empty"),
+        ("\x00\x01\x1f\r\u2028", None, "Message text is empty"),
+        ("<i>\u200b</i>", "HTML", "Message text is empty"),
+    ],
+)
+async def test_texts_telegram_refuses_are_refused_and_recorded(
+    emulator: BotApiEmulator, bot: Bot, text: str, parse_mode: str | None, description: str
+) -> None:
+    with pytest.raises(BadRequest) as refused:
+        await bot.send_message(CHAT, text, parse_mode=parse_mode)
+
+    assert refused.value.message == description
+    assert [(call.method, call.description) for call in emulator.refused] == [
+        ("sendMessage", f"Bad Request: {description[0].lower()}{description[1:]}")
+    ]
+
+
+@pytest.mark.asyncio
 async def test_edits_follow_telegram_rules(emulator: BotApiEmulator, bot: Bot) -> None:
     keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("好", callback_data="ok")]])
     sent = await bot.send_message(CHAT, "原文", reply_markup=keyboard)
@@ -462,6 +512,21 @@ async def test_json_bodies_are_accepted(emulator: BotApiEmulator) -> None:
 
     assert body["ok"] is True and body["result"]["reply_markup"] == markup
     assert emulator.request_counts["sendMessage"] == 1
+
+
+@pytest.mark.asyncio
+async def test_a_lone_surrogate_is_not_utf8_and_is_refused(emulator: BotApiEmulator) -> None:
+    emulator.user_sends(CHAT, "hi")
+    raw = json.dumps({"chat_id": CHAT, "text": "断开的\ud800代理"})  # JSON escapes what UTF-8 cannot carry
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(f"{emulator.url}/bot{TOKEN}/sendMessage", data=raw,
+                     headers={"Content-Type": "application/json"}) as response,
+    ):
+        body = await response.json()
+
+    assert body == {"ok": False, "error_code": 400, "description": "Bad Request: strings must be encoded in UTF-8"}
+    assert emulator.sent(CHAT) == []
 
 
 # ----------------------------------------------------------------- webhooks

@@ -6,48 +6,29 @@ message → Rasa (in-process) → custom action (separate process, HTTP on loopb
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 import pytest_asyncio
 
 from bot.dialogue import InProcessRasa, Reply
-from kejibang import launcher, model
 from kejibang.settings import Settings
-from tests.conftest import free_port
 from tests.support.bot_api_emulator import BotApiEmulator
+from tests.support.model_stack import loaded_assistant, local_stack
 from tests.support.running_bot import running_bot
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
-def stack_settings(tmp_path_factory) -> Settings:
-    var = tmp_path_factory.mktemp("var")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("KEJIBANG_VAR_DIR", str(var))
-    mp.setenv("KEJIBANG_ACTIONS_PORT", str(free_port()))
-    mp.delenv("KEJIBANG_EXCHANGE_URL", raising=False)
-    mp.delenv("KEJIBANG_ACTIONS_URL", raising=False)
-    settings = Settings.from_env()
-    launcher.process_environment(settings)
-    yield settings
-    mp.undo()
-
-
-@pytest.fixture(scope="module")
-def action_server(stack_settings: Settings):
-    launcher.prepare_exchange(stack_settings)
-    process = launcher.start_action_server(stack_settings, stack_settings.var_dir / "actions.log")
-    yield process
-    process.terminate()
-    process.wait(timeout=10)
+def stack_settings(tmp_path_factory) -> Iterator[Settings]:
+    with local_stack(tmp_path_factory.mktemp("var")) as settings:
+        yield settings
 
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
-async def assistant(stack_settings: Settings, action_server) -> InProcessRasa:
-    backend = InProcessRasa(model.train(stack_settings.model_dir), stack_settings.actions_url,
-                            stack_settings.tracker_db)
-    await backend.load()
-    return backend
+async def assistant(stack_settings: Settings) -> InProcessRasa:
+    return await loaded_assistant(stack_settings)
 
 
 def _text(replies: list[Reply]) -> str:

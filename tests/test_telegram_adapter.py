@@ -95,6 +95,31 @@ async def test_a_voice_message_is_acknowledged_with_choices_never_dropped(bot):
 
 
 @pytest.mark.asyncio
+async def test_a_shared_location_places_the_user_in_their_city_and_outside_sichuan_says_so(bot, tmp_path):
+    from store.database import store_database
+    from store.places import SharedPlaces
+
+    emulator, dialogue = bot
+    emulator.user_sends_location(CHAT, 30.47, 106.64)
+    reply = await emulator.wait_for_message(CHAT)
+    assert "广安市" in reply["text"]
+    places = SharedPlaces(store_database(f"sqlite:///{tmp_path / 'assistant.db'}"))
+    assert places.recent(f"telegram:{CHAT}") == "四川省广安市"
+    emulator.user_sends_location(CHAT, 39.9, 116.4)
+    assert "不在四川省内" in (await emulator.wait_for_message(CHAT))["text"]
+    assert dialogue.received == [], "a location is never sent to the dialogue as text"
+
+
+@pytest.mark.asyncio
+async def test_a_photo_waits_for_the_need_and_a_caption_is_read_as_text(bot):
+    emulator, dialogue = bot
+    emulator.user_sends_photo(CHAT, caption="叶子上全是黄斑")
+    first = await emulator.wait_for_message(CHAT)
+    assert "照片" in first["text"] and "附在需求上" in first["text"]
+    assert (await emulator.wait_for_message(CHAT))["text"] == "收到：叶子上全是黄斑"
+
+
+@pytest.mark.asyncio
 async def test_pressing_a_button_sends_its_payload_to_the_dialogue(bot):
     emulator, dialogue = bot
     emulator.user_sends(CHAT, "/start")
@@ -122,15 +147,20 @@ async def test_group_chats_are_ignored(bot):
     assert [t for _, t in dialogue.received] == ["在吗"]
 
 
-def test_forged_or_expired_callback_ids_map_to_nothing():
-    from bot.telegram_app import PayloadBook
+def test_forged_or_purged_button_ids_map_to_nothing_and_ids_survive_a_restart(tmp_path):
+    from datetime import timedelta
 
-    book = PayloadBook(size=2)
-    first = book.short_id("/affirm")
-    book.short_id("/deny")
-    book.short_id("/help")
-    assert book.payload(first) is None, "the oldest id was evicted"
-    assert book.payload("' OR 1=1 --") is None
+    from store.buttons import ButtonPayloads
+    from store.database import store_database
+
+    db = store_database(f"sqlite:///{tmp_path / 'buttons.db'}")
+    key = ButtonPayloads(db).short_id('/inform{"township":"四川省广安市岳池县坪滩镇"}')
+    assert len(key.encode()) <= 64
+    restarted = ButtonPayloads(db, cache=1)
+    assert restarted.payload(key) == '/inform{"township":"四川省广安市岳池县坪滩镇"}'
+    assert restarted.payload("' OR 1=1 --") is None and restarted.payload("x" * 500) is None
+    assert restarted.purge(keep=timedelta(seconds=-1)) == 1
+    assert ButtonPayloads(db).payload(key) is None, "a purged id has expired"
 
 
 def test_chunks_keep_every_character():
@@ -198,3 +228,35 @@ async def test_two_quick_messages_are_answered_in_order_and_a_redelivered_update
         emulator.user_sends(CHAT, "第三句")
         assert (await emulator.wait_for_message(CHAT))["text"] == "收到：第三句"
         assert [t for _, t in dialogue.received] == ["第一句", "第二句", "第三句"]
+
+
+class LoadingDialogue(ScriptedDialogue):
+    """A backend still loading its model: replies wait until ``loaded`` is set."""
+
+    def __init__(self) -> None:
+        import asyncio
+
+        super().__init__()
+        self.loaded = asyncio.Event()
+
+    @property
+    def ready(self) -> bool:
+        return self.loaded.is_set()
+
+    async def respond(self, user_id: str, text: str, metadata: dict | None = None) -> list[Reply]:
+        await self.loaded.wait()
+        return await super().respond(user_id, text, metadata)
+
+
+@pytest.mark.asyncio
+async def test_a_message_during_model_loading_gets_a_wait_notice_then_its_answer(monkeypatch, tmp_path):
+    monkeypatch.setenv("KEJIBANG_VAR_DIR", str(tmp_path))
+    dialogue = LoadingDialogue()
+    async with BotApiEmulator() as emulator, running_bot(emulator, dialogue):
+        emulator.user_sends(CHAT, "在吗")
+        notice = await emulator.wait_for_message(CHAT)
+        assert "马上回复你" in notice["text"]
+        dialogue.loaded.set()
+        assert (await emulator.wait_for_message(CHAT))["text"] == "收到：在吗"
+        emulator.user_sends(CHAT, "还在吗")
+        assert (await emulator.wait_for_message(CHAT))["text"] == "收到：还在吗", "no notice once loaded"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 import pytest_asyncio
 
+from bot.desk import case_number
 from kejibang.settings import Settings
 from store.database import store_database
 from store.handoffs import Handoffs
@@ -172,3 +173,9 @@ async def test_the_weekly_push_sends_one_new_article_a_week_to_each_subscription
     assert await push_due(subscriptions, sqlite_service, desk.outbound) == 1
     second = await emulator.wait_for_message(VILLAGER, lambda m: "本周" in m.get("text", ""))
     assert second["text"] != first["text"], "a different article each week"
+
+
+@pytest.mark.parametrize(("typed", "number"), [("12", 12), (" #7 ", 7), ("１２", 12), ("abc", None), ("", None),
+                                               ("²", None), ("-1", None), ("1.5", None), ("9" * 23, None)])
+def test_a_case_number_is_read_as_typed_and_garbage_gets_the_usage_line(typed: str, number: int | None):
+    assert case_number(typed) == number

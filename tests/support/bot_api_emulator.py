@@ -27,6 +27,7 @@ import base64
 import copy
 import itertools
 import json
+import random
 import re
 import time
 from collections import Counter, defaultdict
@@ -727,6 +728,82 @@ def _error_response(error: ApiError) -> web.Response:
     return web.json_response(body, status=error.code)
 
 
+# --------------------------------------------------------------------------- text cleaning
+
+# tdlib's clean_input_string: control characters become spaces (line feeds stay), and carriage
+# returns, the line/paragraph separators and direction overrides U+2028-U+202E and three combining
+# marks that draw vertical lines are dropped.
+_CONTROL_CHARACTERS = frozenset(chr(code) for code in (*range(0, 10), 11, 12, *range(14, 32)))
+_DROPPED_CHARACTERS = frozenset("\r\u2028\u2029\u202a\u202b\u202c\u202d\u202e\u0333\u033f\u030a")
+_CLEANING = str.maketrans({**dict.fromkeys(_CONTROL_CHARACTERS, " "), **dict.fromkeys(_DROPPED_CHARACTERS)})
+_DIRECTION_MARK_RUN = re.compile("[\u200e\u200f]{2,}")
+# tdlib's is_empty_string: a text of nothing but these (or tag characters U+E0000-U+E007F) is empty.
+_BLANK_CHARACTERS = frozenset(
+    " \n\u00a0\u1680\u180e\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+    "\u200b\u200c\u200d\u200e\u200f\u202e\u202f\u205f\u2800\u3000\ufeff\ufffc"
+)
+
+
+def _require_utf8(text: str) -> None:
+    """Python strings decoded from JSON can hold lone surrogates; Telegram refuses them."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise _bad_request("strings must be encoded in UTF-8") from None
+
+
+def _clean_input(text: str, entities: list[JSONDict]) -> tuple[str, list[JSONDict]]:
+    """What tdlib keeps of a text, with the entities' UTF-16 offsets moved over dropped characters."""
+    cleaned = _DIRECTION_MARK_RUN.sub(_mark_run, text.translate(_CLEANING))
+    if not entities:
+        return cleaned, []
+    new_offset = {0: 0}
+    old_utf16 = new_utf16 = 0
+    for char in text:
+        width = 2 if ord(char) > 0xFFFF else 1
+        old_utf16 += width
+        if char not in _DROPPED_CHARACTERS:
+            new_utf16 += width
+        new_offset[old_utf16] = new_utf16
+    moved = []
+    for entity in entities:
+        start = new_offset.get(entity["offset"], entity["offset"])
+        end = new_offset.get(entity["offset"] + entity["length"], entity["offset"] + entity["length"])
+        if end > start:
+            moved.append({**entity, "offset": start, "length": end - start})
+    return cleaned, moved
+
+
+def _mark_run(run: re.Match[str]) -> str:
+    """tdlib keeps the last of a run of direction marks and turns the others into zero-width non-joiners."""
+    return "\u200c" * (len(run[0]) - 1) + run[0][-1]
+
+
+def _trim(text: str, entities: list[JSONDict]) -> tuple[str, list[JSONDict]]:
+    """tdlib trims spaces and line feeds at both ends, but never cuts into the first entity."""
+    body = text.rstrip(" \n")
+    end = _utf16_len(body)
+    first_entity = min((entity["offset"] for entity in entities), default=end)
+    lead = min(len(body) - len(body.lstrip(" \n")), first_entity)  # spaces and line feeds: one unit each
+    trimmed = []
+    for entity in entities:
+        length = min(entity["length"], end - entity["offset"])
+        if length > 0:
+            trimmed.append({**entity, "offset": entity["offset"] - lead, "length": length})
+    return body[lead:], trimmed
+
+
+def _is_blank(text: str) -> bool:
+    return all(char in _BLANK_CHARACTERS or "\U000e0000" <= char <= "\U000e007f" for char in text)
+
+
+def _telegram_text(raw: str, parse_mode: str | None, explicit_entities: Any) -> tuple[str, list[JSONDict]]:
+    """The text and entities Telegram stores for ``raw``: markup parsed, then cleaned and trimmed."""
+    _require_utf8(raw)
+    text, entities = _render(raw, parse_mode, explicit_entities)
+    return _trim(*_clean_input(text, entities))
+
+
 # --------------------------------------------------------------------------- validation
 
 
@@ -864,6 +941,14 @@ class ReplyRecord:
 
 
 @dataclass(frozen=True)
+class RefusedCall:
+    """A Bot API call answered with an error: what a bot's error handler would see from Telegram."""
+
+    method: str
+    description: str
+
+
+@dataclass(frozen=True)
 class WebhookDelivery:
     """One POST of an update to the webhook; status is None when the connection failed."""
 
@@ -915,7 +1000,8 @@ class BotApiEmulator:
 
     Bot side: the HTTP methods PTB calls.  Test side: ``user_*`` methods create
     updates, ``sent``/``wait_for_message`` and friends observe what the bot did,
-    and ``request_counts``/``update_timings``/``reply_log`` feed benchmarks.
+    and ``request_counts``/``update_timings``/``reply_log`` feed benchmarks; ``refused`` lists
+    every call answered with an error.
     """
 
     def __init__(
@@ -925,6 +1011,7 @@ class BotApiEmulator:
         bot_username: str = "kejibang_test_bot",
         bot_first_name: str = "科技帮测试",
         webhook_retry_delays: Iterable[float] = DEFAULT_RETRY_DELAYS,
+        first_update_id: int | None = None,
     ) -> None:
         self.token = token
         self.bot_user: JSONDict = {
@@ -944,7 +1031,10 @@ class BotApiEmulator:
         self._changes = _Changes()
         self._stopping = False
 
-        self._update_ids = itertools.count(1)
+        # Telegram never repeats a bot's update ids; a fresh emulator starts at an arbitrary large one, so
+        # bots sharing a durable inbox across emulators (one per test) never see an old id again.
+        self._update_ids = itertools.count(first_update_id if first_update_id is not None
+                                           else random.randrange(10**8, 10**9))
         self._pending: list[JSONDict] = []
         self._redeliveries: list[JSONDict] = []
         self._allowed_updates: list[str] = []
@@ -969,6 +1059,7 @@ class BotApiEmulator:
         self.request_counts: Counter[str] = Counter()
         self.update_timings: dict[int, UpdateTiming] = {}
         self.reply_log: list[ReplyRecord] = []
+        self.refused: list[RefusedCall] = []
         self.webhook_deliveries: list[WebhookDelivery] = []
 
         methods: dict[str, Callable[[JSONDict], Awaitable[Any]]] = {
@@ -1053,6 +1144,7 @@ class BotApiEmulator:
         try:
             result = await method(await _read_params(request))
         except ApiError as error:
+            self.refused.append(RefusedCall(name, error.description))
             return _error_response(error)
         return web.json_response({"ok": True, "result": result})
 
@@ -1297,8 +1389,8 @@ class BotApiEmulator:
         raw = "" if params.get("text") is None else str(params["text"])
         if not raw:
             raise _bad_request("message text is empty")
-        text, entities = _render(raw, params.get("parse_mode"), params.get("entities"))
-        if not text.strip():
+        text, entities = _telegram_text(raw, params.get("parse_mode"), params.get("entities"))
+        if _is_blank(text):
             raise _bad_request("message text is empty")
         if len(text) > MAX_TEXT_LENGTH:
             raise _bad_request("message is too long")
@@ -1307,7 +1399,7 @@ class BotApiEmulator:
     def _caption_content(self, params: JSONDict) -> JSONDict:
         if params.get("caption") in (None, ""):
             return {}
-        caption, entities = _render(
+        caption, entities = _telegram_text(
             str(params["caption"]), params.get("parse_mode"), params.get("caption_entities")
         )
         if len(caption) > MAX_CAPTION_LENGTH:
@@ -1616,21 +1708,44 @@ class BotApiEmulator:
         Raises LookupError when the message is not the bot's or has no such button,
         because a real user could not press it either.
         """
+        message = self._bot_message(chat_id, message_id)
+        if callback_data not in _callback_datas(message.get("reply_markup")):
+            raise LookupError(f"message {message_id} in chat {chat_id} has no button {callback_data!r}")
+        return self._callback_query(message, callback_data, user_id, first_name)
+
+    def user_sends_callback(
+        self,
+        chat_id: int,
+        message_id: int,
+        callback_data: str,
+        *,
+        user_id: int | None = None,
+        first_name: str = "测试",
+    ) -> str:
+        """A modified client's callback query: any data, on any bot message; returns the query id.
+
+        The Bot API says of CallbackQuery.data: "Be aware that the message originated the query
+        can contain no callback buttons with this data." Bots must survive forged data.
+        """
+        return self._callback_query(self._bot_message(chat_id, message_id), callback_data, user_id, first_name)
+
+    def _bot_message(self, chat_id: int, message_id: int) -> JSONDict:
         message = self._messages.get((chat_id, message_id))
         if message is None or message["from"]["id"] != self.bot_user["id"]:
             raise LookupError(f"the bot sent no message {message_id} in chat {chat_id}")
-        if callback_data not in _callback_datas(message.get("reply_markup")):
-            raise LookupError(f"message {message_id} in chat {chat_id} has no button {callback_data!r}")
+        return message
+
+    def _callback_query(self, message: JSONDict, callback_data: str, user_id: int | None, first_name: str) -> str:
         query_id = str(next(self._callback_ids))
         self._open_callbacks.add(query_id)
         query = {
             "id": query_id,
             "from": self._user(message["chat"], user_id, first_name),
             "message": copy.deepcopy(_api_view(message)),
-            "chat_instance": str(chat_id),
+            "chat_instance": str(message["chat"]["id"]),
             "data": callback_data,
         }
-        self._enqueue("callback_query", query, chat_id)
+        self._enqueue("callback_query", query, message["chat"]["id"])
         return query_id
 
     def inject_duplicate(self, update: JSONDict) -> None:
@@ -1647,6 +1762,14 @@ class BotApiEmulator:
     def sent(self, chat_id: int) -> list[JSONDict]:
         """Messages the bot sent to ``chat_id``, oldest first, with later edits applied."""
         return copy.deepcopy(self._bot_messages.get(chat_id, []))
+
+    def sent_count(self, chat_id: int) -> int:
+        """How many messages the bot has sent to ``chat_id`` (cheap enough to test on every change)."""
+        return len(self._bot_messages.get(chat_id, ()))
+
+    def answered(self, query_id: str) -> bool:
+        """Whether the bot has answered the callback query ``query_id``."""
+        return query_id not in self._open_callbacks
 
     def chat_actions(self, chat_id: int) -> list[str]:
         """Chat actions ("typing", ...) the bot sent to ``chat_id``, in order."""
