@@ -210,7 +210,7 @@ class Crashes(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         if record.exc_info:
-            self.seen.append(f"{record.name}: {record.getMessage()}\n{self.formatException(record.exc_info)}")
+            self.seen.append(f"{record.name}: {self.format(record)}")  # the message and its traceback
 
 
 async def run_corpus(backend: DialogueBackend, settings: Settings, plan: Plan, concurrency: int,
