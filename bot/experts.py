@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.desk import Outbound
+from bot.desk import Outbound, case_number
 from bot.dialogue import Button, Reply
 from exchange.api import Exchange
 from exchange.errors import ExchangeError
@@ -39,8 +39,8 @@ OUTCOME_TO_EXPERT = {"resolved": "#{number} 农户反馈：问题解决了 👍 
 
 
 def _number(argument: str) -> int | None:
-    text = argument.strip().split(" ")[0].lstrip("#") if argument.strip() else ""
-    return int(text) if text.isdigit() and len(text) < 10 else None
+    """The case number at the start of a command's argument (12, #12, １２)."""
+    return case_number(argument.strip().split(" ")[0]) if argument.strip() else None
 
 
 def offer_text(case: CaseView, request: dict) -> str:

@@ -169,8 +169,10 @@ async def on_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def on_role_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/role, /queue, /claim, /done: the volunteers' and chairs' commands (checked in the desk)."""
-    await _answer(update, context, _assistant(context).on_text(sender_id(update), update.effective_message.text))
+    """/role, /queue, /claim, /done …: the role commands (checked in the desks); /claim@bot in a group too."""
+    command, _, argument = update.effective_message.text.partition(" ")
+    text = f"{command.split('@', 1)[0]} {argument}".strip()
+    await _answer(update, context, _assistant(context).on_text(sender_id(update), text))
 
 
 async def on_voice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

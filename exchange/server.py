@@ -276,7 +276,7 @@ async def expert_summary(request: web.Request) -> web.Response:
     """Needs received, accepted, declined and resolved since a moment."""
     _authorized(request)
     try:
-        since = datetime.fromisoformat(request.query.get("since", ""))
+        since = datetime.fromisoformat(request.query.get("since", "").replace("Z", "+00:00"))
     except ValueError as error:
         raise InputRejected("invalid_since", "since 应为 ISO 8601 时间") from error
     if since.tzinfo is None:

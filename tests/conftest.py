@@ -12,10 +12,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 import sqlalchemy
 
 from exchange.importer import seed_sample
 from exchange.service import ExchangeService
+from kejibang.settings import Settings
 from tests.support.databases import create_database, drop_database
 
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
@@ -158,3 +160,20 @@ def wired(monkeypatch, sqlite_service, tmp_path):
     monkeypatch.setattr(services, "exchange", lambda: sqlite_service)
     monkeypatch.setattr(services, "stores", lambda: found)
     return found
+
+
+@pytest.fixture(scope="module")
+def stack_settings(tmp_path_factory) -> Iterator[Settings]:
+    """The local stack of one test module: seeded exchange, assistant store and action server under one folder."""
+    from tests.support.model_stack import local_stack
+
+    with local_stack(tmp_path_factory.mktemp("var")) as settings:
+        yield settings
+
+
+@pytest_asyncio.fixture(loop_scope="module", scope="module")
+async def assistant(stack_settings: Settings):
+    """The trained model loaded in-process, talking to the module's stack (loaded once per module)."""
+    from tests.support.model_stack import loaded_assistant
+
+    return await loaded_assistant(stack_settings)

@@ -21,12 +21,10 @@ import multiprocessing
 import os
 import time
 from collections import defaultdict
-from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import pytest
-import pytest_asyncio
 import sqlalchemy
 from telegram.ext import Application
 
@@ -39,7 +37,6 @@ from store.roles import Roles
 from tests.support.bad_inputs import SIZE, BadInput, corpus
 from tests.support.bot_api_emulator import BotApiEmulator, RefusedCall
 from tests.support.figures import report
-from tests.support.model_stack import loaded_assistant, local_stack
 from tests.support.running_bot import running_bot
 
 BULK_USERS = 500
@@ -267,17 +264,6 @@ def test_ten_thousand_bad_inputs_through_the_adapter(tmp_path, request):
     run = Run.merged(runs, time.perf_counter() - started)
     report(request.config, "bad inputs, read-back dialogue", run.figures())
     run.check()
-
-
-@pytest.fixture(scope="module")
-def stack_settings(tmp_path_factory) -> Iterator[Settings]:
-    with local_stack(tmp_path_factory.mktemp("var")) as settings:
-        yield settings
-
-
-@pytest_asyncio.fixture(loop_scope="module", scope="module")
-async def assistant(stack_settings: Settings) -> InProcessRasa:
-    return await loaded_assistant(stack_settings)
 
 
 @pytest.mark.model

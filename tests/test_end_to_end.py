@@ -6,29 +6,14 @@ message → Rasa (in-process) → custom action (separate process, HTTP on loopb
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-import pytest_asyncio
 
 from bot.dialogue import InProcessRasa, Reply
 from kejibang.settings import Settings
 from tests.support.bot_api_emulator import BotApiEmulator
-from tests.support.model_stack import loaded_assistant, local_stack
 from tests.support.running_bot import running_bot
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]
-
-
-@pytest.fixture(scope="module")
-def stack_settings(tmp_path_factory) -> Iterator[Settings]:
-    with local_stack(tmp_path_factory.mktemp("var")) as settings:
-        yield settings
-
-
-@pytest_asyncio.fixture(loop_scope="module", scope="module")
-async def assistant(stack_settings: Settings) -> InProcessRasa:
-    return await loaded_assistant(stack_settings)
 
 
 def _text(replies: list[Reply]) -> str:

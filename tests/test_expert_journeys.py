@@ -19,7 +19,6 @@ from store.database import store_database
 from store.roles import Roles
 from tests.support.bot_api_emulator import BotApiEmulator
 from tests.support.running_bot import running_bot
-from tests.test_end_to_end import assistant, stack_settings  # noqa: F401  (shared fixtures)
 
 pytestmark = [pytest.mark.model, pytest.mark.slow, pytest.mark.asyncio(loop_scope="module")]
 EXPERT, SECOND = 9301, 9302  # the same two expert chats, linked to whichever experts each need ranks first
@@ -63,7 +62,7 @@ def _exchange(settings: Settings) -> ExchangeService:
 
 
 async def test_an_expert_accepts_in_their_chat_and_the_two_talk_through_the_bot_until_it_is_solved(
-        assistant, stack_settings: Settings):  # noqa: F811
+        assistant, stack_settings: Settings):
     farmer = 9311
     async with BotApiEmulator() as emulator, running_bot(emulator, assistant) as application:
         cards = await _post_need(emulator, application, farmer, "我屋头的猪莫得精神 不吃食还发烧")
@@ -110,7 +109,7 @@ def sent_need(emulator: BotApiEmulator, farmer: int) -> str:
 
 
 async def test_a_decline_hands_the_need_to_the_next_expert_and_a_paused_expert_gets_nothing(
-        assistant, stack_settings: Settings):  # noqa: F811
+        assistant, stack_settings: Settings):
     farmer = 9321
     async with BotApiEmulator() as emulator, running_bot(emulator, assistant) as application:
         cards = await _post_need(emulator, application, farmer, "猪儿咳嗽 喘气 耳朵发紫咋个办")
@@ -144,7 +143,7 @@ async def test_a_decline_hands_the_need_to_the_next_expert_and_a_paused_expert_g
 
 
 async def test_an_unanswered_offer_is_reminded_then_re_matched_and_the_farmer_is_followed_up(
-        assistant, stack_settings: Settings):  # noqa: F811
+        assistant, stack_settings: Settings):
     farmer = 9331
     async with BotApiEmulator() as emulator, running_bot(emulator, assistant) as application:
         desk = application.bot_data["experts"]

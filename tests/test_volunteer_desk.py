@@ -60,6 +60,9 @@ async def test_a_case_is_announced_claimed_relayed_both_ways_and_closed(desk_bot
     announcement = await emulator.wait_for_message(GROUP, lambda m: "有人需要帮忙" in m.get("text", ""))
     assert f"#{ticket.number}" in announcement["text"]
     assert await desk.announce() == 0, "announced once until the reminder time"
+    emulator.user_sends(GROUP, "/queue@kejibang_test_bot", chat_type="group", user_id=VOLUNTEER)
+    in_group = await emulator.wait_for_message(GROUP, lambda m: "待处理" in m.get("text", ""))
+    assert f"#{ticket.number}" in in_group["text"], "commands addressed to the bot work in the group"
 
     waiting = await _say(emulator, VILLAGER, "还要等好久", "志愿者还没接手")
     assert str(ticket.number) in waiting["text"]
