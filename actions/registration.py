@@ -21,6 +21,7 @@ from actions.services import UNAVAILABLE, Sent, call, erase_person, in_store, wr
 from exchange.errors import ExchangeError, InputRejected, NotFound
 from exchange.gazetteer import township_answer
 from exchange.people import ROLES, mainland_mobile, mask_phone
+from kejibang.privacy import ERASE_CONVERSATION
 
 log = logging.getLogger(__name__)
 FORM_SLOTS = ("person_name", "phone", "township", "user_role", "share_contact")
@@ -217,7 +218,8 @@ class ActionConfirmDelete(Action):
 
 
 class ActionDeleteMyData(Action):
-    """Erase the person at the exchange and in the assistant's store, and forget the form's answers."""
+    """Erase the person at the exchange and in the assistant's store, and forget the form's answers; the
+    conversation itself is erased by the front end once this turn is saved (see ``Assistant``)."""
 
     def name(self) -> str:
         return "action_delete_my_data"
@@ -239,5 +241,6 @@ class ActionDeleteMyData(Action):
         response = "utter_delete_queued" if queued else "utter_data_deleted" if user_id or waiting \
             else "utter_nothing_to_delete"
         dispatcher.utter_message(response=response)
+        dispatcher.utter_message(json_message={ERASE_CONVERSATION: True})  # the front end empties the tracker
         cleared = [SlotSet(slot, None) for slot in (*FORM_SLOTS, "need_text", "need_region", "need_id")]
         return [*cleared, SlotSet("registered", False), SlotSet("pending", None)]

@@ -20,8 +20,9 @@ from bot.desk import Desk
 from bot.dialogue import Button, DialogueBackend, Reply
 from bot.experts import ExpertDesk
 from bot.rate_limit import RateLimit, Verdict
+from bot.tracker_store import forget_conversation
 from exchange.gazetteer import nearest_city
-from kejibang.privacy import mask_phones
+from kejibang.privacy import ERASE_CONVERSATION, mask_phones
 from store.accounts import Accounts
 from store.places import SharedPlaces
 from store.roles import ROLES
@@ -57,6 +58,7 @@ class Assistant:
     recognizer: SpeechRecognizer = NoSpeechRecognizer()
     accounts: Accounts | None = None  # where a phone number typed in a message is kept (registration reads it)
     rate_limit: RateLimit | None = None
+    tracker_db: str = ""  # where the dialogue's conversations are stored (erased on a data deletion)
 
     async def _command(self, sender_id: str, text: str) -> list[Reply] | None:
         """Replies to a role command (volunteers', chairs', experts'), or None."""
@@ -130,10 +132,17 @@ class Assistant:
                     handled = await desk.intercept(sender_id, text)
             if handled is not None:
                 return handled
-            return await self.backend.respond(sender_id, await self._phones_kept(sender_id, text))
+            return await self._erasing(sender_id, await self.backend.respond(
+                sender_id, await self._phones_kept(sender_id, text)))
         except Exception:
             log.exception("dialogue backend failed")
             return [Reply(messages.BROKEN, buttons=(Button("找人工", "/request_human"),))]
+
+    async def _erasing(self, sender_id: str, replies: list[Reply]) -> list[Reply]:
+        """After a turn that deleted the person's data, their conversation goes too (it is saved by now)."""
+        if any(r.custom.get(ERASE_CONVERSATION) for r in replies) and self.tracker_db:
+            await asyncio.to_thread(forget_conversation, self.tracker_db, sender_id)
+        return [r for r in replies if ERASE_CONVERSATION not in r.custom]
 
     async def on_start(self, sender_id: str, payload: str = "") -> list[Reply]:
         """/start: a greeting; from a chair's invitation, registration with the township filled in."""

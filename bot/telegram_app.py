@@ -255,7 +255,7 @@ def build_application(settings: Settings, backend: DialogueBackend) -> Applicati
     application.bot_data["experts"] = experts
     application.bot_data["assistant"] = Assistant(
         backend, desk, chairs, experts, SharedPlaces(db), accounts=Accounts(db),
-        rate_limit=RateLimit(settings.rate_limit_messages, settings.rate_limit_seconds))
+        rate_limit=RateLimit(settings.rate_limit_messages, settings.rate_limit_seconds), tracker_db=settings.tracker_db)
     application.bot_data["payloads"] = ButtonPayloads(db)
     application.bot_data["inbox"] = Inbox(db)
     application.bot_data["outbox"] = OutboxWorker(Outbox(db), Accounts(db), exchange, desk.outbound)

@@ -61,7 +61,7 @@ async def chat(backend: DialogueBackend, user_id: str = "terminal", read: Callab
     exchange = connect(settings.exchange_url, settings.exchange_api_key, settings.exchange_db)
     courier = asyncio.create_task(OutboxWorker(Outbox(db), Accounts(db), exchange, TerminalOutbound(write)).run_forever())
     try:
-        await converse(Assistant(backend, accounts=Accounts(db)), user_id, read, write)
+        await converse(Assistant(backend, accounts=Accounts(db), tracker_db=settings.tracker_db), user_id, read, write)
     finally:
         courier.cancel()
 

@@ -36,3 +36,19 @@ def forget_events_before(url: str, cutoff: datetime) -> int:
                                       {"cutoff": cutoff.timestamp()}).rowcount
     finally:
         engine.dispose()
+
+
+def forget_conversation(url: str, sender_id: str) -> int:
+    """Delete every stored event of one conversation (a person's data deletion); returns how many.
+
+    Run after the turn that asked for it has been saved, so Rasa does not write the events back.
+    """
+    engine = create_engine(url, future=True)
+    try:
+        if not inspect(engine).has_table("events"):
+            return 0
+        with engine.begin() as connection:
+            return connection.execute(text("DELETE FROM events WHERE sender_id = :sender"),
+                                      {"sender": sender_id}).rowcount
+    finally:
+        engine.dispose()

@@ -14,6 +14,9 @@ import re
 
 from exchange.people import mainland_mobile, mask_name, mask_phone
 
+# The custom message action_delete_my_data sends: the front end then erases the conversation itself from
+# the tracker store (only it can: the turn is saved after the action has run).
+ERASE_CONVERSATION = "erase_conversation"
 _DIGIT = "[0-9０-９]"
 _PHONE = re.compile(rf"(?<![0-9０-９])(?:[+＋]?(?:86|８６)[\s-]?)?[1１]{_DIGIT}{{2}}[\s-]?{_DIGIT}{{4}}[\s-]?"
                     rf"{_DIGIT}{{4}}(?![0-9０-９])")

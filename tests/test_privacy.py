@@ -231,3 +231,26 @@ async def test_the_terminal_chat_keeps_the_phone_out_of_the_dialogue_too(monkeyp
     await chat(dialogue, read=read, write=printed.append)
     assert dialogue.received == [("terminal", "138****4567")]
     assert Accounts(store_database(Settings.from_env().assistant_db)).kept_phone("terminal") == PHONE
+
+
+@pytest.mark.model
+@pytest.mark.slow
+@pytest.mark.asyncio
+async def test_deleting_my_data_erases_the_person_from_the_exchange_the_store_and_the_tracker_store(tmp_path):
+    from store.accounts import Accounts
+    from store.database import store_database
+
+    chat = 9302
+    with local_stack(tmp_path) as settings:
+        assistant = await loaded_assistant(settings)
+        async with BotApiEmulator(token=TOKEN) as emulator, running_bot(emulator, assistant):
+            await _register_on_telegram(emulator, chat)
+            emulator.user_sends(chat, "请把我的个人资料彻底删除")
+            question = await emulator.wait_for_message(chat, _has("确定要删除"), timeout=30)
+            await _press(emulator, chat, question, "确定删除")
+            await emulator.wait_for_message(chat, _has("已经删除"), timeout=30)
+        left = {"exchange users": _everything_in(settings.exchange_db, "users").count(PHONE),
+                "tracker events": _everything_in(settings.tracker_db, "events").count(f"telegram:{chat}"),
+                "store accounts": int(Accounts(store_database(settings.assistant_db)).user_of(f"telegram:{chat}")
+                                      is not None)}
+    assert left == {place: 0 for place in left}, left
