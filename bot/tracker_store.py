@@ -21,21 +21,25 @@ def sql_tracker_store(url: str):
                            username=parsed.username, password=parsed.password)
 
 
+def _delete_events(url: str, condition: str, values: dict) -> int:
+    """Delete the tracker store's events matching an SQL condition; 0 when Rasa has stored nothing yet."""
+    engine = create_engine(url, future=True)
+    try:
+        if not inspect(engine).has_table("events"):
+            return 0
+        with engine.begin() as connection:
+            return connection.execute(text(f"DELETE FROM events WHERE {condition}"), values).rowcount
+    finally:
+        engine.dispose()
+
+
 def forget_events_before(url: str, cutoff: datetime) -> int:
     """Delete the conversation events Rasa's SQL tracker store holds from before ``cutoff``; returns how many.
 
     Slots set in a deleted event are gone with it: what must outlive the retention period (who is
     registered, their needs) lives in the assistant's own store, not in the dialogue.
     """
-    engine = create_engine(url, future=True)
-    try:
-        if not inspect(engine).has_table("events"):
-            return 0
-        with engine.begin() as connection:
-            return connection.execute(text("DELETE FROM events WHERE timestamp < :cutoff"),
-                                      {"cutoff": cutoff.timestamp()}).rowcount
-    finally:
-        engine.dispose()
+    return _delete_events(url, "timestamp < :cutoff", {"cutoff": cutoff.timestamp()})
 
 
 def forget_conversation(url: str, sender_id: str) -> int:
@@ -43,12 +47,4 @@ def forget_conversation(url: str, sender_id: str) -> int:
 
     Run after the turn that asked for it has been saved, so Rasa does not write the events back.
     """
-    engine = create_engine(url, future=True)
-    try:
-        if not inspect(engine).has_table("events"):
-            return 0
-        with engine.begin() as connection:
-            return connection.execute(text("DELETE FROM events WHERE sender_id = :sender"),
-                                      {"sender": sender_id}).rowcount
-    finally:
-        engine.dispose()
+    return _delete_events(url, "sender_id = :sender", {"sender": sender_id})
