@@ -11,6 +11,7 @@ waits 50 ms after a turn's last reply, so it slightly understates what the bot c
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import os
 import socket
@@ -25,6 +26,7 @@ CONCURRENCY = (1, 10, 50)
 ROUNDS = {1: 10, 10: 3, 50: 1}
 DRAIN_SECONDS = 0.05
 DEV = Path(__file__).resolve().parent / "data" / "needs_dev.jsonl"
+CHATS = itertools.count(700_000)  # every simulated user of every level is a different person (rate limits are per person)
 
 
 def free_port() -> int:
@@ -64,7 +66,7 @@ async def run_level(emulator, users: int, scripts: list[list[str]]) -> dict:
     lost: list[str] = []
     started = time.perf_counter()
     counts = await asyncio.gather(*(
-        one_user(emulator, 700_000 + users * 1000 + u, [m for r in range(ROUNDS[users])
+        one_user(emulator, next(CHATS), [m for r in range(ROUNDS[users])
                                                         for m in scripts[(u * ROUNDS[users] + r) % len(scripts)]],
                  latencies, lost)
         for u in range(users)))
