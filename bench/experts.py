@@ -41,9 +41,8 @@ SEED = 7
 class ScoreOnlyExchange(ExchangeService):
     """The exchange with the fairness rule switched off: experts ranked by score alone."""
 
-    def _match(self, text, region, domains, top):
-        matcher = self.matcher()
-        return matcher.match(text, region, domains, top, unavailable=self._unavailable | self._outside(region))
+    def _load(self, expert_id: str) -> int:
+        return 0  # every expert equally loaded: the best score always goes first
 
 
 @dataclass

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from exchange.database import one
 from exchange.errors import InputRejected
 from exchange.gazetteer import Place, resolve
-from exchange.models import ContactRequest, Expert, Feedback, Match, Need, User, as_utc, utcnow
+from exchange.models import ContactRequest, Expert, Feedback, Match, Need, User, iso, utcnow
 
 ACTIVE = ("offered", "accepted")
 ANSWERS = {"accept": "accepted", "decline": "declined", "pass": "passed", "timeout": "expired"}
@@ -36,17 +36,14 @@ def place_code(place: Place) -> str:
     return place.township_code or place.county_code or place.city_code
 
 
-def _iso(moment: datetime | None) -> str | None:
-    return as_utc(moment).isoformat() if moment is not None else None
-
 
 def contact_dict(request: ContactRequest, need: Need, expert: Expert, farmer: User | None) -> dict:
     """A request as the API returns it: what the expert needs to help, and contacts only where consented."""
     extra = expert.extra or {}
     expert_contact = extra.get("phone") if extra.get("share_contact") else None
     return {"id": request.id, "need_id": need.id, "expert_id": expert.id, "status": request.status,
-            "created_at": _iso(request.created_at), "answered_at": _iso(request.answered_at),
-            "outcome_at": _iso(request.outcome_at),
+            "created_at": iso(request.created_at), "answered_at": iso(request.answered_at),
+            "outcome_at": iso(request.outcome_at),
             "need": {"text": need.text, "domains": list(need.domains), "region": need.region,
                      "status": need.status, "user_id": need.user_id},
             "expert": {"name": expert.name, "title": expert.title, "organization": expert.organization,
@@ -217,7 +214,7 @@ class ContactOperations:
                                                                 ContactRequest.created_at >= since)).scalars().all()
         accepted = [r for r in rows if r.answered_at and r.status in ("accepted", "resolved", "unresolved",
                                                                       "unreachable")]
-        return {"expert_id": expert_id, "since": _iso(since), "received": len(rows), "accepted": len(accepted),
+        return {"expert_id": expert_id, "since": iso(since), "received": len(rows), "accepted": len(accepted),
                 "resolved": sum(r.status == "resolved" for r in rows),
                 "declined": sum(r.status in ("declined", "passed", "expired") for r in rows)}
 

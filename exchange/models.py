@@ -26,6 +26,11 @@ def as_utc(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=timezone.utc)
 
 
+def iso(moment: datetime | None) -> str | None:
+    """A stored time as the API writes it (ISO 8601, UTC); None stays None."""
+    return as_utc(moment).isoformat() if moment is not None else None
+
+
 class Expert(Base):
     """科技所能: a person or team offering help, with availability for matching."""
 

@@ -23,7 +23,7 @@ from exchange.gazetteer import resolve
 from exchange.matching.knowledge import taxonomy
 from exchange.matching.matcher import Matcher, MatchResult, Profile
 from exchange.matching.normalize import normalize
-from exchange.models import Article, Expert, Feedback, Match, Need, User, as_utc, utcnow
+from exchange.models import Article, Expert, Feedback, Match, Need, User, iso, utcnow
 from exchange.records import KINDS, check_record
 
 MAX_NEED_CHARS = 2000
@@ -41,9 +41,6 @@ _STATUS_TIME = {"matched": "matched_at", "contacted": "contacted_at", "resolved"
 VERDICTS = ("helpful", "not_helpful", "unreachable")
 CONTENT_CHECK_SECONDS = 10.0
 
-
-def _iso(moment: datetime | None) -> str | None:
-    return as_utc(moment).isoformat() if moment is not None else None
 
 
 def expert_dict(expert: Expert) -> dict:
@@ -65,16 +62,16 @@ def user_dict(user: User) -> dict:
     return {"id": user.id, "name": user.name, "phone": user.phone, "role": user.role, "township": user.township,
             "township_code": user.township_code, "registered_by": user.registered_by,
             "share_contact": user.share_contact,
-            "consent": {"at": _iso(user.consent_at), "purpose": user.consent_purpose, "scope": user.consent_scope},
-            "created_at": _iso(user.created_at)}
+            "consent": {"at": iso(user.consent_at), "purpose": user.consent_purpose, "scope": user.consent_scope},
+            "created_at": iso(user.created_at)}
 
 
 def need_dict(need: Need) -> dict:
     """A need as the API returns it, with its status timestamps."""
     return {"id": need.id, "user_id": need.user_id, "text": need.text, "region": need.region,
-            "domains": list(need.domains), "status": need.status, "created_at": _iso(need.created_at),
-            "matched_at": _iso(need.matched_at), "contacted_at": _iso(need.contacted_at),
-            "resolved_at": _iso(need.resolved_at), "closed_at": _iso(need.closed_at)}
+            "domains": list(need.domains), "status": need.status, "created_at": iso(need.created_at),
+            "matched_at": iso(need.matched_at), "contacted_at": iso(need.contacted_at),
+            "resolved_at": iso(need.resolved_at), "closed_at": iso(need.closed_at)}
 
 
 def _need_text(text: object) -> str:
@@ -231,7 +228,11 @@ class ExchangeService(ContactOperations):
     def _match(self, text: str, region: str, domains: list[str], top: int) -> MatchResult:
         matcher = self.matcher()
         return matcher.match(text, region, domains, top, unavailable=self._unavailable | self._outside(region),
-                             load=lambda expert_id: self._offers[expert_id])
+                             load=self._load)
+
+    def _load(self, expert_id: str) -> int:
+        """What the fairness rule weighs: needs in the expert's hands plus recent declines and time-outs."""
+        return self._offers[expert_id]
 
     def match_preview(self, text: str, region: str = "", domains: Iterable[str] | None = None, top: int = 5) -> dict:
         """Predicted domains, ranked experts and articles for a text, without storing anything."""
