@@ -13,12 +13,17 @@ from actions.services import call, idempotency_key, in_store, write
 from exchange.errors import ExchangeError, InputRejected
 from exchange.gazetteer import resolve
 from exchange.matching.knowledge import taxonomy
+from exchange.matching.subjects import is_open_question, subjects_in, things_in
 
 log = logging.getLogger(__name__)
-SUBJECT_ENTITIES = ("crop", "animal", "product")
 URGENT_WORDS = ("急", "快死", "死了", "死完", "马上", "赶紧", "救命", "要命", "一大片")
 EXPERTS_SHOWN = 3
 ARTICLES_SHOWN = 3
+# Offered when a question names no crop or animal: the likely domains first, then these.
+CLARIFY_DOMAINS = ("vegetables", "fruit", "grain_oil", "pig", "poultry", "herbivore", "aquaculture")
+CLARIFY_BUTTONS = 6
+# An answer to "是什么庄稼或牲畜？" is a name, not a new story: longer text is a new need.
+CLARIFY_ANSWER_CHARS = 12
 
 
 def _latest_text(tracker: Tracker) -> str:
@@ -27,9 +32,26 @@ def _latest_text(tracker: Tracker) -> str:
     return "" if text.startswith("/") else text
 
 
-def _subjects(tracker: Tracker) -> list[str]:
-    entities = tracker.latest_message.get("entities") or []
-    return list(dict.fromkeys(str(e["value"]) for e in entities if e.get("entity") in SUBJECT_ENTITIES))
+def _need_text(tracker: Tracker) -> str:
+    """What the need says: the latest words, joined to the question they answer when the assistant
+    had asked which crop or animal it is ("辣椒：这是什么病？")."""
+    text, asked = _latest_text(tracker), tracker.get_slot("need_text") or ""
+    if tracker.get_slot("pending") == "clarify_subject" and text and asked and len(text) <= CLARIFY_ANSWER_CHARS:
+        return f"{text}：{asked}"
+    return text or asked
+
+
+def _names_nothing(text: str, preview: dict, clarified: bool) -> bool:
+    """A question about something unnamed (or too vague to place) gets one clarifying question."""
+    return not clarified and not things_in(text) and (is_open_question(text) or not preview["confident"])
+
+
+def _clarify_buttons(preview: dict) -> list[dict]:
+    """The likely domains of the question first, then the commonest farms, and a way to a person."""
+    likely = [d["code"] for d in preview.get("domain_scores") or []]
+    codes = list(dict.fromkeys([*likely[:3], *CLARIFY_DOMAINS]))[:CLARIFY_BUTTONS]
+    buttons = [{"title": taxonomy()[c].name, "payload": f'/choose_domain{{"domain_code":"{c}"}}'} for c in codes]
+    return [*buttons, {"title": "都不是，找人工", "payload": "/request_human"}]
 
 
 async def need_region(tracker: Tracker) -> str:
@@ -51,9 +73,10 @@ async def need_region(tracker: Tracker) -> str:
         return ""
 
 
-def need_summary(text: str, preview: dict, subjects: list[str]) -> str:
-    """The structured read-back: domain, subject, what was said, place, urgency."""
+def need_summary(text: str, preview: dict) -> str:
+    """The structured read-back: domain, subject (the crop or animal named), what was said, place, urgency."""
     names = [taxonomy()[c].name for c in preview["domains"][:2] if c in taxonomy()]
+    subjects = [thing.label for thing in subjects_in(text)][:2]
     lines = [f"领域：{'、'.join(names) if names else '待定'}"]
     if subjects:
         lines.append(f"对象：{'、'.join(subjects)}")
@@ -66,13 +89,13 @@ def need_summary(text: str, preview: dict, subjects: list[str]) -> str:
 
 
 class ActionReadBackNeed(Action):
-    """Restate the need (or ask which domain) before anything is posted."""
+    """Restate the need before anything is posted; ask which crop or animal (or which domain) when unsure."""
 
     def name(self) -> str:
         return "action_read_back_need"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
-        text = _latest_text(tracker) or tracker.get_slot("need_text") or ""
+        text = _need_text(tracker)
         if not text:
             dispatcher.utter_message(response="utter_ask_describe_need")
             return [SlotSet("pending", None)]
@@ -88,6 +111,10 @@ class ActionReadBackNeed(Action):
             return [SlotSet("need_text", text), SlotSet("pending", None)]
         events = [SlotSet("need_text", text), SlotSet("need_domains", preview["domains"]), SlotSet("need_region", region),
                   SlotSet("domain_code", None), SlotSet("pending", None)]
+        clarified = tracker.get_slot("pending") == "clarify_subject"
+        if not chosen and _names_nothing(text, preview, clarified):
+            dispatcher.utter_message(response="utter_ask_need_subject", buttons=_clarify_buttons(preview))
+            return [*events[:-1], SlotSet("pending", "clarify_subject")]
         if not preview["domains"]:
             dispatcher.utter_message(response="utter_need_unclear")
             return events
@@ -98,8 +125,7 @@ class ActionReadBackNeed(Action):
             dispatcher.utter_message(response="utter_ask_need_domain", buttons=buttons)
             return events
         place = resolve(region)
-        summary = need_summary(text, {**preview, "region": place.full_name if place.known else region},
-                               _subjects(tracker))
+        summary = need_summary(text, {**preview, "region": place.full_name if place.known else region})
         dispatcher.utter_message(response="utter_need_read_back", need_summary=summary)
         return [*events, SlotSet("pending", "confirm_need")]
 

@@ -1,6 +1,11 @@
 """`kejibang bench matching`: the matcher's quality against a plain baseline, and its speed at scale.
 
-Quality: on bench/data/needs_dev.jsonl (colloquial needs with gold domains, some with gold experts),
+Realistic quality: on the farmer dev set (bench/data/farmer_dev, see bench/devsets.py), for every
+question labelled as a need: domain top-1, hit@3 (an expert of a gold domain among the first
+three), expert recall@5 (share of the 1-3 gold experts among the first five), article precision@3
+(an article is right when the annotators listed it, or when it shares a gold domain and names the
+need's subject) and whether the read-back's subject is right.
+Older quality: on bench/data/needs_dev.jsonl (colloquial needs with gold domains, some with gold experts),
 domain top-1 accuracy, expert p@1 (the first expert is of a gold domain), hit@3 (an expert of a gold
 domain among the first three) and nDCG@5, for the
 project's matcher and for a plain baseline (default jieba words + BM25, no dictionary, no
@@ -22,9 +27,11 @@ from pathlib import Path
 import jieba
 import numpy as np
 
+from bench.devsets import FarmerQuestion, farmer_questions, subject_correct
 from bench.report import percentile, resident_mb, save, table
 from exchange.matching.index import K1, B
 from exchange.matching.matcher import Matcher, Profile
+from exchange.matching.subjects import gazetteer, subjects_in
 
 DATA = Path(__file__).resolve().parent / "data"
 SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample"
@@ -112,6 +119,48 @@ def quality(experts: list[Profile], articles: list[Profile], needs: list[dict]) 
     return rows
 
 
+def _article_right(article: dict, question: FarmerQuestion) -> bool:
+    """Listed by the annotators, or of a gold domain and about the need's subject (any of its names)."""
+    if article["id"] in question.articles:
+        return True
+    if not question.subject or not set(article["domains"]) & set(question.domains):
+        return False
+    subject = gazetteer().get(question.subject)
+    names = {question.subject} | ({n for n, t in gazetteer().items() if t.canonical == subject.canonical}
+                                  if subject else set())
+    text = f"{article['title']} {article.get('summary', '')} {' '.join(article.get('tags', []))}"
+    return any(name in text for name in names)
+
+
+def farmer_quality(experts: list[Profile], articles: list[dict], questions: list[FarmerQuestion],
+                   systems: dict) -> list[dict]:
+    """Domain top-1, hit@3, expert recall@5, article precision@3 and subject accuracy per system."""
+    by_id = {a["id"]: a for a in articles}
+    needs = [q for q in questions if q.intent == "describe_need" and q.domains]
+    rows = []
+    for name, run in systems.items():
+        top1 = hit3 = recall = precision = 0.0
+        with_experts = with_articles = 0
+        for q in needs:
+            domains, ids, expert_domains, article_ids = run(q)
+            top1 += bool(domains) and domains[0] in q.domains
+            hit3 += any(set(d) & set(q.domains) for d in expert_domains[:3])
+            if q.experts:
+                with_experts += 1
+                recall += len(set(ids[:5]) & set(q.experts)) / len(q.experts)
+            if q.articles or q.subject:
+                with_articles += 1
+                shown = article_ids[:3]
+                precision += sum(_article_right(by_id[a], q) for a in shown) / len(shown) if shown else 0.0
+        rows.append({"system": name, "needs": len(needs), "domain_top1": top1 / len(needs),
+                     "hit_at_3": hit3 / len(needs), "expert_recall_at_5": recall / max(with_experts, 1),
+                     "article_p_at_3": precision / max(with_articles, 1)})
+    asked = [q for q in questions if q.intent == "describe_need"]
+    subjects = sum(subject_correct([t.name for t in subjects_in(q.text)], q.subject) for q in asked)
+    rows[0]["subject_accuracy"] = subjects / len(asked)
+    return rows
+
+
 def _ours(matcher: Matcher, need: dict):
     result = matcher.match(need["text"], need.get("region", ""), top=5)
     return result.domains.codes, [e.id for e in result.experts], [e.domains for e in result.experts]
@@ -162,15 +211,37 @@ def speed(records: list[dict], articles: list[Profile], needs: list[dict], scale
     return rows
 
 
+def _farmer_systems(matcher: Matcher, baseline: Baseline) -> dict:
+    def ours(q: FarmerQuestion):
+        result = matcher.match(q.text, top=5)
+        return (result.domains.codes, [e.id for e in result.experts], [e.domains for e in result.experts],
+                [a.id for a in result.articles])
+
+    def base(q: FarmerQuestion):
+        ranked = baseline.rank(q.text)
+        return baseline.domains(ranked), [p.id for p in ranked], [p.domains for p in ranked], []
+
+    return {"kejibang matcher": ours, "baseline jieba+BM25": base}
+
+
 def main(quick: bool = False, scales: tuple[int, ...] = SCALES) -> dict:
     """Run the benchmark, print its tables and save bench/results/matching.json."""
     records = _jsonl(SAMPLE / "experts.jsonl")
     experts = expert_profiles(records)
-    articles = article_profiles(_jsonl(SAMPLE / "articles.jsonl"))
+    article_records = _jsonl(SAMPLE / "articles.jsonl")
+    articles = article_profiles(article_records)
     needs = _jsonl(DATA / "needs_dev.jsonl")
+    questions = farmer_questions()
+    matcher = Matcher(experts, articles)
+    realistic = farmer_quality(experts, article_records, questions, _farmer_systems(matcher, Baseline(experts)))
+    print(f"真实风格开发集：{realistic[0]['needs']} 条需求（金标准领域、专家、文章、对象）")
+    print(table(["system", "domain top-1", "hit@3", "expert recall@5", "article p@3"],
+                [[r["system"], r["domain_top1"], r["hit_at_3"], r["expert_recall_at_5"], r["article_p_at_3"]]
+                 for r in realistic]))
+    print(f"对象（读回的“对象”）正确率：{realistic[0]['subject_accuracy']:.3f}\n")
     print(f"开发集：{len(needs)} 条需求（{sum('experts' in n for n in needs)} 条有人工标注的专家）；"
           f"专家 {len(experts)}，文章 {len(articles)}")
-    figures: dict = {"quality": quality(experts, articles, needs)}
+    figures: dict = {"realistic": realistic, "quality": quality(experts, articles, needs)}
     print(table(["system", "domain top-1", "expert p@1", "hit@3", "nDCG@5"],
                 [[r["system"], r["domain_top1"], r["expert_p_at_1"], r["hit_at_3"], r["ndcg_at_5"]]
                  for r in figures["quality"]]))

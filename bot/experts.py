@@ -97,7 +97,7 @@ class ExpertDesk:
         expert_id = await self._store("expert_of", sender_id)
         if expert_id is None:
             return [Reply(NOT_EXPERT)]
-        expert = await self._ask("get_expert", expert_id)
+        expert = await self._ask("get_expert", expert_id, True)  # the operator's view: availability is not public
         state = (f"正在接收新需求（最多同时 {expert['capacity']} 个）" if expert["accepting"]
                  else "已暂停接收新需求（发 /resume 恢复）")
         cases = await self._store("of_expert", sender_id)
@@ -274,8 +274,9 @@ class ExpertDesk:
             return []
         return None
 
-    async def take_photo(self, sender_id: str, file_ref: str) -> list[Reply]:
-        """A farmer's photo goes to the expert they are talking with, else it joins their need."""
+    async def take_photo(self, sender_id: str, file_ref: str) -> list[Reply] | None:
+        """A farmer's photo goes to the expert they are talking with, else it joins their need; None when it
+        waits for the need the farmer has yet to describe."""
         case = await self._store("talking_with_farmer", sender_id)
         if case is not None and case.expert_chat:
             await self.outbound.send(case.expert_chat, [Reply(f"#{case.number} 农户发来照片", image=file_ref)])
@@ -283,7 +284,7 @@ class ExpertDesk:
         need_id = await asyncio.to_thread(self.photos.attach, sender_id, file_ref)
         if need_id:
             return [Reply(f"收到照片 📷 已附在你的需求（编号 {need_id}）上，专家会一起看到。")]
-        return [Reply("收到照片 📷 请用文字说说情况，我会把照片附在需求上一起发给专家。")]
+        return None
 
     # ----- the clock ---------------------------------------------------------------------------
     async def _each(self, cases: list[CaseView], handle: Callable[[CaseView], Awaitable[None]]) -> int:

@@ -3,7 +3,9 @@
 TOO_LONG = "消息太长了 😅 请分几次发，每次不超过 {limit} 字。"
 VOICE_RECEIVED = "收到你的语音 🎤 我现在还听不懂语音。可以打字告诉我，或者转给志愿者听。"
 WARMING_UP = "我刚启动，正在准备，马上回复你（大约半分钟）……"
-PHOTO_RECEIVED = "收到照片 📷 也请用文字说说情况，我好帮你找专家。"
+PHOTO_RECEIVED = "收到照片 📷 会附在你的需求上一起发给专家。"
+# a photo sent with no words is read as this question (the read-back then asks which crop or animal)
+PHOTO_AS_QUESTION = "帮我看看照片上这是什么问题"
 LOCATION_RECEIVED = "收到位置 📍 你在{city}一带，我会优先找附近的专家。写上乡镇（比如：岳池县坪滩镇）会更准。"
 LOCATION_OUTSIDE = "收到位置 📍 这个位置不在四川省内。请告诉我你在哪个县、哪个乡镇。"
 NOT_READY = "科技帮正在启动，请稍等几秒再发。"

@@ -3,6 +3,7 @@
 - ``exchange/knowledge/domains.yml``: the 21 domain codes (a copy of the shared taxonomy);
 - ``exchange/knowledge/domain_terms.yml``: words that point to each domain (strong / weak);
 - ``exchange/knowledge/colloquial.tsv``: everyday words mapped to the concepts experts write;
+- ``exchange/knowledge/subjects.tsv``: crops, animals, pests, drugs… by every name farmers use;
 - ``nlu/jieba/*.txt``: the jieba dictionary shared with the Rasa tokenizer.
 """
 
@@ -79,6 +80,13 @@ def domain_vocabulary() -> frozenset[str]:
     return frozenset(words)
 
 
+@lru_cache(maxsize=1)
+def subject_rows() -> tuple[dict[str, str], ...]:
+    """The rows of the gazetteer of named things (name, canonical, kind, domains), as written."""
+    with (KNOWLEDGE_DIR / "subjects.tsv").open(encoding="utf-8", newline="") as stream:
+        return tuple(csv.DictReader(stream, delimiter="\t", quoting=csv.QUOTE_NONE))
+
+
 def dictionary_files() -> list[Path]:
     """The jieba dictionary files, in a stable order (Rasa's JiebaTokenizer loads the same folder)."""
     return sorted(JIEBA_DIR.glob("*.txt"))
@@ -96,6 +104,18 @@ def dictionary_words() -> frozenset[str]:
 
 
 @lru_cache(maxsize=1)
+def place_words() -> frozenset[str]:
+    """Place names of the shared dictionary (tagged ``ns``): never quoted as someone's skill."""
+    words = set()
+    for path in dictionary_files():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            parts = line.split()
+            if len(parts) >= 3 and parts[2] == "ns":
+                words.add(parts[0])
+    return frozenset(words)
+
+
+@lru_cache(maxsize=1)
 def tokenizer() -> jieba.Tokenizer:
     """A jieba tokenizer of our own (not the global one) with the shared dictionary loaded."""
     jieba.setLogLevel(60)
@@ -104,4 +124,7 @@ def tokenizer() -> jieba.Tokenizer:
         tok.load_userdict(str(path))
     for phrase in colloquial_concepts():
         tok.add_word(phrase, 2000)
+    for row in subject_rows():  # every name of a crop or animal is one word (母鸡, not 母|鸡不下蛋)
+        if row.get("name") and len(row["name"]) > 1:
+            tok.add_word(row["name"].strip(), 3000)
     return tok

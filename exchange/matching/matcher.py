@@ -22,6 +22,7 @@ from exchange.matching.domains import DomainGuess, DomainModel
 from exchange.matching.evidence import Evidence, gather, words_of
 from exchange.matching.index import Hits, TermIndex
 from exchange.matching.normalize import normalize
+from exchange.matching.subjects import gazetteer
 
 DOMAIN_WEIGHT = 0.5
 LEXICAL_WEIGHT = 0.4
@@ -156,7 +157,7 @@ class Matcher:
     def _ranked(self, collection: _Collection, row: int, score: float, hits: Hits,
                 guess: DomainGuess, place) -> Ranked:
         profile = collection.profiles[row]
-        words = [t for t in hits.terms_of(row) if t in _quotable()][:2]
+        words = sorted((t for t in hits.terms_of(row) if t in _quotable()), key=_problem_first)[:2]
         parts = []
         if words:
             parts.append("擅长：" + "、".join(words) if place is not None else "讲到：" + "、".join(words))
@@ -174,8 +175,22 @@ class Matcher:
 
 @lru_cache(maxsize=1)
 def _quotable() -> frozenset[str]:
-    """Words a reason may quote: real domain words, not accidental character pairs (不吃, 几天)."""
-    return frozenset(w for w in knowledge.dictionary_words() | knowledge.domain_vocabulary() if len(w) >= 2)
+    """Words a reason may quote: real domain words, not accidental character pairs (不吃, 几天) nor the
+    names of places (岳池 is where an expert works, not what they are good at)."""
+    words = knowledge.dictionary_words() | knowledge.domain_vocabulary() | set(gazetteer())
+    return frozenset(w for w in words if len(w) >= 2 and w not in knowledge.place_words())
+
+
+@lru_cache(maxsize=1)
+def _problems() -> frozenset[str]:
+    """What went wrong or what is done about it: symptoms, diseases, pests, drugs and the concepts
+    behind everyday phrases. A reason quotes these before the crop or animal itself."""
+    concepts = {c for values in knowledge.colloquial_concepts().values() for c in values}
+    return frozenset(concepts | {name for name, thing in gazetteer().items() if not thing.is_subject})
+
+
+def _problem_first(term: str) -> tuple[bool, int]:
+    return term not in _problems(), -len(term)
 
 
 def _top(scores: np.ndarray, count: int) -> list[tuple[float, int]]:

@@ -1,0 +1,70 @@
+"""The dev sets the benchmarks read, and the rules for scoring them.
+
+``bench/data/farmer_dev/*.jsonl``: questions written the way farmers write on agricultural Q&A
+sites and in WeChat groups (polite wraps, pests and drugs, mixing and dosage, case histories,
+regional names, content-free photo captions, status questions in many wordings), by other hands
+than the training data and kept out of it (``tests/test_nlu_data.py``). Each line carries the gold
+intent, domains, subject, the 1-3 experts that fit best and the articles that fit.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+DATA = Path(__file__).resolve().parent / "data"
+FARMER_DEV = DATA / "farmer_dev"
+NLU_TEST = DATA / "nlu_test.yml"
+
+
+@dataclass(frozen=True)
+class FarmerQuestion:
+    """One realistic message with its gold labels."""
+
+    id: str
+    text: str
+    intent: str
+    domains: tuple[str, ...]
+    subject: str
+    experts: tuple[str, ...]
+    articles: tuple[str, ...]
+    shape: str
+    photo: bool
+
+
+def farmer_questions(folder: Path = FARMER_DEV) -> list[FarmerQuestion]:
+    """Every question of the realistic dev set, in file order."""
+    questions = []
+    for path in sorted(folder.glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                r = json.loads(line)
+                questions.append(FarmerQuestion(r["id"], r["text"], r["intent"], tuple(r.get("domains") or ()),
+                                                r.get("subject") or "", tuple(r.get("experts") or ()),
+                                                tuple(r.get("articles") or ()), r.get("shape", ""),
+                                                bool(r.get("photo"))))
+    return questions
+
+
+def nlu_test_examples(path: Path = NLU_TEST) -> list[tuple[str, str]]:
+    """(text, gold intent) pairs of the older test file (written in the training data's hand)."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    pairs = []
+    for block in data["nlu"]:
+        if "intent" in block:
+            for line in block["examples"].splitlines():
+                text = line.strip().removeprefix("- ").strip()
+                if text:
+                    pairs.append((text, block["intent"]))
+    return pairs
+
+
+def subject_correct(predicted: list[str], gold: str) -> bool:
+    """The read-back's subject is right when it names the gold thing: the same word, or one inside
+    the other (母猪 for 猪 and back); with no gold subject, right when none is claimed."""
+    if not gold:
+        return not predicted
+    return bool(predicted) and (predicted[0] in gold or gold in predicted[0])

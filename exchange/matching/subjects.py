@@ -1,0 +1,134 @@
+"""What a message is about: crops, animals, products, pests, diseases, agrochemicals, fertilizers and
+symptoms, found by name in ``exchange/knowledge/subjects.tsv`` (standard, everyday and regional names).
+
+Three readers share it: the NLU (a message that names any of these is a need, whatever politeness
+surrounds it), the read-back (its 对象 is the crop or animal the farmer named, never a jieba
+fragment such as 家母), and the matcher (a named crop points to its domain).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from exchange.matching.knowledge import subject_rows, taxonomy
+from exchange.matching.normalize import normalize
+
+# What a need can be about, most telling first: a sick 鸭 in a 稻田 is about the duck; a 微耕机 is the
+# subject only when no crop or animal is named.
+SUBJECT_KINDS = ("animal", "crop", "product", "equipment")
+KINDS = (*SUBJECT_KINDS, "pest", "disease", "agrochemical", "fertilizer", "symptom")
+# A farm question that names nothing ("这是什么病？", "咋回事", a photo's "帮我看看"): it is a need, and
+# the read-back asks which crop or animal it is instead of guessing.
+OPEN_QUESTION = re.compile(
+    r"什么病|啥病|啥子病|哪样病|什么虫|啥虫|啥子虫|是什么原因|啥原因|咋回事|怎么回事|咋个回事|怎么了|咋了|"
+    r"帮我看看|帮我看下|帮忙看|看一下这|看下这|这是什么|这是啥|这个是啥|怎么治|咋治|咋个治|怎么防治|用什么药|打什么药|"
+    r"用啥药|打啥药|能治吗|有救吗|还有救|什么问题|啥问题")
+
+
+@dataclass(frozen=True)
+class Thing:
+    """One named thing: the word written, its standard name, what kind of thing it is, its domains."""
+
+    name: str
+    canonical: str
+    kind: str
+    domains: tuple[str, ...]
+
+    @property
+    def is_subject(self) -> bool:
+        """Crops, animals, products and equipment are what a need is about; pests and drugs are what it asks."""
+        return self.kind in SUBJECT_KINDS
+
+    @property
+    def is_living(self) -> bool:
+        """A crop or an animal: the strongest sign of a need's domain."""
+        return self.kind in ("animal", "crop")
+
+    @property
+    def label(self) -> str:
+        """The farmer's word, with the standard name beside it when they differ: 洋芋（马铃薯）."""
+        return self.name if self.canonical == self.name else f"{self.name}（{self.canonical}）"
+
+
+@lru_cache(maxsize=1)
+def gazetteer() -> dict[str, Thing]:
+    """Name → Thing, from the reviewed file; rows with an unknown kind or domain are refused loudly."""
+    codes = set(taxonomy())
+    things: dict[str, Thing] = {}
+    for number, row in enumerate(subject_rows(), start=2):
+        name = normalize(row["name"] or "")
+        domains = tuple(c.strip() for c in (row["domains"] or "").split("|") if c.strip())
+        if row["kind"] not in KINDS or not domains or set(domains) - codes:
+            raise ValueError(f"subjects.tsv:{number}: bad kind or domain in {row}")
+        if name:
+            things.setdefault(name, Thing(name, (row["canonical"] or name).strip(), row["kind"], domains))
+    return things
+
+
+@lru_cache(maxsize=1)
+def _longest_name() -> int:
+    return max(map(len, gazetteer()), default=1)
+
+
+def _located(text: str) -> list[tuple[int, Thing]]:
+    """(start, thing) of the named things of normalized text, longest name first at each place, no overlaps."""
+    known, longest = gazetteer(), _longest_name()
+    found: list[tuple[int, Thing]] = []
+    start = 0
+    while start < len(text):
+        for size in range(min(longest, len(text) - start), 0, -1):
+            thing = known.get(text[start:start + size])
+            if thing:
+                found.append((start, thing))
+                start += size
+                break
+        else:
+            start += 1
+    return found
+
+
+def things_in(text: str) -> list[Thing]:
+    """The named things of a text, left to right, longest name first at each place, no overlaps."""
+    return [thing for _, thing in _located(normalize(text))]
+
+
+HOSTED_KINDS = ("disease", "pest", "agrochemical")
+
+
+def _host(thing: Thing) -> Thing | None:
+    """The crop or animal named inside a disease, pest or drug name (辣椒疫病 → 辣椒, 奶牛乳房炎 → 奶牛);
+    single characters do not count (蜗牛 is no cow, 稻瘟病 names a disease, not the farmer's field)."""
+    if thing.kind not in HOSTED_KINDS:
+        return None
+    names = gazetteer()
+    for size in range(len(thing.name) - 1, 1, -1):
+        for start in range(len(thing.name) - size + 1):
+            host = names.get(thing.name[start:start + size])
+            if host is not None and host.is_living:
+                return host
+    return None
+
+
+def subjects_in(text: str) -> list[Thing]:
+    """What a text is about, most telling first: crops and animals (also those inside a disease's name),
+    then products, then equipment; of two names written together the second is the head (红阳猕猴桃)."""
+    candidates: list[tuple[int, int, Thing]] = []
+    for start, thing in _located(normalize(text)):
+        subject = thing if thing.is_subject else _host(thing)
+        if subject is None:
+            continue
+        if candidates and candidates[-1][1] == start and candidates[-1][2].is_living and subject.is_living:
+            candidates.pop()  # 伊拉兔仔兔: the later name is the head
+        candidates.append((start, start + len(thing.name), subject))
+    ranked = sorted(candidates, key=lambda c: 0 if c[2].is_living else SUBJECT_KINDS.index(c[2].kind))
+    seen: dict[str, Thing] = {}
+    for _, _, subject in ranked:
+        seen.setdefault(subject.canonical, subject)
+    return list(seen.values())
+
+
+def is_open_question(text: str) -> bool:
+    """Whether a message asks what is wrong (with or without naming what it is about)."""
+    return bool(OPEN_QUESTION.search(normalize(text)))

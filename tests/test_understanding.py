@@ -1,0 +1,72 @@
+"""Reading farmers' words without a trained model: the gazetteer of named things, the need-evidence
+reading that keeps questions from falling through as greetings, and the sentence-encoder featurizer."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from exchange.matching.subjects import gazetteer, is_open_question, subjects_in, things_in
+from understanding.need_evidence import reading
+
+
+@pytest.mark.parametrize(("text", "subject"), [
+    ("我家母猪发烧", "母猪"), ("我家的猪不吃食", "猪"), ("屋头的洋芋叶子黄了", "洋芋"),
+    ("红苕啥时候栽", "红苕"), ("苞谷长虫了", "苞谷"), ("儿菜起苔了咋办", "儿菜"), ("豌豆尖打啥药", "豌豆尖"),
+])
+def test_the_subject_is_the_crop_or_animal_the_farmer_named(text: str, subject: str):
+    assert subjects_in(text)[0].name == subject
+
+
+def test_a_regional_name_carries_its_standard_name_and_domain():
+    potato = gazetteer()["洋芋"]
+    assert potato.canonical == "马铃薯" and potato.label == "洋芋（马铃薯）" and potato.domains[0] == "grain_oil"
+    assert gazetteer()["青菜头"].domains[0] == "vegetables"
+
+
+def test_pests_and_drugs_are_evidence_but_not_the_subject():
+    assert {t.kind for t in things_in("多菌灵和磷酸二氢钾可以混用吗")} <= {"agrochemical", "fertilizer"}
+    assert things_in("斜纹夜蛾的防治怎么用药") and subjects_in("斜纹夜蛾的防治怎么用药") == []
+
+
+@pytest.mark.parametrize(("intent", "text"), [
+    ("help", "蚜虫用什么药效果好"), ("affirm", "多菌灵和磷酸二氢钾可以混用吗"), ("greet", "请问老师这是什么病害"),
+    ("check_status", "土豆啥时候种合适"), ("check_status", "帮我看看这个番茄是咋回事"),
+    ("greet", "老师你好，我家辣椒叶子卷起来了，谢谢"), ("inform", "8月中旬种的，冲了两次尿素，每亩20斤，现在叶子边边发黄"),
+    ("nlu_fallback", "这是什么病？"),
+])
+def test_a_question_read_as_chit_chat_is_read_as_a_need(intent: str, text: str):
+    assert reading(intent, text)
+
+
+@pytest.mark.parametrize(("intent", "text"), [
+    ("greet", "老师你好"), ("thank", "谢谢老师"), ("affirm", "对，是猪"), ("check_status", "上次问的猪的事有结果没"),
+    ("ask_science", "有没有讲猪瘟的资料"), ("subscribe", "每周给我推送柑橘的知识"), ("describe_need", "猪发烧"),
+    ("register", "我养猪的 想注册"), ("greet", "/greet"),
+])
+def test_greetings_answers_and_purposeful_intents_keep_their_reading(intent: str, text: str):
+    assert not reading(intent, text)
+
+
+def test_open_questions_are_recognised_without_a_named_thing():
+    assert is_open_question("这是什么病？") and is_open_question("叶子这样是咋回事")
+    assert not is_open_question("你好") and not is_open_question("我的需求到哪一步了")
+
+
+def test_the_featurizer_adds_one_dense_sentence_vector_per_message(tmp_path):
+    from rasa.engine.graph import ExecutionContext, GraphSchema
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+    from rasa.shared.nlu.training_data.message import Message
+
+    from understanding.featurizer import SentenceEncoderFeaturizer
+
+    featurizer = SentenceEncoderFeaturizer.create(
+        SentenceEncoderFeaturizer.get_default_config(), LocalModelStorage(tmp_path), Resource("encoder"),
+        ExecutionContext(GraphSchema({}), "test"))
+    pig, sick_pig, greeting = (Message(data={"text": t}) for t in ("我家猪不吃食", "猪儿发烧不吃东西", "你好呀"))
+    featurizer.process([pig, sick_pig, greeting])
+    sequence, sentence = pig.get_dense_features("text")
+    assert sequence is None and sentence.features.shape == (1, 512)
+    vectors = [m.get_dense_features("text")[1].features[0] for m in (pig, sick_pig, greeting)]
+    assert float(np.dot(vectors[0], vectors[1])) > float(np.dot(vectors[0], vectors[2]))

@@ -1,0 +1,88 @@
+"""Never drop a need: a message that names a crop, animal, product, pest, disease, agrochemical,
+fertilizer or symptom is a need, whatever greeting, thanks or politeness surrounds it.
+
+Statistical classifiers read "老师你好，蚜虫用什么药效果好，谢谢" as a greeting and
+"多菌灵和磷酸二氢钾可以混用吗" as a yes; the farmer then gets a menu and has to guess that the
+question was lost. This component runs after DIET and the FallbackClassifier and re-reads such
+messages as ``describe_need`` when the text carries domain evidence (a named thing from the
+gazetteer) or is a content-free farm question ("这是什么病", "咋回事"), which the read-back answers
+with one clarifying question. Intents with a purpose of their own keep their reading when their
+own cue words are there (a status question that names the pig is still a status question).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+from exchange.matching.normalize import cjk_runs, normalize
+from exchange.matching.subjects import is_open_question, things_in
+
+NEED = "describe_need"
+# Confidence reported for a need read from evidence rather than from the classifier's scores.
+EVIDENCE_CONFIDENCE = 0.9
+# Chit-chat readings that give way to evidence of a need.
+YIELDING = frozenset({"greet", "thank", "goodbye", "help", "inform", "out_of_scope", "nlu_fallback"})
+# Short answers: "对，是猪" answers a question; only a longer message with evidence is a new need.
+SHORT_ANSWERS = frozenset({"affirm", "deny"})
+MIN_NEED_CHARS = 8
+# Intents with a purpose of their own give way only when their own cue words are absent.
+OWN_CUES = {
+    "check_status": re.compile(
+        r"发出去|发出|发了|回复|回音|回我|回了|答复|进展|进度|结果|到哪|哪一步|有人接|接了|联系我|联系了|"
+        r"还没|没人|咋样了|怎么样了|如何了|多久|好久|等了|处理|上次|之前|昨天|前天|前几天|那个问题|我的问题|我的需求|"
+        r"我发的|我问的|提交"),
+    "ask_science": re.compile(r"资料|视频|文章|科普|学习|学点|知识|技术手册|课程|讲座|培训|看看.*(书|材料)|推荐.*(书|读)"),
+    "subscribe": re.compile(r"订阅|推送|每周|每天|定期|退订|取消订|不要再发"),
+}
+
+
+def reading(intent: str, text: str) -> bool:
+    """True when a message first read as ``intent`` should be read as a need instead."""
+    if intent == NEED or text.lstrip().startswith("/"):
+        return False
+    things = things_in(text)
+    if not things and not is_open_question(text):
+        return False
+    if intent in YIELDING:
+        return True
+    if intent in SHORT_ANSWERS:
+        return bool(things) and sum(map(len, cjk_runs(normalize(text)))) >= MIN_NEED_CHARS
+    cue = OWN_CUES.get(intent)
+    return cue is not None and not cue.search(normalize(text))
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class NeedEvidenceClassifier(GraphComponent, IntentClassifier):
+    """Re-reads messages with domain evidence as needs (after DIET and the FallbackClassifier)."""
+
+    @classmethod
+    def required_components(cls) -> list[type]:
+        return [IntentClassifier]
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {}
+
+    @classmethod
+    def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> NeedEvidenceClassifier:
+        return cls()
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            intent = (message.get(INTENT) or {}).get("name")
+            if intent and reading(intent, message.get(TEXT) or ""):
+                need = {"name": NEED, "confidence": EVIDENCE_CONFIDENCE}
+                ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != NEED]
+                message.set(INTENT, need, add_to_output=True)
+                message.set(INTENT_RANKING_KEY, [need, *ranking], add_to_output=True)
+        return messages
