@@ -4,7 +4,8 @@ Realistic quality: on the farmer dev set (bench/data/farmer_dev, see bench/devse
 question labelled as a need: domain top-1, hit@3 (an expert of a gold domain among the first
 three), expert recall@5 (share of the 1-3 gold experts among the first five), article precision@3
 (an article is right when the annotators listed it, or when it shares a gold domain and names the
-need's subject) and whether the read-back's subject is right.
+need's subject; a need shown no article where none was listed is not counted) with the mean number
+of articles shown, and whether the read-back's subject is right.
 Older quality: on bench/data/needs_dev.jsonl (colloquial needs with gold domains, some with gold experts),
 domain top-1 accuracy, expert p@1 (the first expert is of a gold domain), hit@3 (an expert of a gold
 domain among the first three) and nDCG@5, for the
@@ -139,7 +140,7 @@ def farmer_quality(experts: list[Profile], articles: list[dict], questions: list
     needs = [q for q in questions if q.intent == "describe_need" and q.domains]
     rows = []
     for name, run in systems.items():
-        top1 = hit3 = recall = precision = 0.0
+        top1 = hit3 = recall = precision = shown_total = 0.0
         with_experts = with_articles = 0
         for q in needs:
             domains, ids, expert_domains, article_ids = run(q)
@@ -148,13 +149,14 @@ def farmer_quality(experts: list[Profile], articles: list[dict], questions: list
             if q.experts:
                 with_experts += 1
                 recall += len(set(ids[:5]) & set(q.experts)) / len(q.experts)
-            if q.articles or q.subject:
+            shown = article_ids[:3]
+            shown_total += len(shown)
+            if q.articles or shown:  # showing nothing where nothing fits is right, and not counted
                 with_articles += 1
-                shown = article_ids[:3]
                 precision += sum(_article_right(by_id[a], q) for a in shown) / len(shown) if shown else 0.0
         rows.append({"system": name, "needs": len(needs), "domain_top1": top1 / len(needs),
                      "hit_at_3": hit3 / len(needs), "expert_recall_at_5": recall / max(with_experts, 1),
-                     "article_p_at_3": precision / max(with_articles, 1)})
+                     "article_p_at_3": precision / max(with_articles, 1), "articles_shown": shown_total / len(needs)})
     asked = [q for q in questions if q.intent == "describe_need"]
     subjects = sum(subject_correct([t.name for t in subjects_in(q.text)], q.subject) for q in asked)
     rows[0]["subject_accuracy"] = subjects / len(asked)
@@ -235,9 +237,9 @@ def main(quick: bool = False, scales: tuple[int, ...] = SCALES) -> dict:
     matcher = Matcher(experts, articles)
     realistic = farmer_quality(experts, article_records, questions, _farmer_systems(matcher, Baseline(experts)))
     print(f"真实风格开发集：{realistic[0]['needs']} 条需求（金标准领域、专家、文章、对象）")
-    print(table(["system", "domain top-1", "hit@3", "expert recall@5", "article p@3"],
-                [[r["system"], r["domain_top1"], r["hit_at_3"], r["expert_recall_at_5"], r["article_p_at_3"]]
-                 for r in realistic]))
+    print(table(["system", "domain top-1", "hit@3", "expert recall@5", "article p@3", "articles shown"],
+                [[r["system"], r["domain_top1"], r["hit_at_3"], r["expert_recall_at_5"], r["article_p_at_3"],
+                  r["articles_shown"]] for r in realistic]))
     print(f"对象（读回的“对象”）正确率：{realistic[0]['subject_accuracy']:.3f}\n")
     print(f"开发集：{len(needs)} 条需求（{sum('experts' in n for n in needs)} 条有人工标注的专家）；"
           f"专家 {len(experts)}，文章 {len(articles)}")

@@ -17,12 +17,12 @@ import numpy as np
 from scipy import sparse
 
 from exchange.gazetteer import resolve
-from exchange.matching import knowledge
+from exchange.matching import encoder, knowledge
 from exchange.matching.domains import DomainGuess, DomainModel
 from exchange.matching.evidence import Evidence, gather, words_of
 from exchange.matching.index import Hits, TermIndex
 from exchange.matching.normalize import normalize
-from exchange.matching.subjects import gazetteer
+from exchange.matching.subjects import gazetteer, subjects_in
 
 DOMAIN_WEIGHT = 0.5
 LEXICAL_WEIGHT = 0.4
@@ -33,6 +33,14 @@ SECONDARY_DOMAIN = 0.8
 NEAR_EQUAL = 0.03
 MIN_SCORE = 0.2
 CANDIDATES = 60
+SEMANTIC_WEIGHT = 0.25
+# A profile that names the need's crop or animal (by any of its names) gets this much more.
+SAME_SUBJECT = 0.1
+# Only articles nearly as fitting as the best are shown: one right article beats three loose ones.
+ARTICLE_CLOSE_TO_BEST = 0.85
+# Embedding every profile costs ~0.6 ms each: beyond this many the sentence encoder is left out of
+# the index (BM25 and the domain scorer still rank), so a cold start stays bounded.
+SEMANTIC_MAX_PROFILES = 50_000
 
 
 @dataclass(frozen=True)
@@ -68,7 +76,8 @@ class MatchResult:
 class _Collection:
     """Profiles with their BM25 index, domain matrix and places, ready for vectorised scoring."""
 
-    def __init__(self, profiles: Sequence[Profile], progress: Callable[[int], None] | None) -> None:
+    def __init__(self, profiles: Sequence[Profile], progress: Callable[[int], None] | None,
+                 semantic: bool) -> None:
         codes = list(knowledge.taxonomy())
         self.profiles = list(profiles)
         self.row_of = {p.id: i for i, p in enumerate(self.profiles)}
@@ -85,8 +94,26 @@ class _Collection:
         places = [resolve(p.region) for p in self.profiles]
         self.county = np.array([int(p.county_code or 0) for p in places], dtype=np.int64)
         self.city = np.array([int(p.city_code or 0) for p in places], dtype=np.int64)
+        self.vectors = _embed([p.text for p in self.profiles]) if semantic and self.profiles else None
+        self.subjects = [frozenset(t.canonical for t in subjects_in(p.text) if t.is_living) for p in self.profiles]
 
-    def base_scores(self, evidence: Evidence, guess: DomainGuess) -> tuple[np.ndarray, Hits]:
+    def about(self, subjects: frozenset[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Per profile: whether it names one of the need's crops or animals, and whether it names only
+        other ones (a tomato article for a pepper need)."""
+        shares = np.array([bool(own & subjects) for own in self.subjects], dtype=bool)
+        elsewhere = np.array([bool(own) and not own & subjects for own in self.subjects], dtype=bool)
+        return shares, elsewhere
+
+    def semantic_scores(self, need_vector: np.ndarray | None) -> np.ndarray:
+        """Cosine of the need with every profile, scaled so the closest profile scores 1."""
+        if self.vectors is None or need_vector is None:
+            return np.zeros(len(self.profiles), dtype=np.float32)
+        cosine = np.clip(self.vectors @ need_vector, 0.0, None)
+        top = float(cosine.max())
+        return cosine / top if top > 0 else cosine
+
+    def base_scores(self, evidence: Evidence, guess: DomainGuess,
+                    need_vector: np.ndarray | None = None) -> tuple[np.ndarray, Hits]:
         """Combined score of every profile, and the lexical hits behind it."""
         shares = np.array([guess.shares().get(code, 0.0) for code in knowledge.taxonomy()], dtype=np.float32)
         if shares.max() > 0:
@@ -95,8 +122,9 @@ class _Collection:
         hits = self.index.search(evidence.terms)
         top = float(hits.scores.max()) if hits.scores.size else 0.0
         lexical = hits.scores / top if top > 0 else hits.scores
-        lexical_weight = LEXICAL_WEIGHT * (OFF_DOMAIN_LEXICAL + (1 - OFF_DOMAIN_LEXICAL) * domain_fit)
-        return DOMAIN_WEIGHT * domain_fit + lexical_weight * lexical, hits
+        in_domain = OFF_DOMAIN_LEXICAL + (1 - OFF_DOMAIN_LEXICAL) * domain_fit
+        semantic = SEMANTIC_WEIGHT * in_domain * self.semantic_scores(need_vector)
+        return DOMAIN_WEIGHT * domain_fit + LEXICAL_WEIGHT * in_domain * lexical + semantic, hits
 
 
 def _place_bonus(collection: _Collection, region: str) -> np.ndarray | float:
@@ -126,9 +154,10 @@ class Matcher:
     """Experts and articles indexed for matching; build once, query many times."""
 
     def __init__(self, experts: Sequence[Profile], articles: Sequence[Profile],
-                 progress: Callable[[int], None] | None = None) -> None:
-        self.experts = _Collection(experts, progress)
-        self.articles = _Collection(articles, progress)
+                 progress: Callable[[int], None] | None = None, semantic: bool = True) -> None:
+        semantic = semantic and len(experts) + len(articles) <= SEMANTIC_MAX_PROFILES
+        self.experts = _Collection(experts, progress, semantic)
+        self.articles = _Collection(articles, progress, semantic)
         self.domain_model = DomainModel()
         self.domain_model.learn((words_of(normalize(p.text)), list(p.domains)) for p in [*experts, *articles])
 
@@ -141,17 +170,23 @@ class Matcher:
         if not guess.ranked and not any(t in self.experts.index.vocabulary for t in evidence.terms):
             return result
         place = resolve(region)
-        scores, hits = self.experts.base_scores(evidence, guess)
-        scores = scores + _place_bonus(self.experts, region)
+        need_vector = _embed([text])[0] if self.experts.vectors is not None else None
+        subjects = frozenset(t.canonical for t in subjects_in(text) if t.is_living)
+        scores, hits = self.experts.base_scores(evidence, guess, need_vector)
+        scores = scores + _place_bonus(self.experts, region) + SAME_SUBJECT * self.experts.about(subjects)[0]
         for expert_id in unavailable:
             if expert_id in self.experts.row_of:
                 scores[self.experts.row_of[expert_id]] = -1.0
         expert_load = (lambda row: load(self.experts.profiles[row].id)) if load else (lambda row: 0)
         result.experts = [self._ranked(self.experts, row, score, hits, guess, place)
                           for score, row in _fair_order(_top(scores, CANDIDATES), expert_load, top)]
-        article_scores, article_hits = self.articles.base_scores(evidence, guess)
+        article_scores, article_hits = self.articles.base_scores(evidence, guess, need_vector)
+        if subjects:  # 科普 about the farmer's crop or animal, or about no crop in particular; never another's
+            same, elsewhere = self.articles.about(subjects)
+            article_scores = np.where(elsewhere, -1.0, article_scores + SAME_SUBJECT * same)
+        ranked = sorted(_top(article_scores, top), reverse=True)
         result.articles = [self._ranked(self.articles, row, score, article_hits, guess, None)
-                           for score, row in sorted(_top(article_scores, top), reverse=True)]
+                           for score, row in ranked if score >= ARTICLE_CLOSE_TO_BEST * ranked[0][0]]
         return result
 
     def _ranked(self, collection: _Collection, row: int, score: float, hits: Hits,
@@ -191,6 +226,11 @@ def _problems() -> frozenset[str]:
 
 def _problem_first(term: str) -> tuple[bool, int]:
     return term not in _problems(), -len(term)
+
+
+def _embed(texts: list[str]) -> np.ndarray:
+    """Sentence vectors from the encoder the NLU pipeline shares (loaded once per process)."""
+    return encoder.load().embed(texts)
 
 
 def _top(scores: np.ndarray, count: int) -> list[tuple[float, int]]:
