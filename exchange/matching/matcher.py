@@ -228,9 +228,20 @@ def _problem_first(term: str) -> tuple[bool, int]:
     return term not in _problems(), -len(term)
 
 
+_PROFILE_VECTORS: dict[str, np.ndarray] = {}
+
+
 def _embed(texts: list[str]) -> np.ndarray:
-    """Sentence vectors from the encoder the NLU pipeline shares (loaded once per process)."""
-    return encoder.load().embed(texts)
+    """Sentence vectors from the encoder the NLU pipeline shares (loaded once per process). Profile texts
+    are remembered, so a rebuild after an import embeds only what is new."""
+    missing = list(dict.fromkeys(t for t in texts if t not in _PROFILE_VECTORS))
+    if len(texts) == 1 and missing:
+        return encoder.load().embed(texts)
+    if len(_PROFILE_VECTORS) + len(missing) > SEMANTIC_MAX_PROFILES:
+        _PROFILE_VECTORS.clear()
+    for text, vector in zip(missing, encoder.load().embed(missing) if missing else [], strict=True):
+        _PROFILE_VECTORS[text] = vector
+    return np.stack([_PROFILE_VECTORS[t] for t in texts])
 
 
 def _top(scores: np.ndarray, count: int) -> list[tuple[float, int]]:
