@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Protocol
@@ -19,13 +19,14 @@ from bot.chairs import Chairs
 from bot.desk import Desk
 from bot.dialogue import Button, DialogueBackend, Reply
 from bot.experts import ExpertDesk
-from bot.rate_limit import RateLimit, Verdict
+from bot.handover import TOO_MANY_TRIES, HandoverDesk
+from bot.rate_limit import STAFF_COMMANDS, RateLimit, Verdict
 from bot.tracker_store import forget_conversation
 from exchange.gazetteer import nearest_city
 from kejibang.privacy import ERASE_CONVERSATION, mask_phones
 from store.accounts import Accounts
+from store.notices import Notices
 from store.places import SharedPlaces
-from store.roles import ROLES
 
 log = logging.getLogger(__name__)
 MAX_INPUT_CHARS = 2000
@@ -59,6 +60,8 @@ class Assistant:
     accounts: Accounts | None = None  # where a phone number typed in a message is kept (registration reads it)
     rate_limit: RateLimit | None = None
     tracker_db: str = ""  # where the dialogue's conversations are stored (erased on a data deletion)
+    handovers: HandoverDesk | None = None  # hand-over links (and the failed-try limit on every /start code)
+    notices: Notices | None = None  # what an operator left to tell a person (a revoked role)
 
     async def _command(self, sender_id: str, text: str) -> list[Reply] | None:
         """Replies to a role command (volunteers', chairs', experts'), or None."""
@@ -92,20 +95,39 @@ class Assistant:
             else:
                 self._turns[sender_id] = (lock, waiting - 1)
 
-    async def _over_limit(self, sender_id: str) -> list[Reply] | None:
-        """None when the message may go on; else the answer to a message over the limit (the note once, then
-        nothing). Volunteers, chairs and experts are never limited: they answer many people."""
-        verdict = self.rate_limit.admit(sender_id) if self.rate_limit else Verdict.PASS
-        if verdict is Verdict.PASS or await self._is_staff(sender_id):
+    async def _gated(self, sender_id: str, answer: Callable[[], Awaitable[list[Reply]]], text: str = "") -> list[Reply]:
+        """Every update, of every kind, passes here once: over the per-person budget it goes no further (a
+        flood of photos, voice, locations, button presses or /start links costs what one of words does);
+        else the notices left for the person come first."""
+        refusal = await self._over_limit(sender_id, text)
+        if refusal is not None:
+            return refusal
+        return await self._notices(sender_id) + await answer()
+
+    async def _over_limit(self, sender_id: str, text: str = "") -> list[Reply] | None:
+        """None when the update may go on; else the answer to one over the limit (the note once, then
+        nothing). Volunteers, chairs and experts answer many people, so their own commands are never
+        limited; everything else they send counts like anyone's."""
+        if self.rate_limit is None or await self._own_command(sender_id, text):
+            return None
+        verdict = self.rate_limit.admit(sender_id)
+        if verdict is Verdict.PASS:
             return None
         note = messages.SLOW_DOWN.format(messages=self.rate_limit.messages, seconds=round(self.rate_limit.seconds))
         return [Reply(note)] if verdict is Verdict.WARN else []
 
-    async def _is_staff(self, sender_id: str) -> bool:
-        """Whether the sender holds a role (asked only of someone over the limit, so rarely)."""
-        roles = self.desk.roles if self.desk else None
-        return roles is not None and await asyncio.to_thread(
-            lambda: any(roles.grant_of(sender_id, role) for role in ROLES))
+    async def _own_command(self, sender_id: str, text: str) -> bool:
+        """Whether the message is a command of a role the sender holds (the store is asked only for those)."""
+        name = text.split(maxsplit=1)[0] if text.strip() else ""
+        roles = [role for role, names in STAFF_COMMANDS.items() if name in names]
+        store = self.desk.roles if self.desk else None
+        return bool(roles) and store is not None and await asyncio.to_thread(
+            lambda: any(store.grant_of(sender_id, role) for role in roles))
+
+    async def _notices(self, sender_id: str) -> list[Reply]:
+        """Notices an operator left for the person (told once)."""
+        texts = await asyncio.to_thread(self.notices.take, sender_id) if self.notices else []
+        return [Reply(text) for text in texts]
 
     async def _phones_kept(self, sender_id: str, text: str) -> str:
         """The message as the dialogue may see it: Rasa keeps every message in its tracker store, so a phone
@@ -116,17 +138,32 @@ class Assistant:
         return masked
 
     async def on_text(self, sender_id: str, text: str) -> list[Reply]:
-        """A typed message (or a button payload): role commands and handoffs first, then the dialogue."""
+        """A typed message: role commands and handoffs first, then the dialogue."""
         text = (text or "").strip()
         if not text:
             return []
-        refusal = await self._over_limit(sender_id)
-        if refusal is not None:
-            return refusal
+        return await self._gated(sender_id, lambda: self._text(sender_id, text), text)
+
+    async def on_button(self, sender_id: str, payload: str | None) -> list[Reply]:
+        """A pressed button sends its payload as text; an unknown (expired, forged) id still counts against
+        the budget, and gets nothing more here (the adapter has shown why)."""
+        return await self._gated(sender_id, lambda: self._text(sender_id, payload or ""), payload or "")
+
+    async def on_unknown_command(self, sender_id: str) -> list[Reply]:
+        """A command nobody answers: said so (within the budget, like everything)."""
+        return await self._gated(sender_id, lambda: _replies(Reply(messages.UNKNOWN_COMMAND)))
+
+    async def _text(self, sender_id: str, text: str) -> list[Reply]:
+        """A message within the budget: the hand-over question, role commands and handoffs, then the dialogue."""
+        text = (text or "").strip()
+        if not text:
+            return []
         if len(text) > MAX_INPUT_CHARS:
             return [Reply(messages.TOO_LONG.format(limit=MAX_INPUT_CHARS))]
         try:
-            handled = await self._command(sender_id, text)
+            handled = await self._handover_answer(sender_id, text)
+            if handled is None:
+                handled = await self._command(sender_id, text)
             for desk in (self.desk, self.experts):
                 if handled is None and desk is not None:
                     handled = await desk.intercept(sender_id, text)
@@ -144,39 +181,79 @@ class Assistant:
             await asyncio.to_thread(forget_conversation, self.tracker_db, sender_id)
         return [r for r in replies if ERASE_CONVERSATION not in r.custom]
 
+    async def _handover_answer(self, sender_id: str, text: str) -> list[Reply] | None:
+        """An answer to the hand-over question (the greeting follows once the account is theirs), or None."""
+        answered = await self.handovers.answer(sender_id, text) if self.handovers else None
+        if answered is None:
+            return None
+        replies, linked = answered
+        return replies + (await self._text(sender_id, "/greet") if linked else [])
+
     async def on_start(self, sender_id: str, payload: str = "") -> list[Reply]:
-        """/start: a greeting; from a chair's invitation, registration with the township filled in."""
-        if payload.startswith(HANDOVER_PREFIX) and self.chairs is not None:
-            user_id = await asyncio.to_thread(self.chairs.accounts.take_over, sender_id, payload[len(HANDOVER_PREFIX):])
-            if user_id is None:
-                return [Reply(messages.HANDOVER_REFUSED)] + await self.on_text(sender_id, "/greet")
+        """/start: a greeting; from a chair's invitation, registration with the township filled in; from a
+        hand-over link, the question that proves the account is theirs."""
+        return await self._gated(sender_id, lambda: self._start(sender_id, payload), "/start")
+
+    async def _start(self, sender_id: str, payload: str) -> list[Reply]:
+        """A code that leads nowhere is a failed try; past the limit (the chat's or everyone's) codes are
+        not even looked at, so guessing them is hopeless."""
+        coded = payload.startswith((HANDOVER_PREFIX, INVITE_PREFIX))
+        if coded and self.handovers is not None and await self.handovers.blocked(sender_id):
+            return [Reply(TOO_MANY_TRIES)] + await self._text(sender_id, "/greet")
+        if payload.startswith(HANDOVER_PREFIX) and self.handovers is not None:
+            asked = await self.handovers.start(sender_id, payload[len(HANDOVER_PREFIX):])
+            if asked is not None:
+                return asked
+            return [Reply(messages.HANDOVER_REFUSED)] + await self._text(sender_id, "/greet")
         if payload.startswith(INVITE_PREFIX) and self.chairs is not None:
             welcome = await self.chairs.accept(sender_id, payload[len(INVITE_PREFIX):])
             if welcome is not None:
                 replies, township = welcome
-                return replies + await self.on_text(sender_id, f'/register{{"township":"{township}"}}')
-        return await self.on_text(sender_id, "/greet")
+                return replies + await self._text(sender_id, f'/register{{"township":"{township}"}}')
+            if self.handovers is not None:
+                await self.handovers.failed(sender_id)
+        return await self._text(sender_id, "/greet")
 
-    async def on_voice(self, sender_id: str, audio: bytes, mime_type: str = "audio/ogg") -> list[Reply]:
-        """A voice message: understood if a recognizer is plugged in, else acknowledged with choices."""
-        text = await self.recognizer.transcribe(audio, mime_type)
+    async def on_voice(self, sender_id: str, fetch_audio: Callable[[], Awaitable[bytes]],
+                       mime_type: str = "audio/ogg") -> list[Reply]:
+        """A voice message, fetched only within the budget (a flood of voice downloads nothing)."""
+        return await self._gated(sender_id, lambda: self._voice(sender_id, fetch_audio, mime_type))
+
+    async def _voice(self, sender_id: str, fetch_audio: Callable[[], Awaitable[bytes]], mime_type: str) -> list[Reply]:
+        """Understood if a recognizer is plugged in, else acknowledged with choices."""
+        text = await self.recognizer.transcribe(await fetch_audio(), mime_type)
         if text:
-            return await self.on_text(sender_id, text)
+            return await self._text(sender_id, text)
         return [Reply(messages.VOICE_RECEIVED, buttons=(Button(messages.TYPE_INSTEAD, "/describe_need"),
                                                          Button(messages.ASK_VOLUNTEER, "/request_human")))]
 
     async def on_photo(self, sender_id: str, file_ref: str, caption: str = "") -> list[Reply]:
-        """A photo: relayed to the farmer's expert or attached to their need; its caption is treated as text."""
-        replies = await self.experts.take_photo(sender_id, file_ref) if self.experts else [Reply(messages.PHOTO_RECEIVED)]
-        if caption:
-            replies += await self.on_text(sender_id, caption)
-        return replies
+        """A photo, within the budget."""
+        return await self._gated(sender_id, lambda: self._photo(sender_id, file_ref, caption))
+
+    async def _photo(self, sender_id: str, file_ref: str, caption: str = "") -> list[Reply]:
+        """A photo: relayed to the farmer's expert or attached to their need; its caption is treated as text.
+        A photo with no words that starts a new need asks, in the farmer's place, what is wrong in it: the
+        read-back then asks which crop or animal it is."""
+        handled = await self.experts.take_photo(sender_id, file_ref) if self.experts else None
+        if handled is not None:
+            return handled + (await self._text(sender_id, caption) if caption else [])
+        return [Reply(messages.PHOTO_RECEIVED)] + await self._text(sender_id, caption or messages.PHOTO_AS_QUESTION)
 
     async def on_location(self, sender_id: str, latitude: float, longitude: float) -> list[Reply]:
-        """A shared location: the city it falls in is kept for the next need, so nearby experts come first."""
+        """A shared location, within the budget."""
+        return await self._gated(sender_id, lambda: self._location(sender_id, latitude, longitude))
+
+    async def _location(self, sender_id: str, latitude: float, longitude: float) -> list[Reply]:
+        """The city it falls in is kept for the next need, so nearby experts come first."""
         place = nearest_city(latitude, longitude)
         if place is None:
             return [Reply(messages.LOCATION_OUTSIDE)]
         if self.places is not None:
             await asyncio.to_thread(self.places.remember, sender_id, place.full_name)
         return [Reply(messages.LOCATION_RECEIVED.format(city=place.city))]
+
+
+async def _replies(*replies: Reply) -> list[Reply]:
+    """Fixed replies, where an answer is awaited."""
+    return list(replies)

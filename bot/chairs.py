@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import io
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import qrcode
 
+from bot.desk import Outbound
 from bot.dialogue import Button, Reply
 from exchange.api import Exchange
 from exchange.errors import ExchangeError, InputRejected
@@ -22,14 +24,22 @@ from exchange.models import utcnow
 from exchange.people import ROLES as USER_ROLES
 from exchange.people import mainland_mobile, mask_phone
 from store.accounts import Accounts
+from store.handovers import TOKEN_HOURS, Handovers
 from store.invites import Invites
 from store.roles import Roles
+
+log = logging.getLogger(__name__)
 
 NOT_A_CHAIR = "这个命令只有乡镇科协主席能用。请找管理员要一次性授权码，然后发送：/role 授权码"
 ONBOARD_USAGE = "用法：/onboard 姓名 手机号 [身份]，例如：/onboard 王秀英 13881234567 农户"
 CONSENT_SCRIPT = ("请向{name}读一遍：“科技帮会记录你的姓名和电话，用于把你的技术需求匹配给专家，由专家联系你；"
                   "你可以随时要求删除。”\n{name}同意了吗？")
 ONBOARD_PURPOSE = "注册科技帮，把需求匹配给科技专家并由专家联系（村民口头同意，由乡镇科协主席代为登记）"
+ALREADY_HAS_ACCOUNT = "{phone} 这个号码已经有科技帮账号了，不能再登记，也不发接管链接。请本人直接用自己的手机找科技帮。"
+OWNER_TOLD = "{township}科协主席刚才想用你的手机号 {phone} 再登记一个账号，已经拒绝了，你的账号没有变化。有疑问请发“转人工”。"
+REGISTRAR_TOLD = "{township}科协主席刚才想再登记你登记过的 {phone}，已经拒绝了，接管链接仍只在你这里。"
+ONBOARDED = ("已为{name}（{phone}）登记好了。\n以后 TA 有了智能手机，点这个链接就能接管自己的账号（{hours} 小时内有效，"
+             "要回答手机号后 4 位；再登记一次会换新链接，旧的作废）：\n{link}\n或者在科技帮里发送：/start tk-{token}")
 FUNNEL = (("invited", "邀请"), ("registered", "注册"), ("needs_posted", "发需求"), ("matched", "已匹配"),
           ("resolved", "已解决"))
 
@@ -65,6 +75,8 @@ class Chairs:
     accounts: Accounts
     exchange: Exchange
     link_for: Callable[[str], str]
+    handovers: Handovers
+    outbound: Outbound  # tells the owner of an account that someone tried to register it again
 
     def __post_init__(self) -> None:
         self._onboarding: dict[str, dict] = {}
@@ -90,24 +102,75 @@ class Chairs:
                       buttons=(Button("已口头同意，登记", "/onboard_confirm"), Button("不同意，不登记", "/deny")))]
 
     async def onboard_confirm(self, sender_id: str, argument: str = "") -> list[Reply]:
-        """Register the villager read back by /onboard, and give the chair a code for the account hand-over."""
+        """Register the villager read back by /onboard, and give the chair a token for the account hand-over.
+
+        Never for a person who already has an account of their own or one another chair registered: the
+        exchange answers the same phone with the same user, and a fresh token would hand it to this chair."""
         person = self._onboarding.pop(sender_id, None)
-        if person is None or await self._township_of(sender_id) is None:
+        township = await self._township_of(sender_id)
+        if person is None or township is None:
             return [Reply(ONBOARD_USAGE)]
-        chair_user = await asyncio.to_thread(self.accounts.user_of, sender_id)
-        body = {**person, "registered_by": chair_user,
-                "consent": {"purpose": ONBOARD_PURPOSE, "scope": "姓名、手机号、乡镇、身份", "share_contact": True}}
+        owners = await self._phone_owners(person["phone"])
+        if owners:
+            return await self._refuse(sender_id, township, person, "", owners, OWNER_TOLD)
         try:
-            user = await asyncio.to_thread(self.exchange.register_user, body, f"onboard:{person['phone']}")
+            user = await self._register(sender_id, person)
         except InputRejected as error:
             return [Reply(error.message)]
         except ExchangeError:
             return [Reply("交易平台暂时连不上，请稍后再登记一次（不会重复）。")]
-        code = await asyncio.to_thread(self.accounts.handover_code, user["id"], sender_id)
-        await asyncio.to_thread(self.roles.audit, sender_id, "onboard_villager", f"{user['id']} {mask_phone(person['phone'])}")
-        return [Reply(f"已为{person['name']}（{mask_phone(person['phone'])}）登记好了。\n"
-                      f"以后 TA 有了智能手机，点这个链接就能接管自己的账号（7 天内有效）：\n"
-                      f"{self.link_for('tk-' + code)}\n或者在科技帮里发送：/start tk-{code}")]
+        refusal = await self._taken(sender_id, township, person, user)
+        if refusal is not None:
+            return refusal
+        token = await asyncio.to_thread(self.handovers.issue, user["id"], sender_id)
+        phone = mask_phone(person["phone"])
+        await asyncio.to_thread(self.roles.audit, sender_id, "onboard_villager", f"{user['id']} {phone}")
+        return [Reply(ONBOARDED.format(name=person["name"], phone=phone, hours=TOKEN_HOURS,
+                                       link=self.link_for("tk-" + token), token=token))]
+
+    async def _register(self, sender_id: str, person: dict) -> dict:
+        """The villager's user on the exchange (the same one again for the same phone: the key is the phone)."""
+        chair_user = await asyncio.to_thread(self.accounts.user_of, sender_id)
+        body = {**person, "registered_by": chair_user,
+                "consent": {"purpose": ONBOARD_PURPOSE, "scope": "姓名、手机号、乡镇、身份", "share_contact": True}}
+        return await asyncio.to_thread(self.exchange.register_user, body, f"onboard:{person['phone']}")
+
+    async def _phone_owners(self, phone: str) -> list[str]:
+        """Chats whose own account has this phone on the exchange (people who registered themselves)."""
+        owners = []
+        for chat, user_id in await asyncio.to_thread(self.accounts.chats_with_phone, phone):
+            try:
+                user = await asyncio.to_thread(self.exchange.get_user, user_id)
+            except ExchangeError:
+                continue
+            if user.get("phone") == phone:
+                owners.append(chat)
+        return owners
+
+    async def _taken(self, sender_id: str, township: str, person: dict, user: dict) -> list[Reply] | None:
+        """None when this chair may hand the user over: nobody's chat holds it yet and this chair registered it."""
+        owners = await asyncio.to_thread(self.accounts.chats_of, user["id"])
+        if owners:
+            return await self._refuse(sender_id, township, person, user["id"], owners, OWNER_TOLD)
+        registrar = await asyncio.to_thread(self.handovers.registrar_of, user["id"])
+        chair_user = await asyncio.to_thread(self.accounts.user_of, sender_id)
+        if (registrar and registrar != sender_id) or (user.get("registered_by") not in (None, chair_user)):
+            return await self._refuse(sender_id, township, person, user["id"], [registrar] if registrar else [],
+                                      REGISTRAR_TOLD)
+        return None
+
+    async def _refuse(self, sender_id: str, township: str, person: dict, user_id: str, told: list[str],
+                      notice: str) -> list[Reply]:
+        """The chair hears the person already has an account; the account's holder hears someone tried."""
+        phone = mask_phone(person["phone"])
+        await asyncio.to_thread(self.roles.audit, sender_id, "onboard_refused", f"{user_id or '-'} {phone}")
+        for chat in told:
+            try:
+                await self.outbound.send(chat, [Reply(notice.format(township=place_of(township).full_name,
+                                                                    phone=phone))])
+            except Exception:
+                log.exception("could not tell an account's holder about a refused registration")
+        return [Reply(ALREADY_HAS_ACCOUNT.format(phone=phone))]
 
     async def _township_of(self, sender_id: str) -> str | None:
         grant = await asyncio.to_thread(self.roles.grant_of, sender_id, "chair")

@@ -3,7 +3,7 @@
 TOO_LONG = "消息太长了 😅 请分几次发，每次不超过 {limit} 字。"
 VOICE_RECEIVED = "收到你的语音 🎤 我现在还听不懂语音。可以打字告诉我，或者转给志愿者听。"
 WARMING_UP = "我刚启动，正在准备，马上回复你（大约半分钟）……"
-PHOTO_RECEIVED = "收到照片 📷 会附在你的需求上一起发给专家。"
+PHOTO_RECEIVED = "收到照片 📷 会附在需求上一起发给专家。"
 # a photo sent with no words is read as this question (the read-back then asks which crop or animal)
 PHOTO_AS_QUESTION = "帮我看看照片上这是什么问题"
 LOCATION_RECEIVED = "收到位置 📍 你在{city}一带，我会优先找附近的专家。写上乡镇（比如：岳池县坪滩镇）会更准。"
@@ -24,3 +24,4 @@ NEED_EXPERTS = "最对口的专家：{names}。说“转人工”可以请志愿
 NEED_NO_EXPERTS = "暂时没有找到对口的专家，说“转人工”请志愿者帮你找。"
 DELETION_SUBMITTED = "✅ 你在科技交易平台上的信息也已经删除了。"
 WRITE_REFUSED = "😥 你之前的{what}平台没有收下：{reason}。可以重新说一次，或者说“转人工”。"
+WRITE_STUCK = "😥 你之前的{what}没发成功，我们记下了，工作人员会尽快处理。着急可以说“转人工”。"

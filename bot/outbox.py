@@ -2,24 +2,34 @@
 takes them again, and tells each person what became of theirs.
 
 It runs as an asyncio task beside the bot (``run_telegram``); ``deliver_due`` is one pass, which tests run
-directly. Writes go oldest first, and a pass stops at the first one the exchange cannot take: it is
-down, so the rest would fail too, and a person's writes must arrive in the order they were made (the
-registration before the need that belongs to it). Retrying is safe because every write carries its
-idempotency key, or is idempotent by nature (a status, a change, a deletion).
+directly. A person's writes go oldest first and one at a time (the registration before the need that belongs
+to it), but people are independent: each person's line is delivered on its own, a few at a time, so one
+person's failing or slow write never holds up anyone else's. A person whose write failed waits for the next
+pass; one still being delivered when a pass ends is carried on in the background, and skipped by the next.
+
+A refusal (4xx) and an answer that cannot be read are final: retrying would get the same, so the write goes
+to the dead letters with the reason (``kejibang admin outbox`` lists them, ``--retry ID`` puts one back) and
+the person is told in plain words. The exchange down, slow or failing (5xx), or a wrong API key (the
+operator's to fix, not the write's fault) is not: the write stays and is tried on the next pass. Retrying is
+safe because every write carries its idempotency key, or is idempotent by nature (a status, a change, a
+deletion).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
+
+from sqlalchemy.exc import DataError
 
 from bot import messages
 from bot.desk import Outbound
 from bot.dialogue import Reply
 from exchange.api import Exchange
-from exchange.errors import InputRejected, NotFound
+from exchange.errors import ExchangeUnavailable, InputRejected, NotFound
 from store.accounts import Accounts
 from store.outbox import WITHDRAW_REGISTRATION, Outbox, OutboxItem
 
@@ -27,19 +37,37 @@ log = logging.getLogger(__name__)
 USER_FIELDS = ("name", "phone", "role", "township")
 EVERY_SECONDS = 5.0
 LONGEST_WAIT_SECONDS = 300.0
-REFUSED_WHAT = {"register_user": "注册", "update_user": "注册信息修改", "create_need": "需求"}
+PEOPLE_AT_ONCE = 8
+PASS_SECONDS = 60.0
+REFUSED_WHAT = {"register_user": "注册", "update_user": "注册信息修改", "create_need": "需求", "add_feedback": "反馈",
+                "delete_user": "注销申请"}
 DELIVERED = {"register_user": messages.REGISTRATION_SUBMITTED, "update_user": messages.REGISTRATION_CHANGE_SUBMITTED,
              "delete_user": messages.DELETION_SUBMITTED}
+NO_ANSWER = ("delete_user", WITHDRAW_REGISTRATION)
+
+
+class MalformedReply(Exception):
+    """The exchange answered, but not with what this write gets back: retrying would not make it readable."""
+
+    code = "malformed_reply"
+    message = "平台的回复无法识别"
 
 
 @dataclass(frozen=True)
 class Pass:
-    """One pass over the outbox: how many writes arrived, how many were refused, and whether it stopped
-    at one the exchange could not take (then the worker waits longer before the next pass)."""
+    """One pass over the outbox: writes that arrived, went to the dead letters, or failed and wait; ``blocked``
+    when every attempt failed (the exchange looks down: the worker then waits longer before the next pass)."""
 
     delivered: int = 0
     refused: int = 0
-    blocked: bool = False
+    failed: int = 0
+
+    @property
+    def blocked(self) -> bool:
+        return self.failed > 0 and not self.delivered and not self.refused
+
+    def __add__(self, other: Pass) -> Pass:
+        return Pass(self.delivered + other.delivered, self.refused + other.refused, self.failed + other.failed)
 
 
 @dataclass
@@ -50,28 +78,19 @@ class OutboxWorker:
     accounts: Accounts
     exchange: Exchange
     outbound: Outbound
+    people_at_once: int = PEOPLE_AT_ONCE
+    _running: dict[str, asyncio.Task] = field(default_factory=dict, repr=False)
 
-    async def deliver_due(self) -> Pass:
-        """Deliver the waiting writes, oldest first, until the exchange fails to take one."""
-        delivered = refused = 0
-        for item in await asyncio.to_thread(self.outbox.pending):
-            try:
-                result = await asyncio.to_thread(self._send, item)
-            except (InputRejected, NotFound) as refusal:
-                await asyncio.to_thread(self.outbox.rejected, item.id, refusal.code)
-                await self._tell_refused(item, refusal.message)
-                refused += 1
-                continue
-            except Exception as error:  # down, slow, failing, or a key the operator must fix: try again later
-                # the type and code only: a database error's text can quote the write's personal data
-                await asyncio.to_thread(self.outbox.failed, item.id, f"{type(error).__name__} {getattr(error, 'code', '')}")
-                log.warning("outbox: exchange %s not delivered (%s); will retry", item.method, type(error).__name__)
-                return Pass(delivered, refused, blocked=True)
-            await asyncio.to_thread(self._settle, item, result)
-            await asyncio.to_thread(self.outbox.delivered, item)
-            await self._tell_delivered(item, result)
-            delivered += 1
-        return Pass(delivered, refused)
+    async def deliver_due(self, wait: float = PASS_SECONDS) -> Pass:
+        """Deliver the waiting writes, each person's line on its own; returns what the finished lines did
+        (a line still going after ``wait`` seconds carries on in the background)."""
+        lines = _by_person(await asyncio.to_thread(self.outbox.pending))
+        limit = asyncio.Semaphore(self.people_at_once)
+        started = [self._start(sender, items, limit) for sender, items in lines.items() if sender not in self._running]
+        if not started:
+            return Pass()
+        done, _ = await asyncio.wait(started, timeout=wait)
+        return sum((task.result() for task in done), Pass())
 
     async def run_forever(self) -> None:
         """Pass after pass until cancelled; while the exchange is down the wait doubles, up to five minutes."""
@@ -85,24 +104,64 @@ class OutboxWorker:
             wait = min(wait * 2, LONGEST_WAIT_SECONDS) if blocked else EVERY_SECONDS
             await asyncio.sleep(wait)
 
+    def _start(self, sender_id: str, items: list[OutboxItem], limit: asyncio.Semaphore) -> asyncio.Task:
+        task = asyncio.create_task(self._deliver_line(items, limit))
+        self._running[sender_id] = task
+        task.add_done_callback(lambda _: self._running.pop(sender_id, None))
+        return task
+
+    async def _deliver_line(self, items: list[OutboxItem], limit: asyncio.Semaphore) -> Pass:
+        """One person's writes in order; the first that fails leaves the rest of the line for the next pass."""
+        tally = Pass()
+        async with limit:
+            for item in items:
+                try:
+                    outcome = await self._deliver(item)
+                except Exception:  # the assistant's own store failed: the write is still there, try next pass
+                    log.exception("outbox: could not settle %s", item.method)
+                    outcome = Pass(failed=1)
+                tally += outcome
+                if outcome.failed:
+                    break
+        return tally
+
+    async def _deliver(self, item: OutboxItem) -> Pass:
+        """One write: delivered, dead-lettered (final refusal or unreadable answer) or failed (try again)."""
+        try:
+            result = await asyncio.to_thread(self._send, item)
+        except Exception as error:
+            final = _final(error)
+            if final is None:
+                # the type and code only: a database error's text can quote the write's personal data
+                await asyncio.to_thread(self.outbox.failed, item.id,
+                                        f"{type(error).__name__} {getattr(error, 'code', '')}")
+                log.warning("outbox: exchange %s not delivered (%s); will retry", item.method, type(error).__name__)
+                return Pass(failed=1)
+            await self._dead_letter(item, *final)
+            return Pass(refused=1)
+        await asyncio.to_thread(self._settle, item, result)
+        await asyncio.to_thread(self.outbox.delivered, item)
+        await self._tell_delivered(item, result)
+        return Pass(delivered=1)
+
     def _send(self, item: OutboxItem) -> Any:
-        """One write, with what only delivery time knows filled in."""
+        """One write, with what only delivery time knows filled in; the answer is checked for its shape."""
         if item.method == WITHDRAW_REGISTRATION:  # erased before it arrived: make sure nothing of it stays
-            self.exchange.delete_user(self.exchange.register_user(*item.arguments)["id"])
+            self.exchange.delete_user(_checked("register_user", self.exchange.register_user(*item.arguments))["id"])
             return None
         arguments = item.arguments
         if item.method == "create_need" and not arguments[0].get("user_id"):
             # registered while both waited here: the need belongs to the registration delivered before it
             arguments = [{**arguments[0], "user_id": self.accounts.user_of(item.sender_id)}, *arguments[1:]]
         try:
-            result = getattr(self.exchange, item.method)(*arguments)
+            result = _checked(item.method, getattr(self.exchange, item.method)(*arguments))
         except NotFound:
             if item.method == "delete_user":  # already gone: that is what was asked
                 return None
             raise
         if item.method == "register_user" and any(result.get(k) != arguments[0].get(k) for k in USER_FIELDS):
             # an earlier answer arrived under this key (a timed-out first try); the latest answer wins
-            result = self.exchange.update_user(result["id"], arguments[0])
+            result = _checked(item.method, self.exchange.update_user(result["id"], arguments[0]))
         return result
 
     def _settle(self, item: OutboxItem, result: Any) -> None:
@@ -111,6 +170,16 @@ class OutboxWorker:
             self.accounts.link(item.sender_id, result["id"])
         elif item.method == "create_need":
             self.accounts.remember_need(item.sender_id, result["id"], item.arguments[0]["text"])
+
+    async def _dead_letter(self, item: OutboxItem, code: str, reason: str, unreadable: bool) -> None:
+        """Out of everyone's way, kept with the reason for the operator; the person is told in plain words."""
+        kept = await asyncio.to_thread(self.outbox.dead_letter, item, code, reason)
+        log.warning("outbox: exchange %s dead-lettered (%s)", item.method, code)
+        if kept and item.method in REFUSED_WHAT:
+            what = REFUSED_WHAT[item.method]
+            text = messages.WRITE_STUCK.format(what=what) if unreadable else \
+                messages.WRITE_REFUSED.format(what=what, reason=reason)
+            await self._tell(item.sender_id, text)
 
     async def _tell_delivered(self, item: OutboxItem, result: Any) -> None:
         """The person was told their write would be sent: now it has been."""
@@ -121,15 +190,43 @@ class OutboxWorker:
         elif item.method in DELIVERED:
             await self._tell(item.sender_id, DELIVERED[item.method])
 
-    async def _tell_refused(self, item: OutboxItem, reason: str) -> None:
-        log.warning("outbox: exchange refused %s", item.method)
-        if item.method in REFUSED_WHAT:
-            await self._tell(item.sender_id, messages.WRITE_REFUSED.format(what=REFUSED_WHAT[item.method],
-                                                                           reason=reason))
-
     async def _tell(self, sender_id: str, text: str) -> None:
         """A notice is a courtesy: the write has arrived whether or not the person can be reached."""
         try:
             await self.outbound.send(sender_id, [Reply(text)])
         except Exception:
             log.exception("outbox: could not tell %s", sender_id.partition(":")[0])
+
+
+def _by_person(items: Iterable[OutboxItem]) -> dict[str, list[OutboxItem]]:
+    """Each person's waiting writes, oldest first; people in the order of their oldest write."""
+    lines: dict[str, list[OutboxItem]] = {}
+    for item in items:
+        lines.setdefault(item.sender_id, []).append(item)
+    return lines
+
+
+def _final(error: Exception) -> tuple[str, str, bool] | None:
+    """(code, reason, unreadable) when trying again cannot help, None when it may (down, slow, 5xx, wrong key)."""
+    if isinstance(error, (InputRejected, NotFound)):
+        return error.code, error.message, False
+    if isinstance(error, MalformedReply) or (isinstance(error, ExchangeUnavailable) and error.code == "bad_response"):
+        return error.code, error.message, True
+    if isinstance(error, DataError):  # the embedded exchange's database refused the values themselves
+        return "data_error", "平台无法保存这条内容", False
+    return None
+
+
+def _checked(method: str, result: Any) -> Any:
+    """The exchange's answer if it has the shape this write gets back (what settling and telling read)."""
+    if method in NO_ANSWER:
+        return result
+    if not isinstance(result, dict) or not isinstance(result.get("id"), (str, int)):
+        raise MalformedReply()
+    if method == "create_need":
+        match = result.get("match")
+        experts = match.get("experts") if isinstance(match, dict) else None
+        if not isinstance(experts, list) or not all(isinstance(e, dict) and isinstance(e.get("name"), str)
+                                                    for e in experts):
+            raise MalformedReply()
+    return result

@@ -1,4 +1,5 @@
-"""The per-person message limit of the channel-neutral core.
+"""The per-person message limit of the channel-neutral core, for every kind of update (text, photos, voice,
+locations, button presses, /start links).
 
 Why: one stuck client, script or joker sending hundreds of messages would hold the dialogue (and the
 exchange behind it) for everyone in the village. Over the limit a person is told once, politely, and
@@ -15,6 +16,15 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 TRACKED_BEFORE_SWEEP = 10_000
+# The commands each role answers other people with: never limited for a holder of that role, since a busy
+# volunteer, chair or expert must not be shut out of their own work. Everything else they send (their own
+# chat, photos, button presses, other roles' commands) counts like anyone's.
+STAFF_COMMANDS = {
+    "volunteer": frozenset({"/queue", "/claim", "/done"}),
+    "chair": frozenset({"/invite", "/stats", "/onboard", "/onboard_confirm"}),
+    "expert": frozenset({"/mine", "/pause", "/resume", "/capacity", "/serve", "/accept", "/pass", "/decline", "/talk",
+                         "/end"}),
+}
 
 
 class Verdict(Enum):

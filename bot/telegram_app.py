@@ -29,6 +29,7 @@ from bot.chairs import Chairs
 from bot.desk import Desk
 from bot.dialogue import DialogueBackend, Reply
 from bot.experts import ExpertDesk
+from bot.handover import HandoverDesk
 from bot.outbox import OutboxWorker
 from bot.pushes import push_forever
 from bot.rate_limit import RateLimit
@@ -40,8 +41,10 @@ from store.buttons import ButtonPayloads
 from store.database import store_database
 from store.expert_cases import ExpertCases
 from store.handoffs import Handoffs
+from store.handovers import CodeTries, Handovers
 from store.inbox import Inbox
 from store.invites import Invites
+from store.notices import Notices
 from store.outbox import Outbox
 from store.photos import NeedPhotos
 from store.places import SharedPlaces
@@ -178,8 +181,11 @@ async def on_role_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 async def on_voice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A voice message: handed to the recognizer (none offline), never silently dropped."""
     voice = update.effective_message.voice
-    audio = bytes(await (await voice.get_file()).download_as_bytearray())
-    await _answer(update, context, _assistant(context).on_voice(sender_id(update), audio, voice.mime_type or ""))
+
+    async def fetch() -> bytes:
+        return bytes(await (await voice.get_file()).download_as_bytearray())
+
+    await _answer(update, context, _assistant(context).on_voice(sender_id(update), fetch, voice.mime_type or ""))
 
 
 async def on_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -197,17 +203,17 @@ async def on_location(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A pressed button sends its payload; an unknown (expired or forged) id gets a polite note."""
+    """A pressed button sends its payload; an unknown (expired or forged) id gets a polite note. Both count
+    against the person's budget."""
     query = update.callback_query
     payload = context.application.bot_data["payloads"].payload(query.data or "")
     await query.answer("" if payload else messages.EXPIRED_BUTTON)
-    if payload:
-        await _answer(update, context, _assistant(context).on_text(sender_id(update), payload))
+    await _answer(update, context, _assistant(context).on_button(sender_id(update), payload))
 
 
 async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A command the bot does not know: say so, never stay silent."""
-    await context.bot.send_message(update.effective_chat.id, messages.UNKNOWN_COMMAND)
+    """A command the bot does not know: say so, never stay silent (within the person's budget)."""
+    await _answer(update, context, _assistant(context).on_unknown_command(sender_id(update)))
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -246,7 +252,8 @@ def build_application(settings: Settings, backend: DialogueBackend) -> Applicati
                 timedelta(minutes=settings.handoff_remind_minutes))
     exchange = connect(settings.exchange_url, settings.exchange_api_key, settings.exchange_db)
     chairs = Chairs(Roles(db), Invites(db), Accounts(db), exchange,
-                    lambda payload: f"https://t.me/{application.bot.username}?start={payload}")
+                    lambda payload: f"https://t.me/{application.bot.username}?start={payload}", Handovers(db),
+                    desk.outbound)
     application.bot_data["weekly_push"] = (Subscriptions(db), exchange, desk.outbound)
     experts = ExpertDesk(ExpertCases(db), exchange, Roles(db), Handoffs(db), NeedPhotos(db), desk.outbound,
                          timedelta(hours=settings.expert_remind_hours), timedelta(hours=settings.expert_answer_hours),
@@ -255,7 +262,8 @@ def build_application(settings: Settings, backend: DialogueBackend) -> Applicati
     application.bot_data["experts"] = experts
     application.bot_data["assistant"] = Assistant(
         backend, desk, chairs, experts, SharedPlaces(db), accounts=Accounts(db),
-        rate_limit=RateLimit(settings.rate_limit_messages, settings.rate_limit_seconds), tracker_db=settings.tracker_db)
+        rate_limit=RateLimit(settings.rate_limit_messages, settings.rate_limit_seconds), tracker_db=settings.tracker_db,
+        handovers=HandoverDesk(Handovers(db), CodeTries(db), exchange, Roles(db)), notices=Notices(db))
     application.bot_data["payloads"] = ButtonPayloads(db)
     application.bot_data["inbox"] = Inbox(db)
     application.bot_data["outbox"] = OutboxWorker(Outbox(db), Accounts(db), exchange, desk.outbound)

@@ -3,6 +3,11 @@
 One session with connection reuse; connect and read timeouts; retries with backoff only where a
 repeat cannot do harm (reads, and writes carrying an Idempotency-Key). Logs name the operation and
 the status, never the key, a phone number or a message text.
+
+Every id that goes into a URL is checked against its pattern and quoted as one path segment
+(``exchange.limits.path_id``): ``expert_id="../users/u-…"`` once fetched a user record with the key.
+The key goes with every call except the public expert reads, which send it only when ``operator`` asks
+for the operator's view (every field) — so both transports answer the same thing for the same call.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from datetime import datetime
 import requests
 
 from exchange.errors import ExchangeError, ExchangeUnavailable, InputRejected, NotFound, Unauthorized
+from exchange.limits import path_id
 
 log = logging.getLogger(__name__)
 CONNECT_TIMEOUT = 2.0
@@ -40,9 +46,12 @@ class ExchangeClient:
         self.session.close()
 
     def _request(self, method: str, path: str, *, body: dict | None = None, params: dict | None = None,
-                 idempotency_key: str | None = None, safe: bool = False):
-        """One call; ``safe`` marks a call whose repetition does no harm (it may then be retried)."""
-        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+                 idempotency_key: str | None = None, safe: bool = False, keyed: bool = True):
+        """One call; ``safe`` marks a call whose repetition does no harm (it may then be retried); ``keyed``
+        False leaves the API key out (a public read answers only public fields)."""
+        headers: dict[str, str | None] = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+        if not keyed:
+            headers["X-API-Key"] = None  # requests drops a session header set to None for this call
         retryable = safe or method == "GET" or bool(idempotency_key)
         attempts = len(self.retry_delays) + 1 if retryable else 1
         for attempt in range(attempts):
@@ -81,30 +90,30 @@ class ExchangeClient:
         return self._request("POST", "/v1/users", body=data, idempotency_key=idempotency_key)
 
     def get_user(self, user_id: str) -> dict:
-        return self._request("GET", f"/v1/users/{user_id}")
+        return self._request("GET", f"/v1/users/{path_id(user_id, 'user')}")
 
     def update_user(self, user_id: str, changes: dict) -> dict:
-        return self._request("PATCH", f"/v1/users/{user_id}", body=changes)
+        return self._request("PATCH", f"/v1/users/{path_id(user_id, 'user')}", body=changes)
 
     def delete_user(self, user_id: str) -> None:
-        self._request("DELETE", f"/v1/users/{user_id}", safe=True)
+        self._request("DELETE", f"/v1/users/{path_id(user_id, 'user')}", safe=True)
 
     def create_need(self, data: dict, idempotency_key: str | None = None, top: int = 5) -> dict:
         return self._request("POST", "/v1/needs", body=data, params={"top": top}, idempotency_key=idempotency_key)
 
     def get_need(self, need_id: str) -> dict:
-        return self._request("GET", f"/v1/needs/{need_id}")
+        return self._request("GET", f"/v1/needs/{path_id(need_id, 'need')}")
 
     def list_needs(self, user_id: str) -> list[dict]:
-        return self._request("GET", f"/v1/users/{user_id}/needs")["needs"]
+        return self._request("GET", f"/v1/users/{path_id(user_id, 'user')}/needs")["needs"]
 
     def set_need_status(self, need_id: str, status: str) -> dict:
-        return self._request("POST", f"/v1/needs/{need_id}/status", body={"status": status},
+        return self._request("POST", f"/v1/needs/{path_id(need_id, 'need')}/status", body={"status": status},
                              safe=True)
 
     def add_feedback(self, need_id: str, verdict: str, expert_id: str | None = None, comment: str = "",
                      idempotency_key: str | None = None) -> dict:
-        return self._request("POST", f"/v1/needs/{need_id}/feedback",
+        return self._request("POST", f"/v1/needs/{path_id(need_id, 'need')}/feedback",
                              body={"verdict": verdict, "expert_id": expert_id, "comment": comment},
                              idempotency_key=idempotency_key)
 
@@ -112,43 +121,46 @@ class ExchangeClient:
         body = {"text": text, "region": region, "domains": list(domains or []), "top": top}
         return self._request("POST", "/v1/match", body=body, safe=True)
 
-    def get_expert(self, expert_id: str) -> dict:
-        return self._request("GET", f"/v1/experts/{expert_id}")
+    def get_expert(self, expert_id: str, operator: bool = False) -> dict:
+        return self._request("GET", f"/v1/experts/{path_id(expert_id, 'expert')}", keyed=operator)
 
-    def search_experts(self, text: str = "", domain: str = "", top: int = 10) -> list[dict]:
-        return self._request("GET", "/v1/experts", params={"q": text, "domain": domain, "top": top})["experts"]
+    def search_experts(self, text: str = "", domain: str = "", top: int = 10, operator: bool = False) -> list[dict]:
+        params = {"q": text, "domain": domain, "top": top}
+        return self._request("GET", "/v1/experts", params=params, keyed=operator)["experts"]
 
     def get_article(self, article_id: str) -> dict:
-        return self._request("GET", f"/v1/articles/{article_id}")
+        return self._request("GET", f"/v1/articles/{path_id(article_id, 'article')}")
 
     def search_articles(self, text: str = "", domain: str = "", top: int = 10) -> list[dict]:
         return self._request("GET", "/v1/articles", params={"q": text, "domain": domain, "top": top})["articles"]
 
     def import_records(self, kind: str, records: list[dict]) -> dict:
+        if kind not in ("experts", "articles"):
+            raise InputRejected("unknown_kind", "只能导入 experts 或 articles")
         return self._request("POST", f"/v1/{kind}/import", body={"records": records})
 
     def township_stats(self, township_code: str, weeks: int = 2) -> dict:
-        return self._request("GET", f"/v1/stats/townships/{township_code}", params={"weeks": weeks})
+        return self._request("GET", f"/v1/stats/townships/{path_id(township_code, 'township')}", params={"weeks": weeks})
 
     def request_contact(self, need_id: str, expert_id: str) -> dict:
-        return self._request("POST", f"/v1/needs/{need_id}/contacts", body={"expert_id": expert_id}, safe=True)
+        return self._request("POST", f"/v1/needs/{path_id(need_id, 'need')}/contacts", body={"expert_id": expert_id}, safe=True)
 
     def get_contact(self, request_id: str) -> dict:
-        return self._request("GET", f"/v1/contacts/{request_id}")
+        return self._request("GET", f"/v1/contacts/{path_id(request_id, 'contact')}")
 
     def answer_contact(self, request_id: str, answer: str, note: str = "") -> dict:
-        return self._request("POST", f"/v1/contacts/{request_id}/answer", body={"answer": answer, "note": note},
+        return self._request("POST", f"/v1/contacts/{path_id(request_id, 'contact')}/answer", body={"answer": answer, "note": note},
                              safe=True)
 
     def record_outcome(self, request_id: str, outcome: str) -> dict:
-        return self._request("POST", f"/v1/contacts/{request_id}/outcome", body={"outcome": outcome}, safe=True)
+        return self._request("POST", f"/v1/contacts/{path_id(request_id, 'contact')}/outcome", body={"outcome": outcome}, safe=True)
 
     def expert_contacts(self, expert_id: str, active_only: bool = True) -> list[dict]:
         params = {"active": "true" if active_only else "false"}
-        return self._request("GET", f"/v1/experts/{expert_id}/contacts", params=params)["contacts"]
+        return self._request("GET", f"/v1/experts/{path_id(expert_id, 'expert')}/contacts", params=params)["contacts"]
 
     def expert_summary(self, expert_id: str, since: datetime) -> dict:
-        return self._request("GET", f"/v1/experts/{expert_id}/summary", params={"since": since.isoformat()})
+        return self._request("GET", f"/v1/experts/{path_id(expert_id, 'expert')}/summary", params={"since": since.isoformat()})
 
     def set_expert_availability(self, expert_id: str, changes: dict) -> dict:
-        return self._request("PATCH", f"/v1/experts/{expert_id}/availability", body=changes, safe=True)
+        return self._request("PATCH", f"/v1/experts/{path_id(expert_id, 'expert')}/availability", body=changes, safe=True)

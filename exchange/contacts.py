@@ -15,9 +15,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
+from exchange import limits
 from exchange.database import one
 from exchange.errors import InputRejected
 from exchange.gazetteer import Place, resolve
+from exchange.limits import checked_id, checked_text
 from exchange.models import ContactRequest, Expert, Feedback, Match, Need, User, iso, utcnow
 
 ACTIVE = ("offered", "accepted")
@@ -39,8 +41,7 @@ def place_code(place: Place) -> str:
 
 def contact_dict(request: ContactRequest, need: Need, expert: Expert, farmer: User | None) -> dict:
     """A request as the API returns it: what the expert needs to help, and contacts only where consented."""
-    extra = expert.extra or {}
-    expert_contact = extra.get("phone") if extra.get("share_contact") else None
+    expert_contact = (expert.phone or None) if expert.share_contact else None
     return {"id": request.id, "need_id": need.id, "expert_id": expert.id, "status": request.status,
             "created_at": iso(request.created_at), "answered_at": iso(request.answered_at),
             "outcome_at": iso(request.outcome_at),
@@ -91,7 +92,7 @@ class ContactOperations:
 
     def set_expert_availability(self, expert_id: str, changes: dict) -> dict:
         """Accepting new needs or paused, at most how many open needs, which counties or townships."""
-        from exchange.service import expert_dict
+        from exchange.service import expert_dict  # the operator's view: this answers a keyed write
 
         fields = _availability_fields(changes)
         with self.db.transaction() as session:
@@ -102,7 +103,7 @@ class ContactOperations:
             self._refresh_availability(session)
             self._serves = {e: places for e, places in {**self._serves, expert_id: tuple(expert.serves)}.items()
                             if places}
-            return expert_dict(expert)
+            return expert_dict(expert, operator=True)
 
     # ----- requests ----------------------------------------------------------------------------
     def request_contact(self, need_id: str, expert_id: str) -> dict:
@@ -132,12 +133,13 @@ class ContactOperations:
         """
         if not isinstance(answer, str) or answer not in ANSWERS:
             raise InputRejected("invalid_answer", "回复应为：" + "、".join(ANSWERS))
+        note = checked_text(note, "note", limits.CONTACT_NOTE, "说明")
         with self.db.transaction() as session:
             request = _request(session, request_id)
             if request.status != ANSWERS[answer]:
                 if request.status != "offered":
                     raise InputRejected("already_answered", "这个请求已经处理过了")
-                request.status, request.answered_at, request.note = ANSWERS[answer], utcnow(), (note or "")[:300]
+                request.status, request.answered_at, request.note = ANSWERS[answer], utcnow(), note
                 if answer == "accept":
                     need = need_row(session, request.need_id)
                     need.status, need.contacted_at = "contacted", utcnow()
@@ -236,15 +238,17 @@ def _farmer(session, need: Need) -> User | None:
 
 
 def _request(session, request_id: str) -> ContactRequest:
-    return one(session, ContactRequest, request_id, "contact_not_found", "没有这个联系请求")
+    return one(session, ContactRequest, checked_id(request_id, "contact"), "contact_not_found", "没有这个联系请求")
 
 
 def need_row(session, need_id: str) -> Need:
-    return one(session, Need, need_id, "need_not_found", "没有这条需求")
+    """The need, or NotFound; an id that is not an id is refused before it reaches the query."""
+    return one(session, Need, checked_id(need_id, "need"), "need_not_found", "没有这条需求")
 
 
 def expert_row(session, expert_id: str) -> Expert:
-    return one(session, Expert, expert_id, "expert_not_found", "没有这位专家")
+    """The expert, or NotFound; an id that is not an id is refused before it reaches the query."""
+    return one(session, Expert, checked_id(expert_id, "expert"), "expert_not_found", "没有这位专家")
 
 
 def _availability_fields(changes: dict) -> dict:
@@ -270,6 +274,8 @@ def _served_places(names: object) -> list[str]:
     """Place names (县 or 乡镇) → division codes; an unknown name is refused, not ignored."""
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names) or len(names) > 50:
         raise InputRejected("invalid_serves", "服务地区应为地名列表（最多 50 个）")
+    for name in names:
+        checked_text(name, "place", limits.PLACE_NAME, "地名")
     codes = []
     for name in names:
         code = place_code(resolve(name))

@@ -36,3 +36,9 @@ class ExchangeUnavailable(ExchangeError):
     """The exchange could not be reached or failed: the write may be retried later."""
 
     status = 503
+
+
+class BadRequest(InputRejected):
+    """The request itself cannot be read (e.g. a header that is not UTF-8): fix the caller, do not retry."""
+
+    status = 400

@@ -42,7 +42,12 @@ class Expert(Base):
     domains = Column(JSON, nullable=False)
     expertise = Column(Text, nullable=False)
     region = Column(String(200), nullable=False, default="")
-    extra = Column(JSON, nullable=False, default=dict)
+    extra = Column(JSON, nullable=False, default=dict)  # operators only: never in a public read
+    # contact details and the expert's consent to pass them on: operators only, and a farmer after an accept
+    phone = Column(String(40), nullable=False, default="")
+    wechat = Column(String(100), nullable=False, default="")
+    email = Column(String(254), nullable=False, default="")
+    share_contact = Column(Boolean, nullable=False, default=False)
     accepting = Column(Boolean, nullable=False, default=True)
     capacity = Column(Integer, nullable=False, default=10)
     serves = Column(JSON, nullable=False, default=list)

@@ -9,6 +9,7 @@ import phonenumbers
 
 from exchange.errors import InputRejected
 from exchange.gazetteer import Place, township_answer
+from exchange.limits import storable
 
 ROLES = ("农户", "家庭农场", "合作社", "小微企业", "专家", "其他")
 _DIGITS = re.compile(r"\D+")
@@ -46,7 +47,7 @@ def checked_name(raw: str) -> str:
     name = " ".join((raw or "").split())
     if not name or len(name) > 50:
         raise InputRejected("invalid_name", "姓名应为 1 到 50 个字")
-    return name
+    return storable(name, "name", "姓名")
 
 
 def checked_phone(raw: str) -> str:

@@ -2,7 +2,8 @@
 
 Blocking database work runs in threads so one slow query does not stall other requests. Every
 write and every read of personal data needs the API key; errors are JSON with a stable code and a
-Chinese message.
+Chinese message. The expert reads are public: without a key they answer the contract's public fields
+only, with the operator's key every field (a wrong key is refused, not quietly given the public view).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from exchange.errors import ExchangeError, InputRejected, Unauthorized
+from exchange.errors import BadRequest, ExchangeError, InputRejected, Unauthorized
 from exchange.service import ExchangeService
 
 log = logging.getLogger(__name__)
@@ -58,10 +59,29 @@ async def errors_as_json(request: web.Request, handler: Handler) -> web.StreamRe
         return _error(500, "internal_error", "交易平台内部出错了，请稍后再试")
 
 
+def _given_key(request: web.Request) -> bytes | None:
+    """The X-API-Key header as bytes, None when absent; one that is not UTF-8 is a 400 (it was a 500)."""
+    given = request.headers.get("X-API-Key")
+    if given is None:
+        return None
+    try:
+        return given.encode("utf-8")  # aiohttp keeps undecodable bytes as lone surrogates
+    except UnicodeEncodeError as error:
+        raise BadRequest("invalid_api_key", "API 密钥含有无法识别的字符") from error
+
+
 def _authorized(request: web.Request) -> None:
-    given = request.headers.get("X-API-Key", "")
-    if not hmac.compare_digest(given.encode(), request.app[API_KEY].encode()):
+    given = _given_key(request)
+    if given is None or not hmac.compare_digest(given, request.app[API_KEY].encode()):
         raise Unauthorized("unauthorized", "缺少或错误的 API 密钥")
+
+
+def _operator(request: web.Request) -> bool:
+    """Whether a public read was made with the operator's key (then it answers every field)."""
+    if _given_key(request) is None:
+        return False
+    _authorized(request)
+    return True
 
 
 async def _body(request: web.Request, limit: int = MAX_BODY) -> dict:
@@ -190,13 +210,14 @@ async def match_preview(request: web.Request) -> web.Response:
 async def search_experts(request: web.Request) -> web.Response:
     """Experts for a query (q) or a domain."""
     return _json({"experts": await _call(request, "search_experts", request.query.get("q", ""),
-                                         request.query.get("domain", ""), _int_query(request, "top", 10))})
+                                         request.query.get("domain", ""), _int_query(request, "top", 10),
+                                         _operator(request))})
 
 
 @routes.get(r"/v1/experts/{expert_id:(?!import$)[^/]+}")  # POST /v1/experts/import is not an expert
 async def get_expert(request: web.Request) -> web.Response:
-    """One expert."""
-    return _json(await _call(request, "get_expert", request.match_info["expert_id"]))
+    """One expert: public fields, or every field with the operator's key."""
+    return _json(await _call(request, "get_expert", request.match_info["expert_id"], _operator(request)))
 
 
 @routes.get("/v1/articles")
@@ -252,7 +273,7 @@ async def answer_contact(request: web.Request) -> web.Response:
     _authorized(request)
     body = await _body(request)
     return _json(await _call(request, "answer_contact", request.match_info["request_id"], body.get("answer"),
-                             str(body.get("note") or "")))
+                             body.get("note")))
 
 
 @routes.post("/v1/contacts/{request_id}/outcome")

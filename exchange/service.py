@@ -10,21 +10,23 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 
-from exchange import people
+from exchange import limits, people
 from exchange.contacts import ContactOperations, expert_row, need_row
 from exchange.database import Database, one
 from exchange.errors import InputRejected
 from exchange.gazetteer import resolve
+from exchange.limits import checked_id, checked_text, optional_id
 from exchange.matching.knowledge import taxonomy
 from exchange.matching.matcher import Matcher, MatchResult, Profile
 from exchange.matching.normalize import normalize
 from exchange.models import Article, Expert, Feedback, Match, Need, User, iso, utcnow
-from exchange.records import KINDS, check_record
+from exchange.records import CONTACT_FIELDS, KINDS, check_record
 
 MAX_NEED_CHARS = 2000
 MAX_TOP = 50
@@ -43,12 +45,20 @@ CONTENT_CHECK_SECONDS = 10.0
 
 
 
-def expert_dict(expert: Expert) -> dict:
-    """An expert as the API returns it."""
-    return {"id": expert.id, "name": expert.name, "title": expert.title, "organization": expert.organization,
-            "domains": list(expert.domains), "expertise": expert.expertise, "region": expert.region,
-            "accepting": expert.accepting, "capacity": expert.capacity, "serves": list(expert.serves or []),
-            **(expert.extra or {})}
+def expert_dict(expert: Expert, operator: bool = False) -> dict:
+    """An expert as the API returns it: the contract's public fields (shared/contracts §1), nothing else.
+
+    Contacts, identity fields, every other extra field and the expert's availability are for the operator
+    (the API key, or ``operator=True`` in-process) only: an allow-list, so a field imported tomorrow is
+    private until someone decides otherwise.
+    """
+    public = {"id": expert.id, "name": expert.name, "title": expert.title, "organization": expert.organization,
+              "domains": list(expert.domains), "expertise": expert.expertise, "region": expert.region}
+    if not operator:
+        return public
+    return {**(expert.extra or {}), **public, "phone": expert.phone, "wechat": expert.wechat, "email": expert.email,
+            "share_contact": expert.share_contact, "accepting": expert.accepting, "capacity": expert.capacity,
+            "serves": list(expert.serves or [])}
 
 
 def article_dict(article: Article) -> dict:
@@ -79,7 +89,7 @@ def _need_text(text: object) -> str:
         raise InputRejected("empty_need", "需求内容是空的，请用几句话说说遇到的问题")
     if len(text) > MAX_NEED_CHARS:
         raise InputRejected("need_too_long", f"需求描述太长了，请控制在 {MAX_NEED_CHARS} 字以内")
-    return text.strip()
+    return limits.storable(text, "need_text", "需求内容").strip()
 
 
 def _checked_domains(domains: Iterable[str] | None) -> list[str]:
@@ -87,6 +97,8 @@ def _checked_domains(domains: Iterable[str] | None) -> list[str]:
                                 not all(isinstance(d, str) for d in domains)):
         raise InputRejected("invalid_domains", "domains 应为领域代码的列表")
     domains = list(domains or [])
+    if len(domains) > limits.DOMAINS:
+        raise InputRejected("too_many_domains", f"领域最多 {limits.DOMAINS} 个")
     unknown = [d for d in domains if d not in taxonomy()]
     if unknown:
         raise InputRejected("unknown_domain", "未知的领域代码：" + "、".join(map(str, unknown)))
@@ -97,16 +109,12 @@ def _idempotency_key(key: str | None) -> str | None:
     """The key as stored; a longer one than the column holds is refused, not failed on."""
     if key is not None and len(key) > MAX_IDEMPOTENCY_KEY:
         raise InputRejected("invalid_idempotency_key", f"Idempotency-Key 不能超过 {MAX_IDEMPOTENCY_KEY} 个字符")
-    return key or None
+    return limits.storable(key, "idempotency_key", "Idempotency-Key") if key else None
 
 
-def _optional_text(value: object, name: str) -> str:
-    """A text field that may be left out (None: ""); any other type is refused, never coerced."""
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise InputRejected(f"invalid_{name}", f"{name} 应为文字")
-    return value
+def _region(value: object) -> str:
+    """A need's or a preview's place: String(200) in the database (a longer one was a 500 on PostgreSQL)."""
+    return checked_text(value, "region", limits.REGION, "地区")
 
 
 def _top(top: int) -> int:
@@ -160,28 +168,29 @@ class ExchangeService(ContactOperations):
         self._content_stamp = None
         return {"kind": kind, "created": created, "updated": updated}
 
-    def get_expert(self, expert_id: str) -> dict:
-        """One expert by id."""
+    def get_expert(self, expert_id: str, operator: bool = False) -> dict:
+        """One expert by id: the public fields, or every field for the operator."""
         with self.db.transaction() as session:
-            return expert_dict(expert_row(session, expert_id))
+            return expert_dict(expert_row(session, expert_id), operator)
 
     def get_article(self, article_id: str) -> dict:
         """One article by id."""
         with self.db.transaction() as session:
-            return article_dict(one(session, Article, article_id, "article_not_found", "没有这篇文章"))
+            return article_dict(one(session, Article, checked_id(article_id, "article"), "article_not_found",
+                                    "没有这篇文章"))
 
-    def search_experts(self, text: str = "", domain: str = "", top: int = 10) -> list[dict]:
-        """Experts for a free-text query (ranked by the matcher) or for one domain."""
-        return self._search("experts", text, domain, top)
+    def search_experts(self, text: str = "", domain: str = "", top: int = 10, operator: bool = False) -> list[dict]:
+        """Experts for a free-text query (ranked by the matcher) or for one domain; public fields unless operator."""
+        return self._search("experts", text, domain, top, lambda row: expert_dict(row, operator))
 
     def search_articles(self, text: str = "", domain: str = "", top: int = 10) -> list[dict]:
         """科普 articles for a topic (ranked by the matcher) or for one domain."""
-        return self._search("articles", text, domain, top)
+        return self._search("articles", text, domain, top, article_dict)
 
-    def _search(self, kind: str, text: str, domain: str, top: int) -> list[dict]:
+    def _search(self, kind: str, text: str, domain: str, top: int, as_dict: Callable[[Any], dict]) -> list[dict]:
         top = _top(top)
         domains = _checked_domains([domain] if domain else [])
-        model, as_dict = (Expert, expert_dict) if kind == "experts" else (Article, article_dict)
+        model = Expert if kind == "experts" else Article
         if normalize(text or ""):
             result = self.matcher().match(text, domains=domains, top=top)
             ranked = result.experts if kind == "experts" else result.articles
@@ -236,7 +245,7 @@ class ExchangeService(ContactOperations):
 
     def match_preview(self, text: str, region: str = "", domains: Iterable[str] | None = None, top: int = 5) -> dict:
         """Predicted domains, ranked experts and articles for a text, without storing anything."""
-        result = self._match(_need_text(text), _optional_text(region, "region"), _checked_domains(domains), _top(top))
+        result = self._match(_need_text(text), _region(region), _checked_domains(domains), _top(top))
         return self._result_dict(result)
 
     def _result_dict(self, result: MatchResult) -> dict:
@@ -308,8 +317,8 @@ class ExchangeService(ContactOperations):
         text = _need_text(data.get("text"))
         domains = _checked_domains(data.get("domains"))
         idempotency_key = _idempotency_key(idempotency_key)
-        region = _optional_text(data.get("region"), "region")
-        user_id = _optional_text(data.get("user_id"), "user_id")
+        region = _region(data.get("region"))
+        user_id = optional_id(data.get("user_id"), "user")
         replay = None
         with self.db.transaction() as session:
             existing = session.execute(select(Need).where(Need.idempotency_key == idempotency_key)).scalar() \
@@ -378,14 +387,16 @@ class ExchangeService(ContactOperations):
         """Record what the user said about a match; the same idempotency key records it once, however often sent."""
         if verdict not in VERDICTS:
             raise InputRejected("invalid_verdict", "反馈应为：" + "、".join(VERDICTS))
+        expert_id = optional_id(expert_id, "expert")
+        comment = checked_text(comment, "comment", limits.FEEDBACK_COMMENT, "反馈说明")
         idempotency_key = _idempotency_key(idempotency_key)
         with self.db.transaction() as session:
             need_row(session, need_id)
             feedback = session.execute(select(Feedback).where(Feedback.idempotency_key == idempotency_key)).scalar() \
                 if idempotency_key else None
             if feedback is None:
-                feedback = Feedback(need_id=need_id, expert_id=expert_id, verdict=verdict,
-                                    comment=(comment or "")[:1000], idempotency_key=idempotency_key)
+                feedback = Feedback(need_id=need_id, expert_id=expert_id, verdict=verdict, comment=comment,
+                                    idempotency_key=idempotency_key)
                 session.add(feedback)
                 session.flush()
             return {"id": feedback.id, "need_id": feedback.need_id, "expert_id": feedback.expert_id,
@@ -396,6 +407,7 @@ class ExchangeService(ContactOperations):
         """Funnel counts for one township, week by week (newest last): registered, posted, matched, resolved."""
         if not isinstance(weeks, int) or not 1 <= weeks <= 52:
             raise InputRejected("invalid_weeks", "weeks 应为 1 到 52")
+        township_code = checked_id(township_code, "township")
         now = now or utcnow()
         start_of_week = (now - timedelta(days=now.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
         rows = []
@@ -416,15 +428,17 @@ def _funnel(session, township_code: str, begin: datetime, end: datetime) -> dict
 
 
 def _user(session, user_id: str) -> User:
-    return one(session, User, user_id, "user_not_found", "没有这个用户")
+    return one(session, User, checked_id(user_id, "user"), "user_not_found", "没有这个用户")
 
 
 def _user_fields(data: dict, partial: bool) -> dict:
     """Checked user columns from an API body; ``partial`` allows leaving fields out (updates)."""
     if not isinstance(data, dict):
         raise InputRejected("invalid_body", "请求内容应为 JSON 对象")
-    for name in ("name", "phone", "role", "township", "registered_by"):
-        _optional_text(data.get(name), name)
+    checked_text(data.get("phone"), "phone", limits.PHONE_ANSWER, "手机号码")
+    checked_text(data.get("township"), "township", limits.TOWNSHIP_ANSWER, "乡镇")
+    for name, label in (("name", "姓名"), ("role", "身份")):
+        checked_text(data.get(name), name, 50, label)
     fields: dict = {}
     if "name" in data or not partial:
         fields["name"] = people.checked_name(data.get("name", ""))
@@ -435,27 +449,37 @@ def _user_fields(data: dict, partial: bool) -> dict:
     if data.get("township"):
         place = people.checked_township(data["township"])
         fields["township"], fields["township_code"] = place.full_name, place.township_code
-    if "registered_by" in data and not partial:
-        fields["registered_by"] = data["registered_by"] or None
+    if "registered_by" in data:
+        registrar = optional_id(data["registered_by"], "user")
+        if not partial:
+            fields["registered_by"] = registrar
     if "consent" in data:
         fields.update(_consent_fields(data["consent"]))
     return fields
 
 
 def _consent_fields(consent: object) -> dict:
-    """The consent record: a purpose in words is required; scope is text, share_contact yes or no."""
+    """The consent record: a purpose in words is required; scope is text, share_contact yes or no.
+
+    Too long a purpose or scope is refused, not cut: a consent record must say what the person agreed to.
+    """
     if not isinstance(consent, dict) or not consent.get("purpose") or not isinstance(consent["purpose"], str) \
             or not isinstance(consent.get("scope", ""), str) or not isinstance(consent.get("share_contact", False), bool):
         raise InputRejected("invalid_consent", "同意记录需写明用途（文字），share_contact 为是或否")
-    return {"consent_at": utcnow(), "consent_purpose": consent["purpose"][:300],
-            "consent_scope": consent.get("scope", "")[:300], "share_contact": consent.get("share_contact", False)}
+    purpose = checked_text(consent["purpose"], "consent_purpose", limits.CONSENT_TEXT, "同意的用途")
+    scope = checked_text(consent.get("scope", ""), "consent_scope", limits.CONSENT_TEXT, "同意的范围")
+    return {"consent_at": utcnow(), "consent_purpose": purpose, "consent_scope": scope,
+            "share_contact": consent.get("share_contact", False)}
 
 
 def _expert_row(row: Expert, record: dict) -> Expert:
-    known = {"id", "name", "title", "organization", "domains", "expertise", "region", "accepting", "capacity"}
+    known = {"id", "name", "title", "organization", "domains", "expertise", "region", "accepting", "capacity",
+             *CONTACT_FIELDS, "share_contact"}
     row.id, row.name, row.domains, row.expertise = record["id"], record["name"], record["domains"], record["expertise"]
-    row.title, row.organization = record.get("title", ""), record.get("organization", "")
-    row.region = record.get("region", "")
+    row.title, row.organization = record.get("title") or "", record.get("organization") or ""
+    row.region = record.get("region") or ""
+    row.phone, row.wechat, row.email = (record.get(key) or "" for key in CONTACT_FIELDS)
+    row.share_contact = record.get("share_contact", False)
     row.accepting = bool(record.get("accepting", True))
     row.capacity = int(record.get("capacity", 10))
     row.extra = {k: v for k, v in record.items() if k not in known}

@@ -218,6 +218,22 @@ def admin_add_expert(expert_id: str, hours: int) -> None:
     _issue_code("expert", hours, expert_id=expert_id)
 
 
+@admin.command("revoke")
+@click.option("--chat", required=True, help="The person's chat, e.g. telegram:123456789 (a bare number is a Telegram chat).")
+@click.option("--role", required=True, help="chair, volunteer or expert.")
+def admin_revoke(chat: str, role: str) -> None:
+    """Take a role away (audited); the person is told the next time they write to the bot."""
+    from store.database import store_database
+    from store.roles import ROLES, Roles
+
+    if role not in ROLES:
+        raise click.BadParameter(f"要写 {' / '.join(ROLES)} 之一", param_hint="--role")
+    sender_id = f"telegram:{chat}" if chat.lstrip("-").isdigit() else chat
+    if not Roles(store_database(_settings().assistant_db)).revoke(sender_id, role):
+        raise click.ClickException(f"{sender_id} 没有“{ROLES[role]}”身份，没有改动")
+    click.echo(f"已取消 {sender_id} 的“{ROLES[role]}”身份（已记入审计日志）；TA 下次发消息时会收到通知。")
+
+
 @admin.command("audit")
 @click.option("--limit", type=int, default=50, show_default=True)
 def admin_audit(limit: int) -> None:
@@ -227,6 +243,42 @@ def admin_audit(limit: int) -> None:
 
     for at, actor, action, detail in Roles(store_database(_settings().assistant_db)).audit_log(limit):
         click.echo(f"{at:%Y-%m-%d %H:%M:%S}  {actor}  {action}  {detail}")
+
+
+@admin.command("outbox")
+@click.option("--retry", "retry_id", type=int, default=None, metavar="ID",
+              help="Put dead letter ID back in the outbox; the bot's worker sends it again within seconds.")
+@click.option("--limit", type=int, default=50, show_default=True)
+def admin_outbox(retry_id: int | None, limit: int) -> None:
+    """List the writes the exchange refused or answered unreadably (dead letters), newest first; or retry one."""
+    from store.database import store_database
+    from store.outbox import Outbox
+
+    outbox = Outbox(store_database(_settings().assistant_db))
+    if retry_id is not None:
+        _retry_dead_letter(outbox, retry_id)
+        return
+    letters = outbox.dead_letters(limit)
+    click.echo(f"待发 {outbox.waiting()} 条；发送失败（死信）{len(letters)} 条" + ("" if letters else "。"))
+    for letter in letters:
+        note = "（内容已清除，不能重发）" if letter.emptied else ""
+        click.echo(f"#{letter.id}  {letter.dead_at:%Y-%m-%d %H:%M:%S}  {letter.sender_id}  {letter.method}  "
+                   f"尝试 {letter.attempts} 次  {letter.code}：{letter.reason}{note}")
+
+
+def _retry_dead_letter(outbox, retry_id: int) -> None:
+    """Why a retry did or did not happen, in words; a retry that cannot happen exits non-zero."""
+    from store.outbox import Retry
+
+    outcome = outbox.retry(retry_id)
+    if outcome is Retry.MISSING:
+        raise click.ClickException(f"没有编号为 {retry_id} 的死信")
+    if outcome is Retry.EMPTIED:
+        raise click.ClickException(f"#{retry_id} 的内容已经清除，不能重发")
+    if outcome is Retry.SUPERSEDED:
+        click.echo(f"#{retry_id} 已有更新的同一写入在待发队列里，那一条会发出；这条死信已删除")
+        return
+    click.echo(f"#{retry_id} 已放回待发队列，机器人运行时几秒内会重新发送")
 
 
 @admin.command("purge")

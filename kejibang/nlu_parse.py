@@ -29,6 +29,9 @@ async def parse_lines(settings: Settings, lines: Iterable[str], emit: Callable[[
     os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
     from rasa.core.agent import Agent
 
+    from kejibang.launcher import quiet_rasa_structlog
+
+    quiet_rasa_structlog(settings.log_level)  # stdout carries one JSON object a line, and nothing else
     agent = Agent.load(str(train(settings.model_dir)))
     for line in lines:
         text = line.rstrip("\n")[:MAX_PARSE_CHARS]

@@ -46,7 +46,7 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("KEJIBANG_EXPERT_REMIND_HOURS", "12", "an expert who has not answered a request is reminded once after this many hours"),
     Variable("KEJIBANG_EXPERT_ANSWER_HOURS", "24", "an unanswered request passes to the next-best expert after this many hours"),
     Variable("KEJIBANG_FOLLOW_UP_DAYS", "3", "days after an expert accepts, the farmer is asked whether the problem is solved"),
-    Variable("KEJIBANG_RATE_LIMIT_MESSAGES", "30", "at most this many messages per person in KEJIBANG_RATE_LIMIT_SECONDS (volunteers, chairs and experts are exempt)"),
+    Variable("KEJIBANG_RATE_LIMIT_MESSAGES", "30", "at most this many updates per person in KEJIBANG_RATE_LIMIT_SECONDS (messages, photos, voice, buttons, /start; staff's own commands are exempt)"),
     Variable("KEJIBANG_RATE_LIMIT_SECONDS", "60", "the window of the per-person message limit, in seconds"),
     Variable("KEJIBANG_RETENTION_DAYS", "180", "conversation events older than this many days are deleted (daily by the bot, or `kejibang admin purge`)"),
     Variable("KEJIBANG_LOG_LEVEL", "INFO", "log level of every kejibang process"),

@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
-import secrets
-from datetime import timedelta
-
 from sqlalchemy import select, update
 
 from exchange.database import Database
-from exchange.models import as_utc, utcnow
-from store.models import Account, AccountHandover, NeedPhoto, PostedNeed, RegistrationDraft
+from store.models import Account, NeedPhoto, PostedNeed, RegistrationDraft
 
 
 class Accounts:
@@ -28,7 +23,7 @@ class Accounts:
     def link(self, sender_id: str, user_id: str) -> None:
         """Link (or re-link) a conversation to an exchange user."""
         with self.db.transaction() as session:
-            _link(session, sender_id, user_id)
+            link_in(session, sender_id, user_id)
 
     def keep_phone(self, sender_id: str, phone: str) -> None:
         """Hold a validated phone number until the registration is submitted."""
@@ -60,32 +55,26 @@ class Accounts:
                                    .order_by(PostedNeed.posted_at.desc()).limit(limit)).scalars()
             return list(rows)
 
-    def handover_code(self, user_id: str, chair: str, hours: int = 168) -> str:
-        """A one-time code with which the person registered by a chair takes the account over."""
-        code = "".join(secrets.choice("23456789") for _ in range(8))
+    def chats_of(self, user_id: str) -> list[str]:
+        """The conversations linked to an exchange user (the person's own chat, once they have one)."""
         with self.db.transaction() as session:
-            session.add(AccountHandover(code_hash=_digest(code), user_id=user_id, chair=chair,
-                                        expires_at=utcnow() + timedelta(hours=hours)))
-        return code
+            return list(session.execute(select(Account.sender_id).where(Account.user_id == user_id)).scalars())
 
-    def take_over(self, sender_id: str, code: str) -> str | None:
-        """Link this conversation to the account behind a valid, unused code; returns the user id."""
+    def chats_with_phone(self, phone: str) -> list[tuple[str, str]]:
+        """(chat, user id) of linked conversations that gave this phone number: who may already have an
+        account under it (the caller checks the exchange's record, since a message can name anyone's number)."""
         with self.db.transaction() as session:
-            row = session.get(AccountHandover, _digest(code))
-            if row is None or row.used_by is not None or as_utc(row.expires_at) < utcnow():
-                return None
-            row.used_by = sender_id
-            _link(session, sender_id, row.user_id)
-            return row.user_id
+            rows = session.execute(select(Account.sender_id, Account.user_id).join(
+                RegistrationDraft, RegistrationDraft.sender_id == Account.sender_id).where(
+                RegistrationDraft.phone == phone))
+            return [(sender_id, user_id) for sender_id, user_id in rows]
 
 
-def _link(session, sender_id: str, user_id: str) -> None:
+def link_in(session, sender_id: str, user_id: str) -> None:
+    """Link (or re-link) a conversation inside a caller's transaction."""
     account = session.get(Account, sender_id)
     if account is None:
         session.add(Account(sender_id=sender_id, user_id=user_id))
     else:
         account.user_id = user_id
 
-
-def _digest(code: str) -> str:
-    return hashlib.sha256(code.strip().encode()).hexdigest()

@@ -132,7 +132,10 @@ class InviteUse(Base):
 
 
 class AccountHandover(Base):
-    """A one-time code with which a villager registered by a chair takes the account into their own chat."""
+    """A one-time token with which a villager registered by a chair takes the account into their own chat.
+
+    Only the token's hash is kept; a wrong answer to "the last 4 digits of your phone" is counted on it, and
+    too many of them end it."""
 
     __tablename__ = "account_handovers"
     code_hash = Column(String(64), primary_key=True)
@@ -140,6 +143,28 @@ class AccountHandover(Base):
     chair = Column(String(100), nullable=False)
     expires_at = Column(DateTime(timezone=True), nullable=False)
     used_by = Column(String(100), nullable=True)
+    wrong_answers = Column(Integer, nullable=False, default=0, server_default="0")
+
+
+class CodeFailure(Base):
+    """A failed try at a code (a /start payload that led nowhere, a wrong last-4-digits answer): counted per
+    chat and overall, so guessing runs into a wall long before it could find anything."""
+
+    __tablename__ = "code_failures"
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    sender_id = Column(String(100), nullable=False, index=True)
+    at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+
+
+class PendingNotice(Base):
+    """Something to tell a person the next time they write (their role was revoked by an operator, say):
+    written by a process that cannot message them, delivered by the bot."""
+
+    __tablename__ = "pending_notices"
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    sender_id = Column(String(100), nullable=False, index=True)
+    text = Column(Text, nullable=False)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
 
 
 class ExpertLink(Base):
@@ -218,6 +243,25 @@ class OutboxEntry(Base):
     attempts = Column(Integer, nullable=False, default=0)
     last_error = Column(String(200), nullable=False, default="")
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class DeadLetter(Base):
+    """A write the exchange refused for good (a 4xx) or answered with something unreadable, taken out of the
+    outbox so that it holds nobody up, and kept with the reason until an operator retries it
+    (``kejibang admin outbox --retry ID``) or the person is erased. ``id`` is the outbox entry's own: a
+    retried write takes its old place in its person's line."""
+
+    __tablename__ = "outbox_dead_letters"
+    id = Column(Integer, primary_key=True, autoincrement=False)
+    idempotency_key = Column(String(200), nullable=False, unique=True)
+    sender_id = Column(String(100), nullable=False, index=True)
+    method = Column(String(40), nullable=False)
+    arguments = Column(Text, nullable=False)
+    code = Column(String(60), nullable=False, default="")
+    reason = Column(String(300), nullable=False, default="")
+    attempts = Column(Integer, nullable=False, default=0)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    dead_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
 
 
 class SharedPlace(Base):

@@ -3,23 +3,32 @@
 Each entry is one exchange method with its JSON arguments and the idempotency key that makes it arrive
 once, however often it is sent (a first attempt that timed out may still have arrived). Entries are
 delivered oldest first and deleted once delivered, so the outbox holds personal data only while it waits.
+
+A write the exchange refuses for good (a 4xx) or answers with something unreadable is moved to the dead
+letters (``outbox_dead_letters``) with the reason: out of the way of everyone's writes, kept for the operator,
+who lists them and puts one back with ``kejibang admin outbox [--retry ID]``; erasing the person removes them.
 """
 
 from __future__ import annotations
 
+import enum
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from exchange.database import Database
-from store.models import OutboxEntry
+from exchange.models import as_utc
+from store.models import DeadLetter, OutboxEntry
 
-PENDING, REJECTED = "pending", "rejected"
+PENDING = "pending"
 WITHDRAW_REGISTRATION = "withdraw_registration"
 KEPT_ON_ERASURE = ("delete_user", WITHDRAW_REGISTRATION)
+# the answer could not be read: the write may have arrived all the same (see ``withdraw``)
+UNREADABLE = ("malformed_reply", "bad_response")
 
 
 @dataclass(frozen=True)
@@ -32,6 +41,29 @@ class OutboxItem:
     arguments: list[Any]
     key: str
     version: str  # the arguments as stored: a write replaced while it was being sent is not taken as delivered
+
+
+@dataclass(frozen=True)
+class DeadLetterView:
+    """One dead letter as the operator sees it (``kejibang admin outbox``): what, whose, why, when."""
+
+    id: int
+    sender_id: str
+    method: str
+    code: str
+    reason: str
+    attempts: int
+    dead_at: datetime
+    emptied: bool  # its content was cleared (an entry the old worker had marked rejected): it cannot be retried
+
+
+class Retry(enum.Enum):
+    """What ``Outbox.retry`` did with a dead letter."""
+
+    QUEUED = "queued"
+    SUPERSEDED = "superseded"  # a newer write under the same key waits already: that one goes
+    EMPTIED = "emptied"
+    MISSING = "missing"
 
 
 class Outbox:
@@ -79,23 +111,75 @@ class Outbox:
                 entry.attempts += 1
                 entry.last_error = error[:200]
 
-    def rejected(self, entry_id: int, error: str) -> None:
-        """The exchange refused it for good: kept for the operator without its content, never sent again."""
+    def dead_letter(self, item: OutboxItem, code: str, reason: str) -> bool:
+        """The exchange refused it for good (or its answer could not be read): out of the outbox, into the dead
+        letters with the reason, never sent again unless an operator says so. False when a newer answer replaced
+        it while it was being sent: that one still has to go, and nothing is kept of the old."""
         with self.db.transaction() as session:
-            entry = session.get(OutboxEntry, entry_id)
-            if entry is not None:
-                entry.status, entry.arguments, entry.last_error = REJECTED, "[]", error[:200]
-                entry.attempts += 1
+            entry = session.get(OutboxEntry, item.id)
+            if entry is None or entry.arguments != item.version or entry.method != item.method:
+                return False
+            session.execute(delete(DeadLetter).where(DeadLetter.idempotency_key == entry.idempotency_key))
+            session.add(DeadLetter(id=entry.id, idempotency_key=entry.idempotency_key, sender_id=entry.sender_id,
+                                   method=entry.method, arguments=entry.arguments, code=code[:60], reason=reason[:300],
+                                   attempts=entry.attempts + 1, created_at=entry.created_at))
+            session.delete(entry)
+            return True
+
+    def dead_letters(self, limit: int = 50) -> list[DeadLetterView]:
+        """The newest dead letters first."""
+        with self.db.transaction() as session:
+            rows = session.execute(select(DeadLetter).order_by(DeadLetter.dead_at.desc(), DeadLetter.id.desc())
+                                   .limit(limit)).scalars()
+            return [DeadLetterView(r.id, r.sender_id, r.method, r.code, r.reason, r.attempts, as_utc(r.dead_at),
+                                   r.arguments == "[]") for r in rows]
+
+    def waiting(self) -> int:
+        """How many writes wait to be sent."""
+        with self.db.transaction() as session:
+            return session.execute(select(func.count()).select_from(OutboxEntry)
+                                   .where(OutboxEntry.status == PENDING)).scalar_one()
+
+    def retry(self, dead_letter_id: int) -> Retry:
+        """Put a dead letter back in the outbox, in its old place in its person's line, for the worker to send."""
+        with self.db.transaction() as session:
+            letter = session.get(DeadLetter, dead_letter_id)
+            if letter is None:
+                return Retry.MISSING
+            if letter.arguments == "[]":
+                return Retry.EMPTIED
+            session.delete(letter)
+            newer = session.execute(select(OutboxEntry.id).where(
+                OutboxEntry.idempotency_key == letter.idempotency_key)).first()
+            if newer is not None:
+                return Retry.SUPERSEDED
+            session.flush()
+            session.add(OutboxEntry(id=letter.id, idempotency_key=letter.idempotency_key, sender_id=letter.sender_id,
+                                    method=letter.method, arguments=letter.arguments, status=PENDING,
+                                    attempts=0, last_error="", created_at=letter.created_at))
+            return Retry.QUEUED
 
 
 def withdraw(session: Session, sender_id: str) -> int:
     """A person's waiting writes go with the rest of their data (erasure), except what completes the erasure:
     a deletion, and a registration that may already have arrived, which becomes its own withdrawal (sent with
-    its key, it finds the user the exchange may hold, or makes one, and deletes it at once)."""
+    its key, it finds the user the exchange may hold, or makes one, and deletes it at once).
+
+    Their dead letters go too; a registration whose answer could not be read may have arrived all the same,
+    so it goes back to the outbox as a withdrawal."""
     entries = session.execute(select(OutboxEntry).where(OutboxEntry.sender_id == sender_id)).scalars().all()
     for entry in entries:
         if entry.method == "register_user" and entry.status == PENDING:
             entry.method = WITHDRAW_REGISTRATION
         elif entry.method not in KEPT_ON_ERASURE:
             session.delete(entry)
-    return len(entries)
+    waiting = {entry.idempotency_key for entry in entries}
+    letters = session.execute(select(DeadLetter).where(DeadLetter.sender_id == sender_id)).scalars().all()
+    for letter in letters:
+        session.delete(letter)
+        if letter.method == "register_user" and letter.code in UNREADABLE and letter.idempotency_key not in waiting:
+            session.flush()
+            session.add(OutboxEntry(id=letter.id, idempotency_key=letter.idempotency_key, sender_id=sender_id,
+                                    method=WITHDRAW_REGISTRATION, arguments=letter.arguments, status=PENDING,
+                                    attempts=0, last_error="", created_at=letter.created_at))
+    return len(entries) + len(letters)

@@ -2,6 +2,7 @@
 
 Nobody gets a role by chatting: an operator runs `kejibang admin add-chair|add-volunteer`, which
 prints a code; the person sends it to the bot once, before it expires. Only the code's hash is kept.
+`kejibang admin revoke` takes a role away again; the person is told the next time they write.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from sqlalchemy import delete, select
 from exchange.database import Database
 from exchange.models import as_utc, utcnow
 from store.models import AuditEntry, ExpertLink, Role, RoleCode
+from store.notices import leave_notice
 
 ROLES = {"chair": "乡镇科协主席", "volunteer": "科普志愿者", "expert": "科技专家"}
+REVOKED_NOTICE = "你的“{title}”身份已被管理员取消，相关命令不能再用了。如有疑问，请联系县科协。"
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
@@ -79,6 +82,22 @@ class Roles:
             session.add(AuditEntry(actor=sender_id, action=f"became_{row.role}",
                                    detail=row.township_code or row.expert_id))
             return Grant(row.role, row.township_code, row.expert_id)
+
+    def revoke(self, sender_id: str, role: str, operator: str = "operator") -> bool:
+        """Take a role away (an expert's chat is unlinked from their record too); audited, and the person is
+        told the next time they write. False when the chat did not hold the role."""
+        if role not in ROLES:
+            raise ValueError(f"unknown role {role!r}")
+        with self.db.transaction() as session:
+            row = session.get(Role, (sender_id, role))
+            if row is None:
+                return False
+            session.delete(row)
+            if role == "expert":
+                session.execute(delete(ExpertLink).where(ExpertLink.sender_id == sender_id))
+            session.add(AuditEntry(actor=operator, action=f"revoke_{role}", detail=sender_id))
+            leave_notice(session, sender_id, REVOKED_NOTICE.format(title=ROLES[role]))
+            return True
 
     def grant_of(self, sender_id: str, role: str) -> Grant | None:
         """The conversation's grant of one role, if it holds it."""

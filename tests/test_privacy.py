@@ -16,6 +16,7 @@ from actions.registration import ValidateRegistrationForm
 from bot import messages
 from bot.assistant import Assistant
 from bot.desk import Desk
+from bot.dialogue import Reply
 from bot.rate_limit import RateLimit, Verdict
 from bot.retention import purge_old
 from exchange.models import utcnow
@@ -102,7 +103,7 @@ def test_the_limit_counts_a_sliding_window_and_warns_once():
 
 
 @pytest.mark.asyncio
-async def test_a_flood_is_told_once_and_kept_from_the_dialogue_but_volunteers_are_never_limited(wired):
+async def test_a_flood_is_told_once_and_kept_from_the_dialogue_and_staff_only_keep_their_own_commands(wired):
     clock, dialogue = Clock(), ScriptedDialogue()
     roles = Roles(wired["db"])
     desk = Desk(roles, Handoffs(wired["db"]), RecordingOutbound())
@@ -114,8 +115,10 @@ async def test_a_flood_is_told_once_and_kept_from_the_dialogue_but_volunteers_ar
 
     code, _ = roles.issue("volunteer")
     roles.redeem("telegram:2", code)
-    for i in range(8):
-        assert (await assistant.on_text("telegram:2", f"第{i}句"))[0].text == f"收到：第{i}句"
+    for _ in range(8):
+        assert "待处理" in (await assistant.on_text("telegram:2", "/queue"))[0].text, "a volunteer's own command"
+    assert [(await assistant.on_text("telegram:2", f"第{i}句")) for i in range(7)][5:] == [
+        [Reply(messages.SLOW_DOWN.format(messages=5, seconds=60))], []], "anything else counts like anyone's"
     clock.now += 61
     assert (await assistant.on_text("telegram:1", "好了"))[0].text == "收到：好了"
 

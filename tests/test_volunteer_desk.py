@@ -141,7 +141,8 @@ async def test_a_chair_registers_a_villager_with_consent_who_later_takes_the_acc
     assert "138****4567" in done["text"] and "13881234567" not in done["text"]
     handover = done["text"].split("/start ")[1].strip()
 
-    emulator.user_sends(villager, f"/start {handover}")
+    await _say(emulator, villager, f"/start {handover}", "最后 4 位")
+    await _say(emulator, villager, "4567", "确认好了")
     await emulator.wait_for_message(villager, lambda m: m.get("text") == "你好！")
     from store.accounts import Accounts
     from store.database import store_database
