@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.services import call, idempotency_key, in_store, write
 from exchange.errors import ExchangeError, InputRejected
+from exchange.matching.knowledge import taxonomy
 
 
 def _recent_user_texts(tracker: Tracker, count: int = 3) -> str:
@@ -18,10 +19,16 @@ def _recent_user_texts(tracker: Tracker, count: int = 3) -> str:
     return " / ".join(t for t in texts[-count:] if t and not t.startswith("/"))
 
 
+def _domain_names(tracker: Tracker) -> str:
+    """The need's domains by name (生猪养殖、水产养殖): the volunteers' group is told these, not the words."""
+    codes = tracker.get_slot("need_domains") or []
+    return "、".join(taxonomy()[code].name for code in codes[:2] if code in taxonomy())
+
+
 async def open_case(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str, summary: str = "") -> list:
     """Queue the conversation for a volunteer and tell the user their number, place and wait."""
     summary = summary or tracker.get_slot("need_text") or _recent_user_texts(tracker)
-    ticket = await in_store("handoffs", "open_case", tracker.sender_id, reason, summary)
+    ticket = await in_store("handoffs", "open_case", tracker.sender_id, reason, summary, _domain_names(tracker))
     dispatcher.utter_message(response="utter_handoff_opened", case_number=ticket.number,
                              position=ticket.position, wait_minutes=ticket.wait_minutes)
     return [SlotSet("pending", None)]
@@ -62,7 +69,8 @@ class ActionContactExpert(Action):
             expert = {"name": expert_id, "organization": ""}
         summary = (f"请帮忙联系专家 {expert['name']}（{expert.get('organization') or '—'}，{expert_id}）。"
                    f"需求 {need_id}：{tracker.get_slot('need_text') or ''}")
-        ticket = await in_store("handoffs", "open_case", tracker.sender_id, "contact_expert", summary)
+        ticket = await in_store("handoffs", "open_case", tracker.sender_id, "contact_expert", summary,
+                                _domain_names(tracker))
         dispatcher.utter_message(response="utter_contact_requested", expert_name=expert["name"],
                                  case_number=ticket.number)
         return [SlotSet("pending", None)]

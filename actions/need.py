@@ -19,9 +19,8 @@ log = logging.getLogger(__name__)
 URGENT_WORDS = ("急", "快死", "死了", "死完", "马上", "赶紧", "救命", "要命", "一大片")
 EXPERTS_SHOWN = 3
 ARTICLES_SHOWN = 3
-# Offered when a question names no crop or animal: the likely domains first, then these.
+# Offered when a question names no crop or animal.
 CLARIFY_DOMAINS = ("vegetables", "fruit", "grain_oil", "pig", "poultry", "herbivore", "aquaculture")
-CLARIFY_BUTTONS = 6
 # An answer to "是什么庄稼或牲畜？" is a name, not a new story: longer text is a new need.
 CLARIFY_ANSWER_CHARS = 12
 
@@ -46,11 +45,10 @@ def _names_nothing(text: str, preview: dict, clarified: bool) -> bool:
     return not clarified and not things_in(text) and (is_open_question(text) or not preview["confident"])
 
 
-def _clarify_buttons(preview: dict) -> list[dict]:
-    """The likely domains of the question first, then the commonest farms, and a way to a person."""
-    likely = [d["code"] for d in preview.get("domain_scores") or []]
-    codes = list(dict.fromkeys([*likely[:3], *CLARIFY_DOMAINS]))[:CLARIFY_BUTTONS]
-    buttons = [{"title": taxonomy()[c].name, "payload": f'/choose_domain{{"domain_code":"{c}"}}'} for c in codes]
+def _clarify_buttons() -> list[dict]:
+    """The commonest farms (a question that names nothing gives no better guess), and a way to a person."""
+    buttons = [{"title": taxonomy()[c].name, "payload": f'/choose_domain{{"domain_code":"{c}"}}'}
+               for c in CLARIFY_DOMAINS]
     return [*buttons, {"title": "都不是，找人工", "payload": "/request_human"}]
 
 
@@ -113,7 +111,7 @@ class ActionReadBackNeed(Action):
                   SlotSet("domain_code", None), SlotSet("pending", None)]
         clarified = tracker.get_slot("pending") == "clarify_subject"
         if not chosen and _names_nothing(text, preview, clarified):
-            dispatcher.utter_message(response="utter_ask_need_subject", buttons=_clarify_buttons(preview))
+            dispatcher.utter_message(response="utter_ask_need_subject", buttons=_clarify_buttons())
             return [*events[:-1], SlotSet("pending", "clarify_subject")]
         if not preview["domains"]:
             dispatcher.utter_message(response="utter_need_unclear")

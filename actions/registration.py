@@ -9,6 +9,7 @@ a change or a deletion made while the exchange is down is delivered when it is b
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 from typing import Any
@@ -17,11 +18,21 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.services import UNAVAILABLE, Sent, call, erase_person, in_store, write
+from actions.services import (
+    UNAVAILABLE,
+    Sent,
+    call,
+    chats_of_person,
+    chats_that_posted,
+    erase_person,
+    in_store,
+    write,
+)
 from exchange.errors import ExchangeError, InputRejected, NotFound
 from exchange.gazetteer import township_answer
 from exchange.people import ROLES, mainland_mobile, mask_phone
 from kejibang.privacy import ERASE_CONVERSATION
+from store.erasure import sender_ref
 
 log = logging.getLogger(__name__)
 FORM_SLOTS = ("person_name", "phone", "township", "user_role", "share_contact")
@@ -218,8 +229,9 @@ class ActionConfirmDelete(Action):
 
 
 class ActionDeleteMyData(Action):
-    """Erase the person at the exchange and in the assistant's store, and forget the form's answers; the
-    conversation itself is erased by the front end once this turn is saved (see ``Assistant``)."""
+    """Erase the person at the exchange (the user and every need any of their chats posted, registered or
+    not) and in the assistant's store (every chat linked to the same user), and forget the form's answers;
+    the conversations themselves are erased by the front end once this turn is saved (see ``Assistant``)."""
 
     def name(self) -> str:
         return "action_delete_my_data"
@@ -228,19 +240,30 @@ class ActionDeleteMyData(Action):
         sender = tracker.sender_id
         user_id = await in_store("accounts", "user_of", sender)
         waiting = await in_store("outbox", "holds", sender)  # e.g. a registration the exchange has not got yet
-        queued = False
-        if user_id:
-            try:
-                queued = (await write(sender, f"delete:{user_id}", "delete_user", user_id)).queued
-            except NotFound:
-                pass
-            except (ExchangeError, TimeoutError):
-                dispatcher.utter_message(response="utter_delete_failed")
-                return [SlotSet("pending", None)]
+        chats = await chats_of_person(sender)
+        try:
+            queued, needs = await _erase_at_exchange(sender, user_id, chats)
+        except (ExchangeError, TimeoutError):
+            dispatcher.utter_message(response="utter_delete_failed")
+            return [SlotSet("pending", None)]
         await erase_person(sender)
-        response = "utter_delete_queued" if queued else "utter_data_deleted" if user_id or waiting \
+        response = "utter_delete_queued" if queued else "utter_data_deleted" if user_id or waiting or needs \
             else "utter_nothing_to_delete"
         dispatcher.utter_message(response=response)
-        dispatcher.utter_message(json_message={ERASE_CONVERSATION: True})  # the front end empties the tracker
+        dispatcher.utter_message(json_message={ERASE_CONVERSATION: chats})  # the front end empties the trackers
         cleared = [SlotSet(slot, None) for slot in (*FORM_SLOTS, "need_text", "need_region", "need_id")]
         return [*cleared, SlotSet("registered", False), SlotSet("pending", None)]
+
+
+async def _erase_at_exchange(sender: str, user_id: str | None, chats: list[str]) -> tuple[bool, int]:
+    """The user row, then every need each linked chat posted (found by the chat's reference, so a need
+    posted before registering goes too); (whether any of it waits in the outbox, needs deleted now)."""
+    queued, needs = False, 0
+    if user_id:
+        with contextlib.suppress(NotFound):  # already gone: that is what was asked
+            queued = (await write(sender, f"delete:{user_id}", "delete_user", user_id)).queued
+    for chat in await chats_that_posted(chats):
+        reference = sender_ref(chat)
+        sent = await write(chat, f"delete-needs:{reference}", "delete_sender_needs", reference)
+        queued, needs = queued or sent.queued, needs + (sent.result or 0)
+    return queued, needs

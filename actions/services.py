@@ -15,7 +15,7 @@ from exchange.errors import ExchangeUnavailable
 from kejibang.settings import Settings
 from store.accounts import Accounts
 from store.database import store_database
-from store.erasure import forget_person
+from store.erasure import chats_with_needs, forget_person, linked_chats, sender_ref
 from store.expert_cases import ExpertCases
 from store.handoffs import Handoffs
 from store.outbox import Outbox
@@ -62,8 +62,26 @@ async def in_store(store: str, method: str, *args: Any) -> Any:
 
 
 async def erase_person(sender_id: str) -> int:
-    """Delete everything the assistant's store holds about a conversation."""
+    """Delete everything the assistant's store holds about a person, in every chat linked to them."""
     return await asyncio.to_thread(forget_person, stores()["db"], sender_id)
+
+
+async def chats_of_person(sender_id: str) -> list[str]:
+    """This chat and the others linked to the same exchange user (erasure reaches them all)."""
+    return await asyncio.to_thread(linked_chats, stores()["db"], sender_id)
+
+
+async def chats_that_posted(chats: list[str]) -> list[str]:
+    """Those of ``chats`` that posted (or tried to post) a need: their needs are deleted at the exchange."""
+    return await asyncio.to_thread(chats_with_needs, stores()["db"], chats)
+
+
+def with_sender(sender_id: str, method: str, args: tuple) -> tuple:
+    """A need carries the chat's opaque reference, so erasing the person finds it even when it was posted
+    before registering (no user link)."""
+    if method != "create_need" or not args or not isinstance(args[0], dict):
+        return args
+    return ({**args[0], "sender": sender_ref(sender_id)}, *args[1:])
 
 
 def idempotency_key(*parts: str) -> str:
@@ -88,6 +106,7 @@ async def write(sender_id: str, key: str, method: str, *args: Any) -> Sent:
     raised, as before: retrying them would not help.
     """
     outbox: Outbox = stores()["outbox"]
+    args = with_sender(sender_id, method, args)
     if not await asyncio.to_thread(outbox.holds, sender_id):
         try:
             return Sent(await call(method, *args))

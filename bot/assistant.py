@@ -144,6 +144,14 @@ class Assistant:
             return []
         return await self._gated(sender_id, lambda: self._text(sender_id, text), text)
 
+    async def on_group_command(self, sender_id: str, text: str) -> list[Reply]:
+        """A command in the volunteers' group (/queue, /claim, /done): the desk's answer and nothing else.
+        The whole group reads it, so the sender's own notices and hand-over question wait for their chat."""
+        refusal = await self._over_limit(sender_id, text)
+        if refusal is not None:
+            return refusal
+        return await self._command(sender_id, text.strip()) or []
+
     async def on_button(self, sender_id: str, payload: str | None) -> list[Reply]:
         """A pressed button sends its payload as text; an unknown (expired, forged) id still counts against
         the budget, and gets nothing more here (the adapter has shown why)."""
@@ -177,8 +185,10 @@ class Assistant:
 
     async def _erasing(self, sender_id: str, replies: list[Reply]) -> list[Reply]:
         """After a turn that deleted the person's data, their conversation goes too (it is saved by now)."""
-        if any(r.custom.get(ERASE_CONVERSATION) for r in replies) and self.tracker_db:
-            await asyncio.to_thread(forget_conversation, self.tracker_db, sender_id)
+        for reply in replies:
+            if reply.custom.get(ERASE_CONVERSATION) and self.tracker_db:
+                for chat in _erased_chats(reply.custom[ERASE_CONVERSATION], sender_id):
+                    await asyncio.to_thread(forget_conversation, self.tracker_db, chat)
         return [r for r in replies if ERASE_CONVERSATION not in r.custom]
 
     async def _handover_answer(self, sender_id: str, text: str) -> list[Reply] | None:
@@ -257,3 +267,10 @@ class Assistant:
 async def _replies(*replies: Reply) -> list[Reply]:
     """Fixed replies, where an answer is awaited."""
     return list(replies)
+
+
+def _erased_chats(value: object, sender_id: str) -> list[str]:
+    """The chats whose conversations go: this one, and the others linked to the same person when the action
+    names them (``True`` from an older action server means this chat only)."""
+    named = [chat for chat in value if isinstance(chat, str)] if isinstance(value, list) else []
+    return [sender_id, *(chat for chat in named if chat != sender_id)]

@@ -7,13 +7,17 @@ Every role action is checked against the role store (nobody gets a role by chatt
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
 
 from bot.dialogue import Button, Reply
+from kejibang.privacy import redact
 from store.handoffs import CaseView, Handoffs
 from store.roles import ROLES, Roles
+
+log = logging.getLogger(__name__)
 
 
 class Outbound(Protocol):
@@ -38,9 +42,16 @@ FEEDBACK_BUTTONS = (Button("解决了", '/feedback{"verdict":"helpful"}'),
 
 
 def case_line(case: CaseView) -> str:
-    """One case in the queue: number, waiting time, summary and the last things the user said."""
-    said = " / ".join(case.last_messages)
-    return f"#{case.number}（等了 {case.waiting_minutes} 分钟）{case.summary[:60]}" + (f"\n   最近：{said[:80]}" if said else "")
+    """One case as the volunteers' group may see it: number, waiting time, domain and the summary with personal
+    numbers and labelled names masked; never the user's own recent words (only their volunteer gets those)."""
+    domain = f"【{case.domain}】" if case.domain else ""
+    return f"#{case.number}（等了 {case.waiting_minutes} 分钟）{domain}{redact(case.summary)[:60]}"
+
+
+def case_details(case: CaseView) -> str:
+    """The whole case for the volunteer who claimed it, in their private chat: summary and recent words."""
+    said = "\n".join(f"· {text}" for text in case.last_messages) or "（还没有）"
+    return f"#{case.number} 的情况：{case.summary or '（无）'}\n用户最近说：\n{said}"
 
 
 def case_number(text: str) -> int | None:
@@ -92,7 +103,22 @@ class Desk:
             return [Reply(f"案件 #{number} 不存在，或者已经有人接手了。")]
         await asyncio.to_thread(self.roles.audit, sender_id, "claim_case", str(number))
         await self.outbound.send(user, [Reply(CASE_CLAIMED_USER.format(number=number))])
-        return [Reply(f"你已接手 #{number}。直接发消息就会转给用户；结束时发 /done {number} 处理说明。")]
+        claimed = f"你已接手 #{number}。直接发消息就会转给用户；结束时发 /done {number} 处理说明。"
+        if not await self._brief(sender_id, number):
+            claimed += "\n（没能私聊你，用户说的话你收不到：请先私聊我一次。）"
+        return [Reply(claimed)]
+
+    async def _brief(self, volunteer: str, number: int) -> bool:
+        """The user's recent words go to the claiming volunteer's private chat, never to where /claim was
+        typed (in the volunteers' group everyone would read them). False when that chat cannot be reached
+        (a volunteer who never wrote to the bot privately): the claim stands, and they are told."""
+        case = await asyncio.to_thread(self.handoffs.view, number)
+        try:
+            await self.outbound.send(volunteer, [Reply(case_details(case))] if case else [])
+        except Exception:
+            log.warning("could not brief volunteer %s on case %s", volunteer, number, exc_info=True)
+            return False
+        return True
 
     async def done(self, sender_id: str, argument: str) -> list[Reply]:
         """/done N note: close the case, hand the user back to the assistant and ask for feedback."""

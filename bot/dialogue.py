@@ -15,9 +15,11 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import aiohttp
+
+from kejibang.internal import current_secret, secret_headers
 
 log = logging.getLogger(__name__)
 RASA_TIMEOUT = 20.0
@@ -59,10 +61,11 @@ class DialogueBackend(Protocol):
 class InProcessRasa:
     """The trained model loaded in this process (Rasa Agent), with the configured stores."""
 
-    def __init__(self, model_path: Path, actions_url: str, tracker_db: str) -> None:
+    def __init__(self, model_path: Path, actions_url: str, tracker_db: str, secret: str | None = None) -> None:
         self.model_path = model_path
         self.actions_url = actions_url
         self.tracker_db = tracker_db
+        self.secret = secret  # the action server's internal secret; None: this run's (kejibang.internal)
         self._agent = None
         self._ready = asyncio.Event()
 
@@ -76,7 +79,7 @@ class InProcessRasa:
 
         try:
             self._agent = await asyncio.to_thread(Agent.load, str(self.model_path),
-                                                  action_endpoint=EndpointConfig(url=self.actions_url),
+                                                  action_endpoint=self._action_endpoint(EndpointConfig),
                                                   tracker_store=sql_tracker_store(self.tracker_db))
             if self._agent is None or not self._agent.is_ready():
                 raise RuntimeError(f"could not load the model {self.model_path}")
@@ -87,6 +90,11 @@ class InProcessRasa:
         finally:
             self._ready.set()
         return time.perf_counter() - started
+
+    def _action_endpoint(self, endpoint_config: type) -> Any:
+        """The action server, called with the internal secret (it answers nobody else)."""
+        secret = current_secret() if self.secret is None else self.secret
+        return endpoint_config(url=self.actions_url, headers=secret_headers(secret))
 
     @property
     def ready(self) -> bool:
@@ -118,11 +126,13 @@ class RasaServer:
     after a timeout: the turn may still be running there, and a second copy would be a duplicated turn.
     """
 
-    def __init__(self, urls: Sequence[str], token: str = "") -> None:
+    def __init__(self, urls: Sequence[str], token: str = "", secret: str | None = None) -> None:
         if not urls:
             raise ValueError("RasaServer needs at least one URL")
         self.urls = tuple(url.rstrip("/") for url in urls)
         self.token = token
+        # the REST channel answers only the bot (kejibang.rest_channel); None: KEJIBANG_INTERNAL_SECRET
+        self.secret = current_secret() if secret is None else secret
         self._turns = itertools.count()
         self._session: aiohttp.ClientSession | None = None
 
@@ -141,7 +151,8 @@ class RasaServer:
         refused: list[str] = []
         for url in self._rotation():
             try:
-                async with self._client().post(f"{url}/webhooks/rest/webhook", json=body) as response:
+                async with self._client().post(f"{url}/webhooks/rest/webhook", json=body,
+                                                   headers=secret_headers(self.secret)) as response:
                     response.raise_for_status()
                     return [reply_from_rasa(m) for m in await response.json()]
             except aiohttp.ClientConnectorError as error:

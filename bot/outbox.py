@@ -43,7 +43,7 @@ REFUSED_WHAT = {"register_user": "注册", "update_user": "注册信息修改", 
                 "delete_user": "注销申请"}
 DELIVERED = {"register_user": messages.REGISTRATION_SUBMITTED, "update_user": messages.REGISTRATION_CHANGE_SUBMITTED,
              "delete_user": messages.DELETION_SUBMITTED}
-NO_ANSWER = ("delete_user", WITHDRAW_REGISTRATION)
+NO_ANSWER = ("delete_user", "delete_sender_needs", WITHDRAW_REGISTRATION)
 
 
 class MalformedReply(Exception):

@@ -12,7 +12,7 @@ import logging
 from datetime import timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ChatAction
+from telegram.constants import ChatAction, ChatType
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -57,6 +57,9 @@ PRIVATE = filters.ChatType.PRIVATE
 ROLE_COMMANDS = ("role", "queue", "claim", "done", "invite", "stats", "onboard", "onboard_confirm", "mine", "pause",
                  "resume", "capacity", "serve", "accept", "pass", "decline", "talk", "end", "outcome")
 ANNOUNCE_EVERY_SECONDS = 10.0
+GROUP_COMMANDS = ("queue", "claim", "done")  # with /help, all that works in the volunteers' group
+GROUP_HELP = "群里可以用：/queue 看待处理的求助，/claim 案件号 接手，/done 案件号 说明 结案。其他命令请私聊我。"
+GROUP_REFUSED = "这个命令不能在群里用，请私聊我。"
 
 
 def keyboard(reply: Reply, book: ButtonPayloads) -> InlineKeyboardMarkup | None:
@@ -171,11 +174,43 @@ async def on_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _answer(update, context, _assistant(context).on_text(sender_id(update), "/deny"))
 
 
-async def on_role_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/role, /queue, /claim, /done …: the role commands (checked in the desks); /claim@bot in a group too."""
+def _command_text(update: Update) -> str:
+    """The command as the desks read it: /claim@kejibang_bot 12 → /claim 12."""
     command, _, argument = update.effective_message.text.partition(" ")
-    text = f"{command.split('@', 1)[0]} {argument}".strip()
-    await _answer(update, context, _assistant(context).on_text(sender_id(update), text))
+    return f"{command.split('@', 1)[0]} {argument}".strip()
+
+
+async def on_role_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/role, /queue, /claim, /done …: the role commands in a private chat (checked in the desks)."""
+    await _answer(update, context, _assistant(context).on_text(sender_id(update), _command_text(update)))
+
+
+async def _just(*replies: Reply) -> list[Reply]:
+    return list(replies)
+
+
+def _for_other_bot(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """A command addressed to another bot in the group (/x@other_bot): not ours to answer or refuse."""
+    command = (update.effective_message.text or "").split(maxsplit=1)[0]
+    _, at, bot_name = command.partition("@")
+    return bool(at) and bot_name.lower() != (context.bot.username or "").lower()
+
+
+async def on_group_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/queue, /claim, /done in the volunteers' group (/claim@bot too): the desk's answer only."""
+    await _answer(update, context, _assistant(context).on_group_command(sender_id(update), _command_text(update)))
+
+
+async def on_group_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/help in the volunteers' group: the group's three commands (the assistant's help is for private chats)."""
+    await _answer(update, context, _just(Reply(GROUP_HELP)))
+
+
+async def on_group_refused(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Any other command in the volunteers' group is refused: its answer (a hand-over link, a farmer's name
+    and phone) would be read by the whole group, so it has to be asked in a private chat."""
+    if not _for_other_bot(update, context):
+        await _answer(update, context, _just(Reply(GROUP_REFUSED)))
 
 
 async def on_voice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -202,11 +237,23 @@ async def on_location(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
                                                                    location.longitude))
 
 
+def _group_payload(payload: str | None) -> bool:
+    """Whether a button pressed in the volunteers' group may run there (the group's own commands only)."""
+    name = (payload or "").split(maxsplit=1)[0] if (payload or "").strip() else ""
+    return name.lstrip("/") in GROUP_COMMANDS
+
+
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A pressed button sends its payload; an unknown (expired or forged) id gets a polite note. Both count
     against the person's budget."""
     query = update.callback_query
     payload = context.application.bot_data["payloads"].payload(query.data or "")
+    if update.effective_chat.type != ChatType.PRIVATE:  # the volunteers' group: its own commands only
+        allowed = _group_payload(payload)
+        await query.answer("" if allowed else GROUP_REFUSED if payload else messages.EXPIRED_BUTTON)
+        if allowed:
+            await _answer(update, context, _assistant(context).on_group_command(sender_id(update), payload))
+        return
     await query.answer("" if payload else messages.EXPIRED_BUTTON)
     await _answer(update, context, _assistant(context).on_button(sender_id(update), payload))
 
@@ -267,7 +314,11 @@ def build_application(settings: Settings, backend: DialogueBackend) -> Applicati
     application.bot_data["payloads"] = ButtonPayloads(db)
     application.bot_data["inbox"] = Inbox(db)
     application.bot_data["outbox"] = OutboxWorker(Outbox(db), Accounts(db), exchange, desk.outbound)
-    application.add_handler(CommandHandler(ROLE_COMMANDS, on_role_command, filters=PRIVATE | _volunteer_group(settings)))
+    group = _volunteer_group(settings)
+    application.add_handler(CommandHandler(GROUP_COMMANDS, on_group_command, filters=group))
+    application.add_handler(CommandHandler("help", on_group_help, filters=group))
+    application.add_handler(MessageHandler(filters.COMMAND & group, on_group_refused))
+    application.add_handler(CommandHandler(ROLE_COMMANDS, on_role_command, filters=PRIVATE))
     application.add_handler(CommandHandler("start", on_start, filters=PRIVATE))
     application.add_handler(CommandHandler("help", on_help, filters=PRIVATE))
     application.add_handler(CommandHandler("cancel", on_cancel, filters=PRIVATE))

@@ -19,14 +19,21 @@ from datetime import datetime
 
 import requests
 
-from exchange.errors import ExchangeError, ExchangeUnavailable, InputRejected, NotFound, Unauthorized
-from exchange.limits import path_id
+from exchange.errors import (
+    ExchangeError,
+    ExchangeUnavailable,
+    Forbidden,
+    InputRejected,
+    NotFound,
+    Unauthorized,
+)
+from exchange.limits import checked_id, path_id
 
 log = logging.getLogger(__name__)
 CONNECT_TIMEOUT = 2.0
 READ_TIMEOUT = 10.0
 RETRY_DELAYS = (0.2, 0.6, 1.5)
-_ERRORS = {400: InputRejected, 413: InputRejected, 422: InputRejected, 401: Unauthorized, 403: Unauthorized,
+_ERRORS = {400: InputRejected, 413: InputRejected, 422: InputRejected, 401: Unauthorized, 403: Forbidden,
            404: NotFound}
 
 
@@ -97,6 +104,11 @@ class ExchangeClient:
 
     def delete_user(self, user_id: str) -> None:
         self._request("DELETE", f"/v1/users/{path_id(user_id, 'user')}", safe=True)
+
+    def delete_sender_needs(self, sender: str) -> int:
+        """Erase every need one chat posted (safe to repeat: a second call deletes nothing)."""
+        return self._request("DELETE", "/v1/needs", params={"sender": checked_id(sender, "sender")},
+                             safe=True)["deleted"]
 
     def create_need(self, data: dict, idempotency_key: str | None = None, top: int = 5) -> dict:
         return self._request("POST", "/v1/needs", body=data, params={"top": top}, idempotency_key=idempotency_key)

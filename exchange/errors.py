@@ -32,6 +32,12 @@ class Unauthorized(ExchangeError):
     status = 401
 
 
+class Forbidden(Unauthorized):
+    """A valid key whose scope does not cover the request."""
+
+    status = 403
+
+
 class ExchangeUnavailable(ExchangeError):
     """The exchange could not be reached or failed: the write may be retried later."""
 

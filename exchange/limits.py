@@ -23,9 +23,11 @@ ID_PATTERNS = {
     "expert": re.compile(f"{_ID_HEAD}{_ID_TAIL}{{0,63}}"),
     "article": re.compile(f"{_ID_HEAD}{_ID_TAIL}{{0,63}}"),
     "township": re.compile("[0-9]{6,12}"),
+    "sender": re.compile(f"{_ID_HEAD}{_ID_TAIL}{{0,63}}"),  # the assistant's opaque chat reference
 }
 _ID_LABELS = {"user": "用户编号", "need": "需求编号", "contact": "联系请求编号", "expert": "专家编号",
-              "article": "文章编号", "township": "乡镇代码"}
+              "article": "文章编号", "township": "乡镇代码",
+              "sender": "会话编号"}
 
 REGION = 200
 PHONE_ANSWER = 30

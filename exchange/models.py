@@ -95,6 +95,9 @@ class Need(Base):
     __tablename__ = "needs"
     id = Column(String(40), primary_key=True)
     user_id = Column(String(40), ForeignKey("users.id", ondelete="SET NULL"), nullable=True, index=True)
+    # the assistant's opaque reference of the chat that posted it: a need posted before registering has no
+    # user, and erasing the person must still find it
+    sender = Column(String(64), nullable=True, index=True)
     text = Column(Text, nullable=False)
     region = Column(String(200), nullable=False, default="")
     township_code = Column(String(12), nullable=False, default="", index=True)
@@ -154,6 +157,18 @@ class ContactRequest(Base):
 
 
 Index("ix_contact_requests_expert_status", ContactRequest.expert_id, ContactRequest.status)
+
+
+class ApiKey(Base):
+    """A caller's key (bot, operator or partner) with its scope; only the key's SHA-256 is stored."""
+
+    __tablename__ = "api_keys"
+    id = Column(String(40), primary_key=True)
+    name = Column(String(100), nullable=False)
+    scope = Column(String(20), nullable=False)
+    key_hash = Column(String(64), nullable=False, unique=True)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    revoked_at = Column(DateTime(timezone=True), nullable=True)
 
 
 # The township funnel counts rows of one township in a week: these make it an index range scan.

@@ -1,7 +1,8 @@
 """The reference exchange over HTTP (aiohttp): a thin layer over ``ExchangeService``.
 
 Blocking database work runs in threads so one slow query does not stall other requests. Every
-write and every read of personal data needs the API key; errors are JSON with a stable code and a
+write and every read of personal data needs an API key whose scope covers it (``exchange/keys.py``: a valid
+key outside its scope is a 403); errors are JSON with a stable code and a
 Chinese message. The expert reads are public: without a key they answer the contract's public fields
 only, with the operator's key every field (a wrong key is refused, not quietly given the public view).
 """
@@ -9,7 +10,6 @@ only, with the operator's key every field (a wrong key is refused, not quietly g
 from __future__ import annotations
 
 import asyncio
-import hmac
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -18,7 +18,8 @@ from pathlib import Path
 
 from aiohttp import web
 
-from exchange.errors import BadRequest, ExchangeError, InputRejected, Unauthorized
+from exchange.errors import BadRequest, ExchangeError, Forbidden, InputRejected, Unauthorized
+from exchange.keys import rights_of
 from exchange.service import ExchangeService
 
 log = logging.getLogger(__name__)
@@ -70,18 +71,29 @@ def _given_key(request: web.Request) -> bytes | None:
         raise BadRequest("invalid_api_key", "API 密钥含有无法识别的字符") from error
 
 
-def _authorized(request: web.Request) -> None:
+async def _rights(request: web.Request) -> frozenset[str]:
+    """The rights of the presented key: the configured (bot) key, or an issued one; else a 401."""
     given = _given_key(request)
-    if given is None or not hmac.compare_digest(given, request.app[API_KEY].encode()):
+    if given is None:
         raise Unauthorized("unauthorized", "缺少或错误的 API 密钥")
+    rights = await asyncio.to_thread(rights_of, request.app[SERVICE].db, given.decode("utf-8"), request.app[API_KEY])
+    if rights is None:
+        raise Unauthorized("unauthorized", "缺少或错误的 API 密钥")
+    return rights
 
 
-def _operator(request: web.Request) -> bool:
-    """Whether a public read was made with the operator's key (then it answers every field)."""
+async def _authorized(request: web.Request, right: str) -> None:
+    """A key is needed and its scope must cover ``right``: a partner's key cannot write, a bot's cannot import."""
+    if right not in await _rights(request):
+        raise Forbidden("forbidden", "这个密钥无权做这件事")
+
+
+async def _operator(request: web.Request) -> bool:
+    """Whether a public read answers every field: only for a key with operator reads (a wrong key is a 401,
+    a partner's key gets the public view)."""
     if _given_key(request) is None:
         return False
-    _authorized(request)
-    return True
+    return "operator_read" in await _rights(request)
 
 
 async def _body(request: web.Request, limit: int = MAX_BODY) -> dict:
@@ -129,7 +141,7 @@ async def openapi(request: web.Request) -> web.Response:
 @routes.post("/v1/users")
 async def register_user(request: web.Request) -> web.Response:
     """Register someone (self, or on behalf by a chair: ``registered_by``)."""
-    _authorized(request)
+    await _authorized(request, "users")
     user = await _call(request, "register_user", await _body(request), request.headers.get("Idempotency-Key"))
     return _json(user, 201)
 
@@ -137,36 +149,43 @@ async def register_user(request: web.Request) -> web.Response:
 @routes.get("/v1/users/{user_id}")
 async def get_user(request: web.Request) -> web.Response:
     """A user's record: personal data, key required."""
-    _authorized(request)
+    await _authorized(request, "users")
     return _json(await _call(request, "get_user", request.match_info["user_id"]))
 
 
 @routes.patch("/v1/users/{user_id}")
 async def update_user(request: web.Request) -> web.Response:
     """Change some fields of a user."""
-    _authorized(request)
+    await _authorized(request, "users")
     return _json(await _call(request, "update_user", request.match_info["user_id"], await _body(request)))
 
 
 @routes.delete("/v1/users/{user_id}")
 async def delete_user(request: web.Request) -> web.Response:
     """Erase a user (personal-data deletion)."""
-    _authorized(request)
+    await _authorized(request, "erase")
     await _call(request, "delete_user", request.match_info["user_id"])
     return web.Response(status=204)
+
+
+@routes.delete("/v1/needs")
+async def delete_sender_needs(request: web.Request) -> web.Response:
+    """Erase every need one chat posted (``sender``), registered or not; answers how many went."""
+    await _authorized(request, "erase")
+    return _json({"deleted": await _call(request, "delete_sender_needs", request.query.get("sender"))})
 
 
 @routes.get("/v1/users/{user_id}/needs")
 async def list_needs(request: web.Request) -> web.Response:
     """A user's needs, newest first."""
-    _authorized(request)
+    await _authorized(request, "users")
     return _json({"needs": await _call(request, "list_needs", request.match_info["user_id"])})
 
 
 @routes.post("/v1/needs")
 async def create_need(request: web.Request) -> web.Response:
     """Post a need; the Idempotency-Key header makes retries safe."""
-    _authorized(request)
+    await _authorized(request, "needs")
     body = await _body(request)
     need = await _call(request, "create_need", body, request.headers.get("Idempotency-Key"),
                        _int_query(request, "top", 5))
@@ -176,14 +195,14 @@ async def create_need(request: web.Request) -> web.Response:
 @routes.get("/v1/needs/{need_id}")
 async def get_need(request: web.Request) -> web.Response:
     """One need with its matched experts."""
-    _authorized(request)
+    await _authorized(request, "needs")
     return _json(await _call(request, "get_need", request.match_info["need_id"]))
 
 
 @routes.post("/v1/needs/{need_id}/status")
 async def set_need_status(request: web.Request) -> web.Response:
     """Move a need along open → matched → contacted → resolved / closed."""
-    _authorized(request)
+    await _authorized(request, "needs")
     body = await _body(request)
     return _json(await _call(request, "set_need_status", request.match_info["need_id"], body.get("status")))
 
@@ -191,7 +210,7 @@ async def set_need_status(request: web.Request) -> web.Response:
 @routes.post("/v1/needs/{need_id}/feedback")
 async def add_feedback(request: web.Request) -> web.Response:
     """Feedback on a match: helpful / not_helpful / unreachable."""
-    _authorized(request)
+    await _authorized(request, "needs")
     body = await _body(request)
     feedback = await _call(request, "add_feedback", request.match_info["need_id"], body.get("verdict"),
                            body.get("expert_id"), body.get("comment", ""), request.headers.get("Idempotency-Key"))
@@ -211,13 +230,13 @@ async def search_experts(request: web.Request) -> web.Response:
     """Experts for a query (q) or a domain."""
     return _json({"experts": await _call(request, "search_experts", request.query.get("q", ""),
                                          request.query.get("domain", ""), _int_query(request, "top", 10),
-                                         _operator(request))})
+                                         await _operator(request))})
 
 
 @routes.get(r"/v1/experts/{expert_id:(?!import$)[^/]+}")  # POST /v1/experts/import is not an expert
 async def get_expert(request: web.Request) -> web.Response:
     """One expert: public fields, or every field with the operator's key."""
-    return _json(await _call(request, "get_expert", request.match_info["expert_id"], _operator(request)))
+    return _json(await _call(request, "get_expert", request.match_info["expert_id"], await _operator(request)))
 
 
 @routes.get("/v1/articles")
@@ -236,7 +255,7 @@ async def get_article(request: web.Request) -> web.Response:
 @routes.post("/v1/{kind:experts|articles}/import")
 async def import_records(request: web.Request) -> web.Response:
     """Bulk insert-or-update by id; all or nothing."""
-    _authorized(request)
+    await _authorized(request, "import")
     body = await _body(request, MAX_IMPORT_BODY)
     records = body.get("records")
     if not isinstance(records, list):
@@ -247,7 +266,7 @@ async def import_records(request: web.Request) -> web.Response:
 @routes.get("/v1/stats/townships/{township_code}")
 async def township_stats(request: web.Request) -> web.Response:
     """A township's funnel by week."""
-    _authorized(request)
+    await _authorized(request, "stats")
     return _json(await _call(request, "township_stats", request.match_info["township_code"],
                              _int_query(request, "weeks", 2)))
 
@@ -255,7 +274,7 @@ async def township_stats(request: web.Request) -> web.Response:
 @routes.post("/v1/needs/{need_id}/contacts")
 async def request_contact(request: web.Request) -> web.Response:
     """联系TA: offer the need to one expert (asking again returns the same open request)."""
-    _authorized(request)
+    await _authorized(request, "contacts")
     body = await _body(request)
     return _json(await _call(request, "request_contact", request.match_info["need_id"], body.get("expert_id")), 201)
 
@@ -263,14 +282,14 @@ async def request_contact(request: web.Request) -> web.Response:
 @routes.get("/v1/contacts/{request_id}")
 async def get_contact(request: web.Request) -> web.Response:
     """One contact request with what its expert sees."""
-    _authorized(request)
+    await _authorized(request, "contacts")
     return _json(await _call(request, "get_contact", request.match_info["request_id"]))
 
 
 @routes.post("/v1/contacts/{request_id}/answer")
 async def answer_contact(request: web.Request) -> web.Response:
     """The expert's answer: accept, decline, pass (to a peer) or timeout; the next expert is offered."""
-    _authorized(request)
+    await _authorized(request, "contacts")
     body = await _body(request)
     return _json(await _call(request, "answer_contact", request.match_info["request_id"], body.get("answer"),
                              body.get("note")))
@@ -279,7 +298,7 @@ async def answer_contact(request: web.Request) -> web.Response:
 @routes.post("/v1/contacts/{request_id}/outcome")
 async def record_outcome(request: web.Request) -> web.Response:
     """The farmer's follow-up answer: resolved, not_yet or unreachable."""
-    _authorized(request)
+    await _authorized(request, "contacts")
     body = await _body(request)
     return _json(await _call(request, "record_outcome", request.match_info["request_id"], body.get("outcome")))
 
@@ -287,7 +306,7 @@ async def record_outcome(request: web.Request) -> web.Response:
 @routes.get("/v1/experts/{expert_id}/contacts")
 async def expert_contacts(request: web.Request) -> web.Response:
     """An expert's requests, oldest first."""
-    _authorized(request)
+    await _authorized(request, "contacts")
     active = request.query.get("active", "true") != "false"
     return _json({"contacts": await _call(request, "expert_contacts", request.match_info["expert_id"], active)})
 
@@ -295,7 +314,7 @@ async def expert_contacts(request: web.Request) -> web.Response:
 @routes.get("/v1/experts/{expert_id}/summary")
 async def expert_summary(request: web.Request) -> web.Response:
     """Needs received, accepted, declined and resolved since a moment."""
-    _authorized(request)
+    await _authorized(request, "contacts")
     try:
         since = datetime.fromisoformat(request.query.get("since", "").replace("Z", "+00:00"))
     except ValueError as error:
@@ -308,13 +327,14 @@ async def expert_summary(request: web.Request) -> web.Response:
 @routes.patch("/v1/experts/{expert_id}/availability")
 async def set_expert_availability(request: web.Request) -> web.Response:
     """Accepting or paused, capacity, places served."""
-    _authorized(request)
+    await _authorized(request, "contacts")
     return _json(await _call(request, "set_expert_availability", request.match_info["expert_id"],
                              await _body(request)))
 
 
 def create_app(service: ExchangeService, api_key: str) -> web.Application:
-    """The aiohttp application serving ``service``; ``api_key`` guards writes and personal data."""
+    """The aiohttp application serving ``service``; ``api_key`` is the bot's configured key (every right), and
+    the keys issued with ``kejibang admin keys`` carry their scope's rights."""
     if not api_key:
         raise ValueError("the exchange needs an API key (KEJIBANG_EXCHANGE_API_KEY)")
     app = web.Application(middlewares=[errors_as_json], client_max_size=MAX_IMPORT_BODY)

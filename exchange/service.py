@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 
 from exchange import limits, people
 from exchange.contacts import ContactOperations, expert_row, need_row
@@ -25,7 +25,7 @@ from exchange.limits import checked_id, checked_text, optional_id
 from exchange.matching.knowledge import taxonomy
 from exchange.matching.matcher import Matcher, MatchResult, Profile
 from exchange.matching.normalize import normalize
-from exchange.models import Article, Expert, Feedback, Match, Need, User, iso, utcnow
+from exchange.models import Article, ContactRequest, Expert, Feedback, Match, Need, User, iso, utcnow
 from exchange.records import CONTACT_FIELDS, KINDS, check_record
 
 MAX_NEED_CHARS = 2000
@@ -82,6 +82,15 @@ def need_dict(need: Need) -> dict:
             "domains": list(need.domains), "status": need.status, "created_at": iso(need.created_at),
             "matched_at": iso(need.matched_at), "contacted_at": iso(need.contacted_at),
             "resolved_at": iso(need.resolved_at), "closed_at": iso(need.closed_at)}
+
+
+def _delete_needs(session, needs) -> int:
+    """Delete the needs a subquery selects and everything hanging off them (explicitly: no reliance on the
+    database's cascades); returns how many needs went."""
+    ids = list(session.execute(needs).scalars())
+    for model in (Feedback, ContactRequest, Match):
+        session.execute(delete(model).where(model.need_id.in_(ids)).execution_options(synchronize_session=False))
+    return session.execute(delete(Need).where(Need.id.in_(ids)).execution_options(synchronize_session=False)).rowcount
 
 
 def _need_text(text: object) -> str:
@@ -302,14 +311,20 @@ class ExchangeService(ContactOperations):
             return user_dict(user)
 
     def delete_user(self, user_id: str) -> None:
-        """Erase a person: the user row goes, their needs keep no link and no text of theirs."""
+        """Erase a person: the user row and every need of theirs, with its matches, contact requests (and
+        their notes) and feedback; people they registered keep no link to them."""
         with self.db.transaction() as session:
             user = _user(session, user_id)
-            for need in session.execute(select(Need).where(Need.user_id == user_id)).scalars():
-                need.user_id = None
-                need.text = "（用户已注销，内容已删除）"
-                need.status = "closed" if need.status not in ("resolved", "closed") else need.status
+            _delete_needs(session, select(Need.id).where(Need.user_id == user_id))
+            session.execute(update(User).where(User.registered_by == user_id).values(registered_by=None))
             session.delete(user)
+
+    def delete_sender_needs(self, sender: str) -> int:
+        """Erase every need one chat posted, registered or not (one posted before registering has no user
+        link but may carry a name and a village); returns how many went."""
+        sender = checked_id(sender, "sender")
+        with self.db.transaction() as session:
+            return _delete_needs(session, select(Need.id).where(Need.sender == sender))
 
     # ----- needs -------------------------------------------------------------------------------
     def create_need(self, data: dict, idempotency_key: str | None = None, top: int = 5) -> dict:
@@ -319,6 +334,7 @@ class ExchangeService(ContactOperations):
         idempotency_key = _idempotency_key(idempotency_key)
         region = _region(data.get("region"))
         user_id = optional_id(data.get("user_id"), "user")
+        sender = optional_id(data.get("sender"), "sender")
         replay = None
         with self.db.transaction() as session:
             existing = session.execute(select(Need).where(Need.idempotency_key == idempotency_key)).scalar() \
@@ -333,7 +349,8 @@ class ExchangeService(ContactOperations):
         result = self._match(text, region, domains, _top(top))
         place = resolve(region)
         with self.db.transaction() as session:
-            need = Need(id="n-" + uuid.uuid4().hex[:12], user_id=user_id or None, text=text, region=region,
+            need = Need(id="n-" + uuid.uuid4().hex[:12], user_id=user_id or None, sender=sender, text=text,
+                        region=region,
                         township_code=place.township_code, domains=domains or result.domains.codes,
                         idempotency_key=idempotency_key)
             if result.experts:

@@ -101,11 +101,15 @@ def exchange_serve(host: str, port: int | None) -> None:
     """Serve the reference exchange over HTTP on KEJIBANG_EXCHANGE_DB."""
     from aiohttp import web
 
+    from exchange.keys import unsafe_server_key
     from exchange.server import create_app
     from exchange.service import ExchangeService
     from kejibang.launcher import configure_logging
 
     settings = _settings()
+    refusal = unsafe_server_key(settings.exchange_api_key, settings.env)
+    if refusal:
+        raise click.ClickException(f"{refusal}（KEJIBANG_ENV={settings.env}）")
     configure_logging(settings.log_level)
     service = ExchangeService(settings.exchange_db)
     service.matcher()
@@ -279,6 +283,60 @@ def _retry_dead_letter(outbox, retry_id: int) -> None:
         click.echo(f"#{retry_id} 已有更新的同一写入在待发队列里，那一条会发出；这条死信已删除")
         return
     click.echo(f"#{retry_id} 已放回待发队列，机器人运行时几秒内会重新发送")
+
+
+@admin.group("keys")
+def admin_keys() -> None:
+    """Scoped API keys of the exchange (bot, operator, partner); only their hashes are stored."""
+
+
+def _exchange_db():
+    """The exchange's database (keys live beside the data they guard), migrated on open."""
+    from exchange.database import Database
+
+    return Database(_settings().exchange_db)
+
+
+@admin_keys.command("list")
+def admin_keys_list() -> None:
+    """Every key issued, oldest first (the keys themselves are never shown again)."""
+    from exchange.keys import list_keys
+
+    keys = list_keys(_exchange_db())
+    click.echo(f"共 {len(keys)} 个密钥" + ("" if keys else "。"))
+    for key in keys:
+        state = f"已吊销 {key['revoked_at'][:19]}" if key["revoked_at"] else "有效"
+        click.echo(f"{key['id']}  {key['scope']}  {key['name']}  {key['created_at'][:19]}  {state}")
+
+
+@admin_keys.command("add")
+@click.option("--scope", required=True, type=click.Choice(["bot", "operator", "partner"]))
+@click.option("--name", required=True, help="Who holds it, e.g. 天府科技云.")
+def admin_keys_add(scope: str, name: str) -> None:
+    """Issue a key; it is printed once, only its hash is kept."""
+    from exchange.errors import ExchangeError
+    from exchange.keys import issue_key
+
+    try:
+        row, key = issue_key(_exchange_db(), scope, name)
+    except ExchangeError as error:
+        raise click.ClickException(error.message) from error
+    click.echo(f"已发放 {row['id']}（{scope}，{row['name']}）。密钥只显示这一次，请妥善保存：")
+    click.echo(key)
+
+
+@admin_keys.command("revoke")
+@click.argument("key_id")
+def admin_keys_revoke(key_id: str) -> None:
+    """Revoke a key at once."""
+    from exchange.errors import ExchangeError
+    from exchange.keys import revoke_key
+
+    try:
+        row = revoke_key(_exchange_db(), key_id)
+    except ExchangeError as error:
+        raise click.ClickException(error.message) from error
+    click.echo(f"已吊销 {row['id']}（{row['scope']}，{row['name']}）")
 
 
 @admin.command("purge")

@@ -20,6 +20,7 @@ import requests
 
 from bot.dialogue import DialogueBackend, RasaServer
 from kejibang import model
+from kejibang.internal import MISSING, SECRET_VARIABLE, ensure_secret
 from kejibang.privacy import redact_logs
 from kejibang.settings import PROJECT_ROOT, Settings
 
@@ -83,9 +84,12 @@ def start_action_server(settings: Settings, log_path: Path) -> subprocess.Popen:
     if not port_is_free(settings.actions_port):
         raise LaunchError(f"端口 {settings.actions_port} 已被占用：请设置 KEJIBANG_ACTIONS_PORT 换一个端口")
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(settings.actions_port)]
-    # rasa-sdk has no --interface flag and listens on every address unless SANIC_HOST says otherwise
-    env = {**process_environment(settings), "SANIC_HOST": "127.0.0.1"}
+    command = [sys.executable, "-m", "kejibang.action_server", "--actions", "actions",
+               "--port", str(settings.actions_port)]
+    # rasa-sdk has no --interface flag and listens on every address unless SANIC_HOST says otherwise;
+    # it answers only calls with the internal secret (made for this run when none is configured)
+    env = {**process_environment(settings), "SANIC_HOST": "127.0.0.1",
+           SECRET_VARIABLE: ensure_secret(settings.internal_secret)}
     with log_path.open("ab") as log_file:
         process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + ACTIONS_START_TIMEOUT
@@ -129,8 +133,11 @@ def ensure_model(settings: Settings) -> Path:
 
 
 async def rasa_servers(settings: Settings) -> DialogueBackend:
-    """The Rasa servers of RASA_URL, each asked once which model it serves (a wrong token shows here)."""
-    backend = RasaServer(settings.rasa_urls, settings.rasa_token)
+    """The Rasa servers of RASA_URL, each asked once which model it serves (a wrong token shows here).
+    Their REST channel answers only with the internal secret, so production must have set one."""
+    if not settings.internal_secret:
+        raise LaunchError(MISSING)
+    backend = RasaServer(settings.rasa_urls, settings.rasa_token, settings.internal_secret)
     for url, model_file in (await backend.status()).items():
         print(f"· 对话引擎：Rasa 服务器 {url}：{model_file}")
     return backend
@@ -144,7 +151,8 @@ async def in_process_rasa(settings: Settings, model_path: Path, wait: bool) -> D
     """
     from bot.dialogue import InProcessRasa
 
-    backend = InProcessRasa(model_path, settings.actions_url, settings.tracker_db)
+    backend = InProcessRasa(model_path, settings.actions_url, settings.tracker_db,
+                            ensure_secret(settings.internal_secret))
     quiet_rasa_structlog(settings.log_level)
     print("· 正在加载模型 …", flush=True)
     loading = asyncio.create_task(_load(backend, settings))

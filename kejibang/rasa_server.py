@@ -3,7 +3,7 @@
 Every Rasa server (systemd's ``kejibang-rasa@PORT``, the production test, the capacity bench) starts
 here, so the flags that make it safe are written once: the HTTP API on loopback only and behind
 RASA_TOKEN; the model of the current training inputs, from KEJIBANG_MODEL_DIR and nowhere else; the
-REST channel (deploy/credentials.yml); the shared tracker store, the Redis lock store and the action
+REST channel behind KEJIBANG_INTERNAL_SECRET (deploy/credentials.yml); the shared tracker store, the Redis lock store and the action
 endpoint (deploy/endpoints.production.yml). Rasa's own CLI runs inside this process with those
 arguments, so the token stays out of the process list, where ``rasa run --auth-token …`` would show it.
 """
@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from kejibang import model
+from kejibang.internal import MISSING
 from kejibang.launcher import LaunchError, process_environment
 from kejibang.settings import PROJECT_ROOT, Settings
 
@@ -42,6 +43,8 @@ def serve(settings: Settings, port: int) -> None:
     """Run one Rasa server until it is stopped; refuses to start with an open API or without the model."""
     if not settings.rasa_token:
         raise LaunchError("请设置 RASA_TOKEN：没有它，Rasa 的 HTTP 接口谁都能读对话、换模型")
+    if not settings.internal_secret:  # the REST channel and the action endpoint need it (deploy/)
+        raise LaunchError(MISSING)
     arguments = rasa_run_arguments(settings, port, current_model(settings))
     process_environment(settings)
     # endpoints.production.yml reads these; the tracker URL gets the same default as everywhere else

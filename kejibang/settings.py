@@ -29,7 +29,8 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("TELEGRAM_WEBHOOK_SECRET", "", "secret token Telegram sends with every webhook request; required with TELEGRAM_WEBHOOK_URL"),
     Variable("KEJIBANG_WEBHOOK_PORT", "8443", "loopback port the webhook server listens on (the reverse proxy forwards to it)"),
     Variable("KEJIBANG_EXCHANGE_URL", "", "URL of a remote exchange; unset: the embedded exchange, in-process"),
-    Variable("KEJIBANG_EXCHANGE_API_KEY", "dev-key", "API key sent to (and required by) the exchange for writes"),
+    Variable("KEJIBANG_EXCHANGE_API_KEY", "dev-key", "the bot's API key, sent to (and accepted by) the exchange with every right; other callers get scoped keys (`kejibang admin keys`)"),
+    Variable("KEJIBANG_ENV", "dev", "dev: the exchange server may start with the default or a short key; any other value (production): it refuses to"),
     Variable("KEJIBANG_EXCHANGE_DB", "", "SQLAlchemy URL of the exchange database; unset: sqlite under KEJIBANG_VAR_DIR"),
     Variable("KEJIBANG_EXCHANGE_PORT", "8600", "port of `kejibang exchange serve`"),
     Variable("KEJIBANG_DB", "", "SQLAlchemy URL of the assistant's own store; unset: sqlite under KEJIBANG_VAR_DIR"),
@@ -39,6 +40,7 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("KEJIBANG_ACTIONS_URL", "", "webhook URL of the action server; unset: http://127.0.0.1:KEJIBANG_ACTIONS_PORT/webhook"),
     Variable("RASA_URL", "", "URLs of running Rasa servers, comma-separated, taken in turn per message; unset: the model is loaded in-process"),
     Variable("RASA_TOKEN", "", "auth token of the Rasa servers' HTTP API (`kejibang rasa serve` requires it; the bot sends it)"),
+    Variable("KEJIBANG_INTERNAL_SECRET", "", "shared secret the bot and Rasa send to the Rasa REST channel and the action server (header X-Kejibang-Secret; others get 403); unset: `kejibang run` makes one per run, production servers refuse to start"),
     Variable("KEJIBANG_VAR_DIR", "var", "folder for the embedded databases and logs (relative to the project)"),
     Variable("KEJIBANG_SEED_SAMPLE", "1", "1: seed an empty embedded exchange with the sample experts and articles"),
     Variable("KEJIBANG_VOLUNTEER_CHAT", "", "the volunteers' group chat, e.g. telegram:-1001234567890; unset: volunteers are told one by one"),
@@ -83,6 +85,7 @@ class Settings:
     actions_url: str
     rasa_urls: tuple[str, ...]
     rasa_token: str
+    internal_secret: str
     var_dir: Path
     seed_sample: bool
     volunteer_chat: str
@@ -94,6 +97,7 @@ class Settings:
     rate_limit_seconds: float
     retention_days: int
     log_level: str
+    env: str = "dev"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -117,6 +121,7 @@ class Settings:
             actions_url=_env("KEJIBANG_ACTIONS_URL") or f"http://127.0.0.1:{actions_port}/webhook",
             rasa_urls=tuple(url.strip().rstrip("/") for url in _env("RASA_URL").split(",") if url.strip()),
             rasa_token=_env("RASA_TOKEN"),
+            internal_secret=_env("KEJIBANG_INTERNAL_SECRET"),
             var_dir=var_dir,
             seed_sample=_env("KEJIBANG_SEED_SAMPLE") == "1",
             volunteer_chat=_env("KEJIBANG_VOLUNTEER_CHAT"),
@@ -128,6 +133,7 @@ class Settings:
             rate_limit_seconds=float(_env("KEJIBANG_RATE_LIMIT_SECONDS")),
             retention_days=int(_env("KEJIBANG_RETENTION_DAYS")),
             log_level=_env("KEJIBANG_LOG_LEVEL").upper(),
+            env=_env("KEJIBANG_ENV").lower(),
         )
 
 

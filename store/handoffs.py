@@ -41,6 +41,7 @@ class CaseView:
     summary: str
     waiting_minutes: int
     last_messages: tuple[str, ...]
+    domain: str = ""
 
 
 class Handoffs:
@@ -49,14 +50,15 @@ class Handoffs:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def open_case(self, sender_id: str, reason: str, summary: str) -> Ticket:
-        """Queue a conversation (at most one active case each: asking twice keeps the first)."""
+    def open_case(self, sender_id: str, reason: str, summary: str, domain: str = "") -> Ticket:
+        """Queue a conversation (at most one active case each: asking twice keeps the first); ``domain``
+        names the need's domains, which the volunteers' group is told."""
         with self.db.transaction() as session:
             case = session.execute(select(HandoffCase).where(HandoffCase.sender_id == sender_id,
                                                              HandoffCase.status.in_(ACTIVE))).scalar()
             already = case is not None
             if case is None:
-                case = HandoffCase(sender_id=sender_id, reason=reason, summary=summary[:1000])
+                case = HandoffCase(sender_id=sender_id, reason=reason, summary=summary[:1000], domain=domain[:80])
                 session.add(case)
                 session.flush()
             position = session.execute(select(func.count()).select_from(HandoffCase).where(
@@ -130,7 +132,13 @@ class Handoffs:
                                .order_by(HandoffMessage.id.desc()).limit(3)).scalars().all()
         waited = int((now - as_utc(case.opened_at)).total_seconds() // 60)
         return CaseView(case.number, case.sender_id, case.status, case.volunteer, case.summary, waited,
-                        tuple(reversed(last)))
+                        tuple(reversed(last)), case.domain or "")
+
+    def view(self, number: int, now: datetime | None = None) -> CaseView | None:
+        """One case with its last messages (what its volunteer is shown, privately, on claiming it)."""
+        with self.db.transaction() as session:
+            case = session.get(HandoffCase, number)
+            return self._view(session, case, now or utcnow()) if case else None
 
     def to_announce(self, unclaimed_for: timedelta, now: datetime | None = None) -> list[CaseView]:
         """Open cases never announced, or announced but still unclaimed after ``unclaimed_for``; marks them."""

@@ -57,6 +57,7 @@ class HandoffCase(Base):
     sender_id = Column(String(100), nullable=False, index=True)
     reason = Column(String(40), nullable=False)
     summary = Column(Text, nullable=False, default="")
+    domain = Column(String(80), nullable=False, default="", server_default="")  # names, e.g. 生猪养殖
     status = Column(String(20), nullable=False, default="open", index=True)
     volunteer = Column(String(100), nullable=True)
     opened_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)

@@ -26,7 +26,7 @@ from store.models import DeadLetter, OutboxEntry
 
 PENDING = "pending"
 WITHDRAW_REGISTRATION = "withdraw_registration"
-KEPT_ON_ERASURE = ("delete_user", WITHDRAW_REGISTRATION)
+KEPT_ON_ERASURE = ("delete_user", "delete_sender_needs", WITHDRAW_REGISTRATION)
 # the answer could not be read: the write may have arrived all the same (see ``withdraw``)
 UNREADABLE = ("malformed_reply", "bad_response")
 

@@ -162,3 +162,13 @@ async def test_contacting_an_expert_who_uses_the_app_offers_the_need_in_their_ch
     refused, _ = await run(ActionContactExpert(), tracker("/contact_expert", "contact_expert",
                                                           {**slots, "need_id": other["need_id"]}))
     assert refused[0]["response"] == "utter_expert_unavailable" and "暂时不接" in refused[0]["reason"]
+
+
+@pytest.mark.asyncio
+async def test_a_handoff_keeps_the_needs_domain_by_name_for_the_volunteers_group(wired):
+    from actions.handoff import ActionOpenHandoff
+
+    messages, _ = await run(ActionOpenHandoff(), tracker("转人工", "request_human",
+                                                         {"need_text": "猪不吃食", "need_domains": ["pig"]}))
+    assert messages[0]["response"] == "utter_handoff_opened"
+    assert wired["handoffs"].queue()[0].domain == "生猪养殖"

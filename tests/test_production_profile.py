@@ -20,6 +20,7 @@ import pytest
 import requests
 
 from bot.dialogue import RasaServer, Reply
+from kejibang.internal import SECRET_HEADER
 from tests.support.production_stack import Stack, production_stack
 
 pytestmark = [pytest.mark.model, pytest.mark.slow, pytest.mark.postgres]
@@ -131,6 +132,15 @@ def test_the_http_api_refuses_requests_without_the_token(stack: Stack):
         assert requests.put(f"{url}/model", params=params, json={"model_file": "/tmp/x.tar.gz"},
                             timeout=5).status_code == 401
     assert requests.get(f"{url}/status", params={"token": stack.token}, timeout=5).ok
+
+
+def test_only_the_bot_reaches_the_rest_channel_and_the_action_server(stack: Stack):
+    url = stack.urls[0]
+    body = {"sender": "person-0", "message": "我是别人"}
+    for headers in ({}, {SECRET_HEADER: "wrong"}):
+        assert requests.post(f"{url}/webhooks/rest/webhook", json=body, headers=headers, timeout=5).status_code == 403
+        assert requests.get(stack.actions_url.replace("/webhook", "/actions"), headers=headers,
+                            timeout=5).status_code == 403
 
 
 def _listening_addresses(port: int) -> set[str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import aiohttp
 import pytest
 import pytest_asyncio
 from aiohttp import web
@@ -17,15 +18,20 @@ from bot import messages, terminal
 from bot.assistant import Assistant
 from bot.dialogue import RasaServer, RasaUnavailable
 from kejibang import launcher
+from kejibang.internal import SECRET_HEADER, SECRET_VARIABLE
 from kejibang.settings import Settings
 from tests.conftest import free_port
 
 TOKEN = "s3cret"
+SECRET = "only-the-bot"
 
 
 def _stand_in(name: str) -> web.Application:
-    """A Rasa server in miniature: the REST webhook echoes with its name; /status wants the token."""
+    """A Rasa server in miniature: the REST webhook wants the internal secret (as kejibang.rest_channel
+    does) and echoes with its name; /status wants the token."""
     async def webhook(request: web.Request) -> web.Response:
+        if request.headers.get(SECRET_HEADER) != SECRET:
+            return web.json_response({"error": "forbidden"}, status=403)
         body = await request.json()
         return web.json_response([{"recipient_id": body["sender"], "text": f"{name}:{body['message']}"}])
 
@@ -65,13 +71,13 @@ async def _answers(backend: RasaServer, count: int) -> list[str]:
 @pytest.mark.asyncio
 async def test_messages_take_the_servers_in_turn(servers):
     a, b, _ = servers
-    assert await _answers(RasaServer([a, b]), 4) == ["a:m0", "b:m1", "a:m2", "b:m3"]
+    assert await _answers(RasaServer([a, b], secret=SECRET), 4) == ["a:m0", "b:m1", "a:m2", "b:m3"]
 
 
 @pytest.mark.asyncio
 async def test_a_server_that_is_down_is_skipped_and_no_message_is_lost(servers):
     a, _, down = servers
-    assert await _answers(RasaServer([a, down]), 3) == ["a:m0", "a:m1", "a:m2"]
+    assert await _answers(RasaServer([a, down], secret=SECRET), 3) == ["a:m0", "a:m1", "a:m2"]
 
 
 @pytest.mark.asyncio
@@ -108,6 +114,7 @@ async def test_with_rasa_url_the_adapter_talks_to_the_servers(servers, monkeypat
     a, b, _ = servers
     monkeypatch.setenv("RASA_URL", f"{a},{b}")
     monkeypatch.setenv("RASA_TOKEN", TOKEN)
+    monkeypatch.setenv(SECRET_VARIABLE, SECRET)
     answered: list[str] = []
 
     async def adapter(backend) -> None:
@@ -117,6 +124,27 @@ async def test_with_rasa_url_the_adapter_talks_to_the_servers(servers, monkeypat
     await launcher.serve(Settings.from_env(), None, terminal=True)
     assert answered == ["a:你好", "b:你好"]
     assert "a.tar.gz" in capsys.readouterr().out
+
+
+@pytest.mark.asyncio
+async def test_the_bot_sends_the_internal_secret_and_without_it_the_channel_refuses(servers, monkeypatch):
+    a, *_ = servers
+    monkeypatch.setenv(SECRET_VARIABLE, SECRET)
+    assert await _answers(RasaServer([a]), 1) == ["a:m0"], "the secret of the environment by default"
+    stranger = RasaServer([a], secret="guess")
+    with pytest.raises(aiohttp.ClientResponseError, match="403"):
+        await stranger.respond("telegram:1", "冒充别人")
+    await stranger.close()
+
+
+@pytest.mark.asyncio
+async def test_the_bot_does_not_start_against_rasa_servers_without_the_secret(servers, monkeypatch):
+    a, *_ = servers
+    monkeypatch.setenv("RASA_URL", a)
+    monkeypatch.setenv("RASA_TOKEN", TOKEN)
+    monkeypatch.setenv(SECRET_VARIABLE, "")
+    with pytest.raises(launcher.LaunchError, match=SECRET_VARIABLE):
+        await launcher.serve(Settings.from_env(), None, terminal=True)
 
 
 def test_kejibang_run_with_rasa_url_neither_loads_a_model_nor_starts_an_action_server(monkeypatch, tmp_path):

@@ -67,11 +67,13 @@ async def test_a_case_is_announced_claimed_relayed_both_ways_and_closed(desk_bot
     waiting = await _say(emulator, VILLAGER, "还要等好久", "志愿者还没接手")
     assert str(ticket.number) in waiting["text"]
     queue = await _say(emulator, VOLUNTEER, "/queue", "待处理")
-    assert "还要等好久" in queue["text"]
+    assert "还要等好久" not in queue["text"], "the user's words go only to the volunteer who claims the case"
 
     button = queue["reply_markup"]["inline_keyboard"][0][0]
     emulator.user_presses(VOLUNTEER, queue["message_id"], button["callback_data"])
     await emulator.wait_for_message(VOLUNTEER, lambda m: "你已接手" in m.get("text", ""))
+    briefing = await emulator.wait_for_message(VOLUNTEER, lambda m: "用户最近说" in m.get("text", ""))
+    assert "还要等好久" in briefing["text"]
     await emulator.wait_for_message(VILLAGER, lambda m: "志愿者已经接手" in m.get("text", ""))
 
     emulator.user_sends(VILLAGER, "猪耳朵发紫了")
@@ -87,6 +89,70 @@ async def test_a_case_is_announced_claimed_relayed_both_ways_and_closed(desk_bot
     assert [b[0]["text"] for b in feedback["reply_markup"]["inline_keyboard"]] == ["解决了", "还没有", "没联系上"]
     emulator.user_sends(VILLAGER, "谢谢")
     await emulator.wait_for_message(VILLAGER, lambda m: m.get("text") == "收到：谢谢")
+
+
+@pytest.mark.asyncio
+async def test_the_group_sees_a_masked_summary_and_only_the_claimer_hears_the_users_words(desk_bot):
+    emulator, _, desk, roles, handoffs = desk_bot
+    code, _ = roles.issue("volunteer")
+    await _say(emulator, VOLUNTEER, f"/role {code}", "授权成功")
+    emulator.user_sends(GROUP, "大家好", chat_type="group", user_id=VOLUNTEER)
+    ticket = handoffs.open_case(f"telegram:{VILLAGER}", "request_human", "猪不吃食 电话13881234567", "生猪养殖")
+    await _say(emulator, VILLAGER, "我家在坪滩镇三组，王秀英", "志愿者还没接手")
+    assert await desk.announce() == 1
+    announcement = await emulator.wait_for_message(GROUP, lambda m: "有人需要帮忙" in m.get("text", ""))
+    assert f"#{ticket.number}" in announcement["text"] and "【生猪养殖】" in announcement["text"]
+    assert "138****4567" in announcement["text"] and "13881234567" not in announcement["text"]
+    assert "王秀英" not in announcement["text"], "no raw recent words in the group"
+
+    emulator.user_sends(GROUP, "/queue", chat_type="group", user_id=VOLUNTEER)
+    listed = await emulator.wait_for_message(GROUP, lambda m: "待处理" in m.get("text", ""))
+    assert "王秀英" not in listed["text"] and "13881234567" not in listed["text"]
+    button = announcement["reply_markup"]["inline_keyboard"][0][0]
+    emulator.user_presses(GROUP, announcement["message_id"], button["callback_data"], user_id=VOLUNTEER)
+    await emulator.wait_for_message(GROUP, lambda m: "你已接手" in m.get("text", ""))
+    briefing = await emulator.wait_for_message(VOLUNTEER, lambda m: "用户最近说" in m.get("text", ""))
+    assert "王秀英" in briefing["text"], "the claimer gets the words in their private chat"
+    assert not any("王秀英" in m.get("text", "") for m in emulator.sent(GROUP))
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("command", ["/onboard_confirm", "/accept 1", "/onboard 王秀英 13881234567", "/mine",
+                                     "/role abc", "/start", "/cancel", "/whatever"])
+async def test_in_the_group_every_other_command_is_refused_with_a_note(desk_bot, command):
+    emulator, dialogue, _, roles, _ = desk_bot
+    code, _ = roles.issue("chair", "511621102")
+    await _say(emulator, VOLUNTEER, f"/role {code}", "授权成功")
+    emulator.user_sends(GROUP, command, chat_type="group", user_id=VOLUNTEER)
+    refused = await emulator.wait_for_message(GROUP)
+    assert refused["text"] == "这个命令不能在群里用，请私聊我。"
+    assert dialogue.received == [] and emulator.sent_count(GROUP) == 1
+
+
+@pytest.mark.asyncio
+async def test_in_the_group_help_lists_the_groups_commands_and_other_bots_commands_are_left_alone(desk_bot):
+    emulator, dialogue, _, _, _ = desk_bot
+    emulator.user_sends(GROUP, "/help@kejibang_test_bot", chat_type="group", user_id=VOLUNTEER)
+    help_text = (await emulator.wait_for_message(GROUP))["text"]
+    assert all(name in help_text for name in ("/queue", "/claim", "/done", "私聊"))
+    emulator.user_sends(GROUP, "/accept@some_other_bot", chat_type="group", user_id=VOLUNTEER)
+    emulator.user_sends(GROUP, "/queue", chat_type="group", user_id=STRANGER)
+    await emulator.wait_for_message(GROUP, lambda m: "只有科普志愿者" in m.get("text", ""))
+    assert emulator.sent_count(GROUP) == 2 and dialogue.received == []
+
+
+@pytest.mark.asyncio
+async def test_a_volunteers_own_notices_wait_for_their_private_chat_not_the_group(desk_bot):
+    from store.notices import Notices
+
+    emulator, _, _, roles, _ = desk_bot
+    code, _ = roles.issue("volunteer")
+    await _say(emulator, VOLUNTEER, f"/role {code}", "授权成功")
+    Notices(store_database(Settings.from_env().assistant_db)).leave(f"telegram:{VOLUNTEER}", "有人想用你的手机号登记")
+    emulator.user_sends(GROUP, "/queue", chat_type="group", user_id=VOLUNTEER)
+    await emulator.wait_for_message(GROUP, lambda m: "没有待处理" in m.get("text", ""))
+    assert not any("手机号" in m.get("text", "") for m in emulator.sent(GROUP))
+    await _say(emulator, VOLUNTEER, "/queue", "手机号")
 
 
 @pytest.mark.asyncio
@@ -183,3 +249,29 @@ async def test_the_weekly_push_sends_one_new_article_a_week_to_each_subscription
                                                ("²", None), ("-1", None), ("1.5", None), ("9" * 23, None)])
 def test_a_case_number_is_read_as_typed_and_garbage_gets_the_usage_line(typed: str, number: int | None):
     assert case_number(typed) == number
+
+
+@pytest.mark.asyncio
+async def test_a_claim_stands_when_the_volunteers_private_chat_cannot_be_reached(tmp_path):
+    from bot.desk import Desk
+
+    class Unreachable:
+        """Reaches the user; the volunteer blocked the bot (Telegram answers Forbidden)."""
+
+        def __init__(self) -> None:
+            self.sent: list[str] = []
+
+        async def send(self, sender_id: str, replies) -> None:
+            if sender_id == f"telegram:{VOLUNTEER}":
+                raise RuntimeError("Forbidden: bot was blocked by the user")
+            self.sent.append(sender_id)
+
+    db = store_database(f"sqlite:///{tmp_path / 'assistant.db'}")
+    roles, handoffs, outbound = Roles(db), Handoffs(db), Unreachable()
+    code, _ = roles.issue("volunteer")
+    roles.redeem(f"telegram:{VOLUNTEER}", code)
+    ticket = handoffs.open_case(f"telegram:{VILLAGER}", "request_human", "猪不吃食")
+    [reply] = await Desk(roles, handoffs, outbound).claim(f"telegram:{VOLUNTEER}", str(ticket.number))
+    assert "你已接手" in reply.text and "请先私聊我" in reply.text
+    assert outbound.sent == [f"telegram:{VILLAGER}"], "the user is told all the same"
+    assert handoffs.claimed_by(f"telegram:{VOLUNTEER}") == ticket.number

@@ -28,6 +28,9 @@ CLOSE_TO_LEADER = 0.5
 # need is about outweighs the pest, drug or structure it mentions.
 SUBJECT_WEIGHT = 1.5
 THING_WEIGHT = 1.0
+# Named things whose home domain, when it leads, is read back without asking (not symptoms or equipment,
+# which belong to many domains).
+ANCHORS = frozenset({"animal", "crop", "product", "pest", "disease", "agrochemical", "fertilizer"})
 SYMPTOM_WEIGHT = 0.4  # 发烧 or 黄叶 belong to many domains: a hint, never a decision
 
 
@@ -36,7 +39,7 @@ class DomainGuess:
     """Predicted domains, best first, with shares that add up to 1."""
 
     ranked: list[tuple[str, float]]
-    # the leading domain is the home of a crop or animal the need names (辣椒 → vegetables)
+    # the leading domain is the home of a thing the need names (辣椒 → vegetables, 多菌灵 → plant_protection)
     anchored: bool = False
 
     @property
@@ -121,5 +124,5 @@ class DomainModel:
         if not total:
             return DomainGuess([])
         ranked = sorted(((code, score / total) for code, score in combined.items()), key=lambda kv: -kv[1])
-        homes = {thing.domains[0] for thing in things_in(evidence.text) if thing.is_living}
+        homes = {thing.domains[0] for thing in things_in(evidence.text) if thing.kind in ANCHORS}
         return DomainGuess(ranked, anchored=ranked[0][0] in homes)

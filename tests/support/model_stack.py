@@ -15,6 +15,7 @@ import pytest
 
 from bot.dialogue import InProcessRasa
 from kejibang import launcher, model
+from kejibang.internal import SECRET_VARIABLE
 from kejibang.settings import Settings
 from tests.conftest import free_port
 
@@ -27,6 +28,7 @@ def local_stack(var_dir: Path) -> Iterator[Settings]:
     patch.setenv("KEJIBANG_ACTIONS_PORT", str(free_port()))
     patch.setenv("KEJIBANG_ACTIONS_URL", "")  # process_environment sets it; undo() then removes it again
     patch.delenv("KEJIBANG_EXCHANGE_URL", raising=False)
+    patch.setenv(SECRET_VARIABLE, "")  # the action server makes this run's secret; undo() removes it again
     try:
         settings = Settings.from_env()
         launcher.process_environment(settings)

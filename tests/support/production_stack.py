@@ -66,6 +66,7 @@ def _environment(workdir: Path, databases: dict[str, str], token: str) -> dict[s
         "KEJIBANG_EXCHANGE_URL": "",
         "KEJIBANG_SEED_SAMPLE": "1",
         "RASA_TOKEN": token,
+        "KEJIBANG_INTERNAL_SECRET": secrets.token_hex(16),  # only the bot may call the REST channel and actions
         "RASA_LOCK_REDIS_HOST": REDIS_HOST,
         "RASA_LOCK_REDIS_PORT": str(REDIS_PORT),
         "RASA_LOCK_REDIS_DB": str(REDIS_DB),
