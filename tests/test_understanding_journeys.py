@@ -47,7 +47,7 @@ async def test_pest_drug_and_planting_questions_get_the_read_back(assistant: InP
     async with BotApiEmulator() as emulator, running_bot(emulator, assistant):
         emulator.user_sends(chat, question)
         read_back = await emulator.wait_for_message(chat, _has(READ_BACK), timeout=20)
-        assert "家母" not in read_back["text"]
+        assert "对象：家母" not in read_back["text"]
         if subject:
             assert subject in read_back["text"], read_back["text"]
 

@@ -30,7 +30,7 @@ NEED = "describe_need"
 # Confidence reported for a need read from evidence rather than from the classifier's scores.
 EVIDENCE_CONFIDENCE = 0.9
 # Chit-chat readings that give way to evidence of a need.
-YIELDING = frozenset({"greet", "thank", "goodbye", "help", "inform", "out_of_scope", "nlu_fallback"})
+YIELDING = frozenset({"greet", "thank", "goodbye", "inform", "out_of_scope", "nlu_fallback"})
 # Short answers: "对，是猪" answers a question; only a longer message with evidence is a new need.
 SHORT_ANSWERS = frozenset({"affirm", "deny"})
 MIN_NEED_CHARS = 8
@@ -40,9 +40,29 @@ OWN_CUES = {
         r"发出去|发出|发了|回复|回音|回我|回了|答复|进展|进度|结果|到哪|哪一步|有人接|接了|联系我|联系了|"
         r"还没|没人|咋样了|怎么样了|如何了|多久|好久|等了|处理|上次|之前|昨天|前天|前几天|那个问题|我的问题|我的需求|"
         r"我发的|我问的|提交"),
-    "ask_science": re.compile(r"资料|视频|文章|科普|学习|学点|知识|技术手册|课程|讲座|培训|看看.*(书|材料)|推荐.*(书|读)"),
-    "subscribe": re.compile(r"订阅|推送|每周|每天|定期|退订|取消订|不要再发"),
+    "ask_science": re.compile(
+        r"资料|视频|文章|科普|学|书|材料|知识|常识|教程|入门|手册|课程|讲座|培训|教我|认一下|长啥样|长什么样|了解"),
+    "subscribe": re.compile(r"订|推送|推给|推我|只推|每周|每天|每月|每个月|定期|关注|有新的|发给我|不要再发|取消"),
+    "help": re.compile(r"不会用|咋用|怎么用|咋个用|使用|功能|你能|你会|能做|能干"),
 }
+# Words of a question or a problem: a thanks or a goodbye that names the pig ("鸡好了 谢谢") is still one.
+ASKING = re.compile(r"吗|么|啥|什么|咋|怎|如何|多少|几|哪|是否|能不能|可不可以|行不行|要不要|有没有|为啥|为什么|原因|"
+                    r"办法|[?？]")
+PROBLEM_KINDS = frozenset({"pest", "disease", "agrochemical", "fertilizer", "symptom"})
+
+
+def _asks_about(text: str, things: list) -> bool:
+    """A problem named (a pest, a disease, a drug, a symptom), an open farm question, or a question
+    about a named crop or animal."""
+    plain = normalize(text)
+    return (any(t.kind in PROBLEM_KINDS for t in things) or is_open_question(text)
+            or (bool(things) and bool(ASKING.search(plain))) or _just_a_name(plain, things))
+
+
+def _just_a_name(plain: str, things: list) -> bool:
+    """"番茄" or "是番茄": the answer to "是啥子庄稼还是牲畜？", or a need put in one word."""
+    named = sum(len(t.name) for t in things if t.is_subject)
+    return named > 0 and 2 * named >= sum(map(len, cjk_runs(plain)))
 
 
 def reading(intent: str, text: str) -> bool:
@@ -50,7 +70,7 @@ def reading(intent: str, text: str) -> bool:
     if intent == NEED or text.lstrip().startswith("/"):
         return False
     things = things_in(text)
-    if not things and not is_open_question(text):
+    if not _asks_about(text, things):
         return False
     if intent in YIELDING:
         return True

@@ -31,7 +31,8 @@ THING_WEIGHT = 1.0
 # Named things whose home domain, when it leads, is read back without asking (not symptoms or equipment,
 # which belong to many domains).
 ANCHORS = frozenset({"animal", "crop", "product", "pest", "disease", "agrochemical", "fertilizer"})
-SYMPTOM_WEIGHT = 0.4  # 发烧 or 黄叶 belong to many domains: a hint, never a decision
+SYMPTOM_WEIGHT = 0.4
+NEARLY_LEVEL = 0.8  # 发烧 or 黄叶 belong to many domains: a hint, never a decision
 
 
 @dataclass(frozen=True)
@@ -124,5 +125,17 @@ class DomainModel:
         if not total:
             return DomainGuess([])
         ranked = sorted(((code, score / total) for code, score in combined.items()), key=lambda kv: -kv[1])
-        homes = {thing.domains[0] for thing in things_in(evidence.text) if thing.kind in ANCHORS}
-        return DomainGuess(ranked, anchored=ranked[0][0] in homes)
+        return _anchored(ranked, things_in(evidence.text))
+
+
+def _anchored(ranked: list[tuple[str, float]], things: list) -> DomainGuess:
+    """The home domain of the crop or animal named leads when it is nearly level with the leader
+    (辣椒叶子卷: vegetables first, plant_protection second); any named thing's home that leads anchors."""
+    living = [t.domains[0] for t in things if t.is_living]
+    if living and ranked[0][0] not in living:
+        for index, (code, share) in enumerate(ranked[1:3], start=1):
+            if code in living and share >= NEARLY_LEVEL * ranked[0][1]:
+                ranked = [ranked[index], *ranked[:index], *ranked[index + 1:]]
+                break
+    homes = {t.domains[0] for t in things if t.kind in ANCHORS}
+    return DomainGuess(ranked, anchored=ranked[0][0] in homes)
