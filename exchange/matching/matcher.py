@@ -95,14 +95,21 @@ class _Collection:
         self.county = np.array([int(p.county_code or 0) for p in places], dtype=np.int64)
         self.city = np.array([int(p.city_code or 0) for p in places], dtype=np.int64)
         self.vectors = _embed([p.text for p in self.profiles]) if semantic and self.profiles else None
-        self.subjects = [frozenset(t.canonical for t in subjects_in(p.text) if t.is_living) for p in self.profiles]
+        self.rows_about: dict[str, list[int]] = {}  # a crop or animal's standard name → the profiles naming it
+        for row, profile in enumerate(self.profiles):
+            for canonical in {t.canonical for t in subjects_in(profile.text) if t.is_living}:
+                self.rows_about.setdefault(canonical, []).append(row)
+        self.names_any = np.zeros(len(self.profiles), dtype=bool)
+        for rows in self.rows_about.values():
+            self.names_any[rows] = True
 
     def about(self, subjects: frozenset[str]) -> tuple[np.ndarray, np.ndarray]:
         """Per profile: whether it names one of the need's crops or animals, and whether it names only
         other ones (a tomato article for a pepper need)."""
-        shares = np.array([bool(own & subjects) for own in self.subjects], dtype=bool)
-        elsewhere = np.array([bool(own) and not own & subjects for own in self.subjects], dtype=bool)
-        return shares, elsewhere
+        shares = np.zeros(len(self.profiles), dtype=bool)
+        for subject in subjects:
+            shares[self.rows_about.get(subject, [])] = True
+        return shares, self.names_any & ~shares
 
     def semantic_scores(self, need_vector: np.ndarray | None) -> np.ndarray:
         """Cosine of the need with every profile, scaled so the closest profile scores 1."""
