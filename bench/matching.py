@@ -28,7 +28,7 @@ from pathlib import Path
 import jieba
 import numpy as np
 
-from bench.devsets import FarmerQuestion, farmer_questions, subject_correct
+from bench.devsets import FARMER_SETS, FarmerQuestion, farmer_questions, subject_correct
 from bench.report import percentile, resident_mb, save, table
 from exchange.matching.index import K1, B
 from exchange.matching.matcher import Matcher, Profile
@@ -233,14 +233,16 @@ def main(quick: bool = False, scales: tuple[int, ...] = SCALES) -> dict:
     article_records = _jsonl(SAMPLE / "articles.jsonl")
     articles = article_profiles(article_records)
     needs = _jsonl(DATA / "needs_dev.jsonl")
-    questions = farmer_questions()
     matcher = Matcher(experts, articles)
-    realistic = farmer_quality(experts, article_records, questions, _farmer_systems(matcher, Baseline(experts)))
-    print(f"真实风格开发集：{realistic[0]['needs']} 条需求（金标准领域、专家、文章、对象）")
-    print(table(["system", "domain top-1", "hit@3", "expert recall@5", "article p@3", "articles shown"],
-                [[r["system"], r["domain_top1"], r["hit_at_3"], r["expert_recall_at_5"], r["article_p_at_3"],
-                  r["articles_shown"]] for r in realistic]))
-    print(f"对象（读回的“对象”）正确率：{realistic[0]['subject_accuracy']:.3f}\n")
+    systems = _farmer_systems(matcher, Baseline(experts))
+    realistic = {name: farmer_quality(experts, article_records, farmer_questions(folder), systems)
+                 for name, folder in FARMER_SETS.items()}
+    print("真实风格的两个集合（金标准领域、专家、文章、对象）：dev 用来调参，holdout 从未用来调参")
+    print(table(["set", "system", "needs", "domain top-1", "hit@3", "expert recall@5", "article p@3",
+                 "articles shown", "subject"],
+                [[name, r["system"], r["needs"], r["domain_top1"], r["hit_at_3"], r["expert_recall_at_5"],
+                  r["article_p_at_3"], r["articles_shown"], r.get("subject_accuracy", "")]
+                 for name, rows in realistic.items() for r in rows]) + "\n")
     print(f"开发集：{len(needs)} 条需求（{sum('experts' in n for n in needs)} 条有人工标注的专家）；"
           f"专家 {len(experts)}，文章 {len(articles)}")
     figures: dict = {"realistic": realistic, "quality": quality(experts, articles, needs)}

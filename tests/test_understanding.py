@@ -18,6 +18,22 @@ def test_the_subject_is_the_crop_or_animal_the_farmer_named(text: str, subject: 
     assert subjects_in(text)[0].name == subject
 
 
+@pytest.mark.parametrize(("text", "subject"), [
+    ("玉米大豆带状复合种植 除草剂咋个打", "玉米"), ("水库里放鲢鱼鳙鱼 比例咋个定", "鲢鱼"),  # a pair: the first
+    ("红阳猕猴桃溃疡病", "猕猴桃"), ("伊拉兔仔兔拉稀", "仔兔"),  # a variety or breed before its head: the head
+    ("副猪嗜血杆菌病怎么治", "猪"), ("羊口疮用什么药", "羊"),  # the animal inside its disease's name
+    ("鸡场大肠杆菌反复发", "鸡"), ("稻田养鱼 打药会不会把鱼药死", "鱼"),  # what a site keeps, after what is named
+    ("想建个钢架大棚 一亩造价好多钱", "钢架大棚"),  # a site is the subject of a question about the site
+])
+def test_pairs_hosts_and_sites_give_the_subject_a_farmer_means(text: str, subject: str):
+    assert subjects_in(text)[0].name == subject
+
+
+def test_a_greenhouse_is_not_the_subject_of_a_pest_question():
+    assert subjects_in("白粉虱用烟剂好还是喷雾好 大棚里") == []
+    assert gazetteer()["茶园"].domains == ("tea",)  # a site points to its own domain, not to machinery
+
+
 def test_a_regional_name_carries_its_standard_name_and_domain():
     potato = gazetteer()["洋芋"]
     assert potato.canonical == "马铃薯" and potato.label == "洋芋（马铃薯）" and potato.domains[0] == "grain_oil"

@@ -18,7 +18,11 @@ from exchange.matching.normalize import normalize
 # What a need can be about, most telling first: a sick 鸭 in a 稻田 is about the duck; a 微耕机 is the
 # subject only when no crop or animal is named.
 SUBJECT_KINDS = ("animal", "crop", "product", "equipment")
-KINDS = (*SUBJECT_KINDS, "pest", "disease", "agrochemical", "fertilizer", "symptom")
+PROBLEM_KINDS = ("pest", "disease", "agrochemical", "fertilizer", "symptom")
+# A site (大棚, 菜地, 秧田) is where the farming happens: "大棚里白粉虱" asks about whitefly whatever grows
+# under the film, so a site is the read-back's 对象 only when the question is about the site itself
+# (building or mending a 大棚), i.e. names no pest, disease, drug, fertilizer or symptom.
+KINDS = (*SUBJECT_KINDS, "site", *PROBLEM_KINDS)
 # A farm question that names nothing ("这是什么病？", "咋回事", a photo's "帮我看看"): it is a need, and
 # the read-back asks which crop or animal it is instead of guessing.
 OPEN_QUESTION = re.compile(
@@ -94,35 +98,60 @@ def things_in(text: str) -> list[Thing]:
     return [thing for _, thing in _located(normalize(text))]
 
 
-HOSTED_KINDS = ("disease", "pest", "agrochemical")
+HOSTED_KINDS = ("disease", "pest", "agrochemical", "site")
+RANKS = {"animal": 0, "crop": 0, "product": 1, "equipment": 2, "site": 2}
 
 
 def _host(thing: Thing) -> Thing | None:
-    """The crop or animal named inside a disease, pest or drug name (辣椒疫病 → 辣椒, 奶牛乳房炎 → 奶牛);
-    single characters do not count (蜗牛 is no cow, 稻瘟病 names a disease, not the farmer's field)."""
+    """The crop or animal named inside a disease, pest, drug or site name (辣椒疫病 → 辣椒, 奶牛乳房炎 →
+    奶牛, 茶园 → 茶). A single character counts only inside a name of its own domain: an animal in a
+    disease or vaccine (鸭瘟 → 鸭, 副猪嗜血杆菌病 → 猪), or what a site keeps (鸡场 → 鸡); 蜗牛 is no
+    cow, and 稻瘟病 names a disease, not the farmer's field."""
     if thing.kind not in HOSTED_KINDS:
         return None
     names = gazetteer()
-    for size in range(len(thing.name) - 1, 1, -1):
+    for size in range(len(thing.name) - 1, 0, -1):
         for start in range(len(thing.name) - size + 1):
             host = names.get(thing.name[start:start + size])
-            if host is not None and host.is_living:
+            if host is not None and host.is_living and (size > 1 or _kept_in(host, thing)):
                 return host
     return None
 
 
+def _kept_in(host: Thing, thing: Thing) -> bool:
+    """Whether a one-character crop or animal is what a longer name of the same domain is about."""
+    own_domain = bool(set(host.domains) & set(thing.domains))
+    return own_domain and (thing.kind == "site" or (host.kind == "animal" and thing.kind != "pest"))
+
+
+def _qualifies(first: Thing, head: Thing) -> bool:
+    """Whether a name written just before another qualifies it rather than standing beside it: a variety
+    of the same crop (红阳猕猴桃), or a longer breed name before an age or sex class (伊拉兔仔兔). Two
+    names of equal standing are a pair (玉米大豆, 鲢鱼鳙鱼): the first stays the subject."""
+    return first.canonical == head.canonical or len(first.name) > len(head.name)
+
+
 def subjects_in(text: str) -> list[Thing]:
-    """What a text is about, most telling first: crops and animals (also those inside a disease's name),
-    then products, then equipment; of two names written together the second is the head (红阳猕猴桃)."""
-    candidates: list[tuple[int, int, Thing]] = []
-    for start, thing in _located(normalize(text)):
+    """What a text is about, most telling first: crops and animals (also those inside a disease's or a
+    site's name), then products, then equipment and sites; of two names written together where the first
+    qualifies the second, the second is the head (红阳猕猴桃)."""
+    located = _located(normalize(text))
+    about_a_problem = any(thing.kind in PROBLEM_KINDS for _, thing in located)
+    candidates: list[tuple[int, float, Thing]] = []  # (end, rank, subject)
+    for start, thing in located:
         subject = thing if thing.is_subject else _host(thing)
+        if subject is None and thing.kind == "site" and not about_a_problem:
+            subject = thing
         if subject is None:
             continue
-        if candidates and candidates[-1][1] == start and candidates[-1][2].is_living and subject.is_living:
-            candidates.pop()  # 伊拉兔仔兔: the later name is the head
-        candidates.append((start, start + len(thing.name), subject))
-    ranked = sorted(candidates, key=lambda c: 0 if c[2].is_living else SUBJECT_KINDS.index(c[2].kind))
+        previous = candidates[-1] if candidates else None
+        if (previous and previous[0] == start and previous[2].is_living and subject.is_living
+                and _qualifies(previous[2], subject)):
+            candidates.pop()
+        # what a site keeps (稻田 → 稻) yields to a crop or animal named outright (稻田养鱼 is about the fish)
+        rank = RANKS[subject.kind] + (0.5 if thing.kind == "site" and subject is not thing else 0)
+        candidates.append((start + len(thing.name), rank, subject))
+    ranked = sorted(candidates, key=lambda c: c[1])
     seen: dict[str, Thing] = {}
     for _, _, subject in ranked:
         seen.setdefault(subject.canonical, subject)
