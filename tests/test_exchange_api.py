@@ -19,6 +19,21 @@ def test_a_farmers_need_is_matched_to_pig_experts_with_readable_reasons(exchange
     assert result["articles"], "科普 articles come with the experts"
 
 
+@pytest.mark.parametrize(("need", "named"), [
+    ("柑子裂果咋个办", ("柑橘", "裂果")),
+    ("蓟马太难治了 打了好几遍都打不死", ("蓟马",)),
+    ("我家猪发烧不吃食", ("猪", "发烧", "不吃")),
+])
+def test_every_article_shown_names_what_the_farmer_asked_about(exchange, need, named):
+    """No general reading of the domain ("高温天气果园管理") for a specific question: an article is shown
+    only when it names the need's crop, animal, pest, disease, drug or symptom."""
+    result = exchange.match_preview(need, "", top=3)
+    assert result["articles"]
+    for article in result["articles"]:
+        text = f"{article['title']} {article.get('summary', '')} {' '.join(article.get('tags', []))}"
+        assert any(word in text for word in named), article["title"]
+
+
 def test_registering_twice_with_one_key_creates_one_user(exchange):
     first = exchange.register_user(FARMER, idempotency_key="chat-42")
     again = exchange.register_user(FARMER, idempotency_key="chat-42")

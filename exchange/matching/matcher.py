@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import numpy as np
 from scipy import sparse
@@ -22,7 +22,7 @@ from exchange.matching.domains import DomainGuess, DomainModel
 from exchange.matching.evidence import Evidence, gather, words_of
 from exchange.matching.index import Hits, TermIndex
 from exchange.matching.normalize import normalize
-from exchange.matching.subjects import gazetteer, subjects_in
+from exchange.matching.subjects import gazetteer, subjects_in, things_in
 
 DOMAIN_WEIGHT = 0.5
 LEXICAL_WEIGHT = 0.4
@@ -102,6 +102,23 @@ class _Collection:
         self.names_any = np.zeros(len(self.profiles), dtype=bool)
         for rows in self.rows_about.values():
             self.names_any[rows] = True
+
+    @cached_property
+    def rows_naming(self) -> dict[str, list[int]]:
+        """Any named thing's standard name (a crop, a pest, a drug, a symptom) → the profiles naming it;
+        built on first use (only articles are asked, so 250 000 experts never pay for it)."""
+        rows: dict[str, list[int]] = {}
+        for row, profile in enumerate(self.profiles):
+            for canonical in {t.canonical for t in things_in(profile.text)}:
+                rows.setdefault(canonical, []).append(row)
+        return rows
+
+    def naming(self, things: frozenset[str]) -> np.ndarray:
+        """Per profile: whether it names one of these things (by any of their names)."""
+        named = np.zeros(len(self.profiles), dtype=bool)
+        for thing in things:
+            named[self.rows_naming.get(thing, [])] = True
+        return named
 
     def about(self, subjects: frozenset[str]) -> tuple[np.ndarray, np.ndarray]:
         """Per profile: whether it names one of the need's crops or animals, and whether it names only
@@ -187,14 +204,24 @@ class Matcher:
         expert_load = (lambda row: load(self.experts.profiles[row].id)) if load else (lambda row: 0)
         result.experts = [self._ranked(self.experts, row, score, hits, guess, place)
                           for score, row in _fair_order(_top(scores, CANDIDATES), expert_load, top)]
-        article_scores, article_hits = self.articles.base_scores(evidence, guess, need_vector)
-        if subjects:  # 科普 about the farmer's crop or animal, or about no crop in particular; never another's
-            same, elsewhere = self.articles.about(subjects)
-            article_scores = np.where(elsewhere, -1.0, article_scores + SAME_SUBJECT * same)
-        ranked = sorted(_top(article_scores, top), reverse=True)
-        result.articles = [self._ranked(self.articles, row, score, article_hits, guess, None)
-                           for score, row in ranked if score >= ARTICLE_CLOSE_TO_BEST * ranked[0][0]]
+        result.articles = self._articles(text, evidence, guess, need_vector, subjects, top)
         return result
+
+    def _articles(self, text: str, evidence: Evidence, guess: DomainGuess, need_vector: np.ndarray | None,
+                  subjects: frozenset[str], top: int) -> list[Ranked]:
+        """科普 that names something the need names (its crop or animal, pest, disease, drug or symptom),
+        never about another crop or animal, and nearly as fitting as the best: a sick pig's owner gets
+        articles on pig diseases, not the domain's general reading ("高温天气果园管理" for a split fruit)."""
+        scores, hits = self.articles.base_scores(evidence, guess, need_vector)
+        named = frozenset(t.canonical for t in things_in(text))
+        if named:
+            scores = np.where(self.articles.naming(named | subjects), scores, -1.0)
+        if subjects:
+            same, elsewhere = self.articles.about(subjects)
+            scores = np.where(elsewhere, -1.0, scores + SAME_SUBJECT * same)
+        ranked = sorted(_top(scores, top), reverse=True)
+        return [self._ranked(self.articles, row, score, hits, guess, None)
+                for score, row in ranked if score >= ARTICLE_CLOSE_TO_BEST * ranked[0][0]]
 
     def _ranked(self, collection: _Collection, row: int, score: float, hits: Hits,
                 guess: DomainGuess, place) -> Ranked:
