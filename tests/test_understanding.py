@@ -50,13 +50,14 @@ def test_pests_and_drugs_are_evidence_but_not_the_subject():
     ("check_status", "土豆啥时候种合适"), ("check_status", "帮我看看这个番茄是咋回事"),
     ("greet", "老师你好，我家辣椒叶子卷起来了，谢谢"), ("inform", "8月中旬种的，冲了两次尿素，每亩20斤，现在叶子边边发黄"),
     ("nlu_fallback", "这是什么病？"), ("nlu_fallback", "番茄"), ("out_of_scope", "是洋芋"),
+    ("deny", "微耕机启动不了"), ("deny", "鱼塘水发绿"),  # a fault is no "no"
 ])
 def test_a_question_read_as_chit_chat_is_read_as_a_need(intent: str, text: str):
     assert reading(intent, text)
 
 
 @pytest.mark.parametrize(("intent", "text"), [
-    ("greet", "老师你好"), ("thank", "谢谢老师"), ("affirm", "对，是猪"), ("check_status", "上次问的猪的事有结果没"),
+    ("greet", "老师你好"), ("thank", "谢谢老师"), ("affirm", "对，是猪"), ("deny", "不是，是牛"), ("check_status", "上次问的猪的事有结果没"),
     ("ask_science", "有没有讲猪瘟的资料"), ("subscribe", "每周给我推送柑橘的知识"), ("describe_need", "猪发烧"),
     ("register", "我养猪的 想注册"), ("greet", "/greet"), ("thank", "谢谢你们 我屋头的鸡好了"),
 ])

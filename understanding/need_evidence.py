@@ -31,9 +31,11 @@ NEED = "describe_need"
 EVIDENCE_CONFIDENCE = 0.9
 # Chit-chat readings that give way to evidence of a need.
 YIELDING = frozenset({"greet", "thank", "goodbye", "inform", "out_of_scope", "nlu_fallback"})
-# Short answers: "对，是猪" answers a question; only a longer message with evidence is a new need.
+# Short answers: "对，是猪" answers a question; only a longer message with evidence, or one that does not
+# open with a yes or a no ("微耕机启动不了"), is a new need.
 SHORT_ANSWERS = frozenset({"affirm", "deny"})
 MIN_NEED_CHARS = 8
+YES_OR_NO = re.compile(r"^(?:不|没|莫|别|对|是|好|行|嗯|要得|可以|算了|错|当然|没错|ok)", re.IGNORECASE)
 # Intents with a purpose of their own give way only when their own cue words are absent.
 OWN_CUES = {
     "check_status": re.compile(
@@ -75,7 +77,8 @@ def reading(intent: str, text: str) -> bool:
     if intent in YIELDING:
         return True
     if intent in SHORT_ANSWERS:
-        return bool(things) and sum(map(len, cjk_runs(normalize(text)))) >= MIN_NEED_CHARS
+        plain = normalize(text)
+        return bool(things) and (sum(map(len, cjk_runs(plain))) >= MIN_NEED_CHARS or not YES_OR_NO.match(plain))
     cue = OWN_CUES.get(intent)
     return cue is not None and not cue.search(normalize(text))
 
