@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from exchange.matching.subjects import gazetteer, is_open_question, subjects_in, things_in
-from understanding.need_evidence import reading
+from understanding.need_evidence import reading, wants_material
 
 
 @pytest.mark.parametrize(("text", "subject"), [
@@ -87,3 +87,12 @@ def test_the_featurizer_adds_one_dense_sentence_vector_per_message(tmp_path):
     assert sequence is None and sentence.features.shape == (1, 512)
     vectors = [m.get_dense_features("text")[1].features[0] for m in (pig, sick_pig, greeting)]
     assert float(np.dot(vectors[0], vectors[1])) > float(np.dot(vectors[0], vectors[2]))
+
+
+@pytest.mark.parametrize(("text", "wanted"), [
+    ("有没有讲猕猴桃溃疡病的资料 发几篇我看看", True), ("小龙虾咋养 有没有入门教程", True),
+    ("猕猴桃溃疡病用啥药", False), ("我家猪发烧", False),
+])
+def test_a_need_that_asks_for_reading_matter_gets_science(text: str, wanted: bool):
+    assert wants_material("describe_need", text) is wanted
+    assert not wants_material("subscribe", text)  # "以后有科普就发给我" stays a subscription

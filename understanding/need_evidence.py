@@ -7,7 +7,8 @@ question was lost. This component runs after DIET and the FallbackClassifier and
 messages as ``describe_need`` when the text carries domain evidence (a named thing from the
 gazetteer) or is a content-free farm question ("这是什么病", "咋回事"), which the read-back answers
 with one clarifying question. Intents with a purpose of their own keep their reading when their
-own cue words are there (a status question that names the pig is still a status question).
+own cue words are there (a status question that names the pig is still a status question); a need
+that asks for reading matter by name (资料, 教程, 科普) is a request for 科普.
 """
 
 from __future__ import annotations
@@ -51,6 +52,9 @@ OWN_CUES = {
 ASKING = re.compile(r"吗|么|啥|什么|咋|怎|如何|多少|几|哪|是否|能不能|可不可以|行不行|要不要|有没有|为啥|为什么|原因|"
                     r"办法|[?？]")
 PROBLEM_KINDS = frozenset({"pest", "disease", "agrochemical", "fertilizer", "symptom"})
+SCIENCE = "ask_science"
+# Asking for reading or watching matter: "有没有讲猕猴桃溃疡病的资料" wants 科普, not an expert.
+MATERIAL = re.compile(r"资料|教程|视频|科普|文章|材料|小常识|入门|手册|课程")
 
 
 def _asks_about(text: str, things: list) -> bool:
@@ -65,6 +69,12 @@ def _just_a_name(plain: str, things: list) -> bool:
     """"番茄" or "是番茄": the answer to "是啥子庄稼还是牲畜？", or a need put in one word."""
     named = sum(len(t.name) for t in things if t.is_subject)
     return named > 0 and 2 * named >= sum(map(len, cjk_runs(plain)))
+
+
+def wants_material(intent: str, text: str) -> bool:
+    """True when a message read as a need asks for learning material by name: that is what the
+    contract calls ``ask_science``, and the farmer gets the 科普 they asked for."""
+    return intent == NEED and bool(MATERIAL.search(normalize(text)))
 
 
 def reading(intent: str, text: str) -> bool:
@@ -103,9 +113,18 @@ class NeedEvidenceClassifier(GraphComponent, IntentClassifier):
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             intent = (message.get(INTENT) or {}).get("name")
-            if intent and reading(intent, message.get(TEXT) or ""):
-                need = {"name": NEED, "confidence": EVIDENCE_CONFIDENCE}
-                ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != NEED]
-                message.set(INTENT, need, add_to_output=True)
-                message.set(INTENT_RANKING_KEY, [need, *ranking], add_to_output=True)
+            text = message.get(TEXT) or ""
+            if intent and reading(intent, text):
+                intent = NEED
+                _read_as(message, NEED)
+            if intent and wants_material(intent, text):
+                _read_as(message, SCIENCE)
         return messages
+
+
+def _read_as(message: Message, name: str) -> None:
+    """Put ``name`` first, with the confidence of a reading from evidence."""
+    chosen = {"name": name, "confidence": EVIDENCE_CONFIDENCE}
+    ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != name]
+    message.set(INTENT, chosen, add_to_output=True)
+    message.set(INTENT_RANKING_KEY, [chosen, *ranking], add_to_output=True)
