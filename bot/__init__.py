@@ -1,1 +1,2 @@
-"""Messaging front ends (Telegram, terminal) over one channel-neutral dialogue backend."""
+"""The channel-neutral core (``assistant.py``), the people's desks and the dialogue backend; the messaging
+apps themselves are in ``channels/``, wired to all of this once in ``kejibang/app.py``."""

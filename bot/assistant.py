@@ -1,8 +1,8 @@
-"""The channel-neutral core every messaging adapter drives (Telegram today, WeChat tomorrow).
+"""The channel-neutral core every messaging channel drives (``channels/``: Telegram, WeChat, the terminal).
 
-An adapter turns its app's events into calls here, with a channel-neutral sender id
-("telegram:42", "terminal"), and renders the ``Reply`` list it gets back. Nothing here knows
-Telegram; nothing in the adapters knows Rasa.
+A channel turns its app's events into calls here, with the sender's address ("telegram:42",
+"wechat:oAbC…", "terminal"), and renders the ``Reply`` list it gets back. Nothing here knows a
+messaging app; nothing in the channels knows Rasa. ``kejibang/app.py`` builds it with every desk.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """Township chairs (乡镇科协主席): invitations with a deep link and QR code, and the township's funnel.
 
-Channel-neutral: the adapter supplies how a deep link looks (``link_for``); the funnel comes from the
+Channel-neutral: each channel says how a link into the assistant looks for a person on it (``link_for``:
+a Telegram deep link, a WeChat QR code's address); the funnel comes from the
 exchange (registered, posted, matched, resolved) and the store (invited).
 """
 
@@ -9,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -74,7 +75,7 @@ class Chairs:
     invites: Invites
     accounts: Accounts
     exchange: Exchange
-    link_for: Callable[[str], str]
+    link_for: Callable[[str, str], Awaitable[str]]  # (the chair's address, the start code) → a link on their app
     handovers: Handovers
     outbound: Outbound  # tells the owner of an account that someone tried to register it again
 
@@ -126,7 +127,7 @@ class Chairs:
         phone = mask_phone(person["phone"])
         await asyncio.to_thread(self.roles.audit, sender_id, "onboard_villager", f"{user['id']} {phone}")
         return [Reply(ONBOARDED.format(name=person["name"], phone=phone, hours=TOKEN_HOURS,
-                                       link=self.link_for("tk-" + token), token=token))]
+                                       link=await self.link_for(sender_id, "tk-" + token), token=token))]
 
     async def _register(self, sender_id: str, person: dict) -> dict:
         """The villager's user on the exchange (the same one again for the same phone: the key is the phone)."""
@@ -183,7 +184,7 @@ class Chairs:
             return [Reply(NOT_A_CHAIR)]
         code = await asyncio.to_thread(self.invites.create, sender_id, township)
         await asyncio.to_thread(self.roles.audit, sender_id, "create_invite", f"{township} {code}")
-        link = self.link_for(f"inv-{code}")
+        link = await self.link_for(sender_id, f"inv-{code}")
         name = place_of(township).full_name
         return [Reply(f"{name} 的邀请链接：\n{link}\n村民扫码或点链接就能注册，乡镇会自动填好。", photo=qr_png(link))]
 

@@ -25,3 +25,7 @@ NEED_NO_EXPERTS = "暂时没有找到对口的专家，说“转人工”请志�
 DELETION_SUBMITTED = "✅ 你在科技交易平台上的信息也已经删除了。"
 WRITE_REFUSED = "😥 你之前的{what}平台没有收下：{reason}。可以重新说一次，或者说“转人工”。"
 WRITE_STUCK = "😥 你之前的{what}没发成功，我们记下了，工作人员会尽快处理。着急可以说“转人工”。"
+# channels without the app's own media (a photo's reference from another app cannot be shown everywhere)
+PHOTO_ELSEWHERE = "（对方发了一张照片，这里显示不了。）"
+# WeChat: the start code to send when no QR code could be made (the WeChat API was unreachable)
+SEND_START_CODE = "在科技帮公众号里发送：/start {payload}"

@@ -1,7 +1,7 @@
 """The outbox worker: delivers the writes the actions could not send (store/outbox.py) once the exchange
 takes them again, and tells each person what became of theirs.
 
-It runs as an asyncio task beside the bot (``run_telegram``); ``deliver_due`` is one pass, which tests run
+It runs as one of the core's loops (``Core.running`` in kejibang/app.py); ``deliver_due`` is one pass, which tests run
 directly. A person's writes go oldest first and one at a time (the registration before the need that belongs
 to it), but people are independent: each person's line is delivered on its own, a few at a time, so one
 person's failing or slow write never holds up anyone else's. A person whose write failed waits for the next

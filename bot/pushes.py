@@ -1,7 +1,7 @@
 """The weekly 科普 push: every subscription gets one new article of its topic a week.
 
-Runs as a plain asyncio task beside the bot (python-telegram-bot's job-queue extra cannot be installed
-next to Rasa); channel-neutral: it sends through the adapter's Outbound.
+Runs as one of the core's loops, a plain asyncio task (python-telegram-bot's job-queue extra cannot be installed
+next to Rasa); channel-neutral: it sends through the core's router.
 """
 
 from __future__ import annotations

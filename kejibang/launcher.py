@@ -1,7 +1,8 @@
 """`kejibang run`: start the whole assistant on the embedded default, saying what runs where.
 
 Order: model (trained if its inputs changed) → embedded exchange (seeded with the sample content
-when empty) → action server process → dialogue backend → terminal chat or Telegram bot.
+when empty) → action server process → dialogue backend → the core (kejibang/app.py) → every configured
+channel (Telegram, WeChat), or the terminal chat.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import subprocess
 import sys
 import time
 import warnings
+from contextlib import AsyncExitStack
 from pathlib import Path
 
 import requests
@@ -176,39 +178,67 @@ async def _load(backend, settings: Settings) -> None:
 
 
 async def serve(settings: Settings, model_path: Path | None, terminal: bool) -> None:
-    """Reach the dialogue backend (the Rasa servers, or the model given) and run the chosen adapter."""
+    """Reach the dialogue backend (the Rasa servers, or the model given), build the core once and serve it on
+    every configured channel (the terminal chat when no messaging app is configured, or when asked)."""
+    from kejibang.app import build_core
+
     backend = (await rasa_servers(settings) if model_path is None
                else await in_process_rasa(settings, model_path, wait=terminal))
     try:
-        if terminal:
-            from bot.terminal import chat
+        core = build_core(settings, backend)
+        async with core.running(), AsyncExitStack() as channels:
+            for serving in channel_servers(settings, terminal):
+                await channels.enter_async_context(serving(core))
+            if terminal:
+                from channels.terminal import chat
 
-            await chat(backend)
-        else:
-            from bot.telegram_app import run_telegram
-
-            await run_telegram(settings, backend)
+                await chat(core)
+            else:
+                print("按 Ctrl+C 停止。", flush=True)
+                await asyncio.Event().wait()
     finally:
         if isinstance(backend, RasaServer):
             await backend.close()  # its HTTP session; the in-process model needs no closing
 
 
+def channel_servers(settings: Settings, terminal: bool) -> list:
+    """The messaging apps to serve: each one whose settings are complete (none with the terminal chat)."""
+    if terminal:
+        return []
+    servers = []
+    if settings.telegram_token:
+        from channels.telegram import serving as telegram
+
+        servers.append(telegram)
+    if settings.wechat_configured:
+        from channels.wechat import serving as wechat
+
+        servers.append(wechat)
+    return servers
+
+
+def channel_names(settings: Settings) -> list[str]:
+    """The messaging apps whose settings are complete, as the start-up lines name them."""
+    return [name for name, configured in (("Telegram 机器人", bool(settings.telegram_token)),
+                                          ("微信公众号", settings.wechat_configured)) if configured]
+
+
 def run(settings: Settings, *, terminal: bool | None = None) -> None:
-    """Start everything; terminal chat when no Telegram token is set (or when asked).
+    """Start everything; the terminal chat when no messaging app is configured (or when asked).
 
     With RASA_URL the model and the custom actions belong to the Rasa servers and their action server
     (the production profile, deploy/): only the exchange and the adapter start here.
     """
     configure_logging(settings.log_level)
     process_environment(settings)
-    use_terminal = terminal if terminal is not None else not settings.telegram_token
+    use_terminal = terminal if terminal is not None else not channel_names(settings)
     model_path = None if settings.rasa_urls else ensure_model(settings)
     prepare_exchange(settings)
     actions = None
     if model_path is not None:
         actions = start_action_server(settings, settings.var_dir / "actions.log")
         print(f"· 动作服务器：{settings.actions_url}（日志 {settings.var_dir / 'actions.log'}）")
-    print("· 前端：" + ("终端聊天" if use_terminal else "Telegram 机器人"), flush=True)
+    print("· 前端：" + ("终端聊天" if use_terminal else "、".join(channel_names(settings))), flush=True)
     try:
         asyncio.run(serve(settings, model_path, use_terminal))
     finally:

@@ -23,11 +23,17 @@ class Variable:
 
 
 VARIABLES: tuple[Variable, ...] = (
-    Variable("TELEGRAM_BOT_TOKEN", "", "Telegram bot token; unset: `kejibang run` opens the terminal chat"),
+    Variable("TELEGRAM_BOT_TOKEN", "", "Telegram bot token; unset (and no WeChat): `kejibang run` opens the terminal chat"),
     Variable("TELEGRAM_API_URL", "", "Bot API base URL (a local Bot API server or the test emulator); unset: Telegram's"),
     Variable("TELEGRAM_WEBHOOK_URL", "", "public HTTPS URL Telegram posts updates to (behind the reverse proxy); unset: long polling"),
     Variable("TELEGRAM_WEBHOOK_SECRET", "", "secret token Telegram sends with every webhook request; required with TELEGRAM_WEBHOOK_URL"),
     Variable("KEJIBANG_WEBHOOK_PORT", "8443", "loopback port the webhook server listens on (the reverse proxy forwards to it)"),
+    Variable("WECHAT_TOKEN", "", "token of the WeChat Official Account's server configuration (signs every callback); with WECHAT_APP_ID and WECHAT_APP_SECRET `kejibang run` serves WeChat"),
+    Variable("WECHAT_APP_ID", "", "the Official Account's AppID"),
+    Variable("WECHAT_APP_SECRET", "", "the Official Account's AppSecret (for the access token of the customer-service API)"),
+    Variable("WECHAT_AES_KEY", "", "EncodingAESKey (43 characters): safe mode, messages encrypted both ways; unset: plain mode"),
+    Variable("WECHAT_API_URL", "https://api.weixin.qq.com", "WeChat API base (a local emulator in tests)"),
+    Variable("KEJIBANG_WECHAT_PORT", "8700", "loopback port of the WeChat callback `/wechat` (the reverse proxy forwards to it)"),
     Variable("KEJIBANG_EXCHANGE_URL", "", "URL of a remote exchange; unset: the embedded exchange, in-process"),
     Variable("KEJIBANG_EXCHANGE_API_KEY", "dev-key", "the bot's API key, sent to (and accepted by) the exchange with every right; other callers get scoped keys (`kejibang admin keys`)"),
     Variable("KEJIBANG_ENV", "dev", "dev: the exchange server may start with the default or a short key; any other value (production): it refuses to"),
@@ -74,6 +80,12 @@ class Settings:
     webhook_url: str
     webhook_secret: str
     webhook_port: int
+    wechat_token: str
+    wechat_app_id: str
+    wechat_app_secret: str
+    wechat_aes_key: str
+    wechat_api_url: str
+    wechat_port: int
     exchange_url: str
     exchange_api_key: str
     exchange_db: str
@@ -99,6 +111,11 @@ class Settings:
     log_level: str
     env: str = "dev"
 
+    @property
+    def wechat_configured(self) -> bool:
+        """Whether WeChat is served: its token, AppID and AppSecret are all set."""
+        return bool(self.wechat_token and self.wechat_app_id and self.wechat_app_secret)
+
     @classmethod
     def from_env(cls) -> Settings:
         """Read the environment once; relative paths are taken from the project root."""
@@ -110,6 +127,12 @@ class Settings:
             webhook_url=_env("TELEGRAM_WEBHOOK_URL"),
             webhook_secret=_env("TELEGRAM_WEBHOOK_SECRET"),
             webhook_port=int(_env("KEJIBANG_WEBHOOK_PORT")),
+            wechat_token=_env("WECHAT_TOKEN"),
+            wechat_app_id=_env("WECHAT_APP_ID"),
+            wechat_app_secret=_env("WECHAT_APP_SECRET"),
+            wechat_aes_key=_env("WECHAT_AES_KEY"),
+            wechat_api_url=_env("WECHAT_API_URL").rstrip("/"),
+            wechat_port=int(_env("KEJIBANG_WECHAT_PORT")),
             exchange_url=_env("KEJIBANG_EXCHANGE_URL").rstrip("/"),
             exchange_api_key=_env("KEJIBANG_EXCHANGE_API_KEY"),
             exchange_db=_env("KEJIBANG_EXCHANGE_DB") or f"sqlite:///{var_dir / 'exchange.db'}",

@@ -55,11 +55,12 @@ class Inbox:
             if entry is not None:
                 entry.status, entry.payload, entry.processed_at = PROCESSED, None, utcnow()
 
-    def to_replay(self) -> list[dict]:
-        """At start-up: the updates received but never finished, oldest first, each to be taken once more
-        (those already given their second chance are given up)."""
+    def to_replay(self, channel: str) -> list[dict]:
+        """At start-up: the channel's updates received but never finished, oldest first, each to be taken once
+        more (those already given their second chance are given up). Per channel: each replays its own kind."""
         with self.db.transaction() as session:
-            entries = session.execute(select(InboxEntry).where(InboxEntry.status.in_((RECEIVED, REPLAY, RETAKEN)))
+            entries = session.execute(select(InboxEntry).where(InboxEntry.status.in_((RECEIVED, REPLAY, RETAKEN)),
+                                                               InboxEntry.key.startswith(f"{channel}:"))
                                       .order_by(InboxEntry.received_at)).scalars().all()
             again = [entry for entry in entries if entry.status == RECEIVED and entry.payload]
             for entry in entries:

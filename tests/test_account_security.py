@@ -156,7 +156,7 @@ async def test_onboarding_a_person_who_registered_themselves_gives_no_link(store
     chair, person = 6301, 6302
     async with bot() as running:
         await running.chair(chair, PING_TAN)
-        exchange = running.application.bot_data["assistant"].chairs.exchange
+        exchange = running.application.bot_data["core"].assistant.chairs.exchange
         user = exchange.register_user({"name": "李大姐", "phone": PHONE, "role": "农户", "township": "岳池县坪滩镇",
                                        "consent": {"purpose": "注册", "scope": "姓名、手机号", "share_contact": True}},
                                       f"register:telegram:{person}")
@@ -288,7 +288,7 @@ async def test_staff_are_limited_like_anyone_except_for_their_own_commands(store
 
     volunteer = 6801
     async with bot(KEJIBANG_RATE_LIMIT_MESSAGES="3", KEJIBANG_RATE_LIMIT_SECONDS="3600") as running:
-        assistant = running.application.bot_data["assistant"]
+        assistant = running.application.bot_data["core"].assistant
         answered = set().union(*(desk.commands() for desk in (assistant.desk, assistant.chairs, assistant.experts)))
         assert set().union(*STAFF_COMMANDS.values()) <= answered, "every exempt command is a real one"
         code, _ = running.roles.issue("volunteer")

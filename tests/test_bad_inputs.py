@@ -155,7 +155,7 @@ async def deliver(emulator: BotApiEmulator, assistant: Assistant, chat: int, ite
 async def push(emulator: BotApiEmulator, application: Application, plan: Plan, concurrency: int,
                timeout: float) -> list[BadInput]:
     """Every person's inputs in order, ``concurrency`` people at a time; returns the unanswered inputs."""
-    assistant = application.bot_data["assistant"]
+    assistant = application.bot_data["core"].assistant
     gate = asyncio.Semaphore(concurrency)
     unanswered: list[BadInput] = []
 

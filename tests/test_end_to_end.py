@@ -98,7 +98,7 @@ async def test_asking_for_a_person_on_telegram_reaches_a_volunteer_who_answers_t
 
         emulator.user_sends(villager, "转人宫")
         ticket = await emulator.wait_for_message(villager, _has("案件号"), timeout=20)
-        assert await application.bot_data["desk"].announce() == 1
+        assert await application.bot_data["core"].desk.announce() == 1
         offer = await emulator.wait_for_message(volunteer, _has("有人需要帮忙"), timeout=20)
         await _press(emulator, volunteer, offer, offer["reply_markup"]["inline_keyboard"][0][0]["text"])
         await emulator.wait_for_message(villager, _has("志愿者已经接手"), timeout=20)

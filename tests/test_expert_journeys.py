@@ -44,7 +44,7 @@ async def _post_need(emulator: BotApiEmulator, application, farmer: int, text: s
     await _press(emulator, farmer, read_back, "对，帮我找专家")
     await emulator.wait_for_message(farmer, _has("已经帮你发出去了"), timeout=20)
     cards = [await emulator.wait_for_message(farmer, _has("👤"), timeout=20) for _ in range(3)]
-    book = application.bot_data["payloads"]
+    book = application.bot_data["core"].payloads
     payloads = [book.payload(_buttons(card)["联系TA"]) for card in cards]
     ids = [json.loads(payload[payload.index("{"):])["expert_id"] for payload in payloads]
     return list(zip(cards, ids, strict=True))
@@ -74,7 +74,7 @@ async def test_an_expert_accepts_in_their_chat_and_the_two_talk_through_the_bot_
         sent = await emulator.wait_for_message(farmer, _has("案件号"), timeout=20)
         assert "TA 接受后" in sent["text"]
 
-        assert (await application.bot_data["experts"].tick())["delivered"] == 1
+        assert (await application.bot_data["core"].experts.tick())["delivered"] == 1
         photo = await emulator.wait_for_message(EXPERT, lambda m: "photo" in m, timeout=10)
         assert photo["photo"][-1]["file_id"] == sent_photo, "the expert sees the farmer's own photo"
         offer = await emulator.wait_for_message(EXPERT, _has("新的求助"), timeout=10)
@@ -118,7 +118,7 @@ async def test_a_decline_hands_the_need_to_the_next_expert_and_a_paused_expert_g
         await _link(emulator, stack_settings, SECOND, second)
         await _press(emulator, farmer, card, "联系TA")
         await emulator.wait_for_message(farmer, _has("案件号"), timeout=20)
-        await application.bot_data["experts"].tick()
+        await application.bot_data["core"].experts.tick()
         offer = await emulator.wait_for_message(EXPERT, _has("新的求助"), timeout=10)
         await _press(emulator, EXPERT, offer, "暂不方便")
         await emulator.wait_for_message(EXPERT, _has("已转给其他专家"), timeout=10)
@@ -137,7 +137,7 @@ async def test_a_decline_hands_the_need_to_the_next_expert_and_a_paused_expert_g
         await _press(emulator, farmer, third_card, "联系TA")
         refused = await emulator.wait_for_message(farmer, _has("暂时不接新的需求"), timeout=20)
         assert "换一批专家" in _buttons(refused)
-        assert (await application.bot_data["experts"].tick())["delivered"] == 0
+        assert (await application.bot_data["core"].experts.tick())["delivered"] == 0
         emulator.user_sends(EXPERT, "/resume")
         await emulator.wait_for_message(EXPERT, _has("已恢复"), timeout=10)
 
@@ -146,7 +146,7 @@ async def test_an_unanswered_offer_is_reminded_then_re_matched_and_the_farmer_is
         assistant, stack_settings: Settings):
     farmer = 9331
     async with BotApiEmulator() as emulator, running_bot(emulator, assistant) as application:
-        desk = application.bot_data["experts"]
+        desk = application.bot_data["core"].experts
         cards = await _post_need(emulator, application, farmer, "母猪产后不吃东西 还拉稀")
         (card, first), (_, second) = cards[0], cards[1]
         await _link(emulator, stack_settings, EXPERT, first)

@@ -35,7 +35,7 @@ from bot import messages
 from bot.assistant import Assistant
 from bot.dialogue import RasaUnavailable, Reply
 from bot.outbox import OutboxWorker
-from bot.telegram_app import replay_unfinished
+from channels.telegram import replay_unfinished
 from exchange.client import ExchangeClient
 from exchange.models import Feedback, Need, User
 from tests.conftest import API_KEY, ServerThread

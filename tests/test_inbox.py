@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 
 from bot.dialogue import Reply
-from bot.telegram_app import replay_unfinished
+from channels.telegram import replay_unfinished
 from exchange.models import utcnow
 from store.database import store_database
 from store.inbox import Inbox
@@ -43,9 +43,9 @@ def inbox(tmp_path) -> Inbox:
 def test_an_update_is_taken_once_then_once_more_after_a_stop_and_never_a_third_time(inbox):
     assert inbox.receive("telegram:1", "telegram:42", {"update_id": 1})
     assert not inbox.receive("telegram:1", "telegram:42", {"update_id": 1}), "a re-delivery"
-    assert inbox.to_replay() == [{"update_id": 1}]
+    assert inbox.to_replay("telegram") == [{"update_id": 1}]
     assert inbox.receive("telegram:1", "telegram:42", {"update_id": 1}), "the second chance"
-    assert inbox.to_replay() == [], "cut off again: given up, or it would bring the bot down forever"
+    assert inbox.to_replay("telegram") == [], "cut off again: given up, or it would bring the bot down forever"
     assert not inbox.receive("telegram:1", "telegram:42", {"update_id": 1})
 
 
@@ -56,7 +56,7 @@ def test_a_processed_update_keeps_its_key_but_not_its_content_until_the_retentio
         from store.models import InboxEntry
 
         assert session.get(InboxEntry, "telegram:2").payload is None
-    assert inbox.to_replay() == [] and not inbox.receive("telegram:2", "telegram:42", {})
+    assert inbox.to_replay("telegram") == [] and not inbox.receive("telegram:2", "telegram:42", {})
     assert inbox.purge(utcnow() - timedelta(days=1)) == 0
     assert inbox.purge(utcnow() + timedelta(seconds=1)) == 1
 

@@ -219,7 +219,8 @@ async def test_after_a_registration_neither_the_logs_nor_the_tracker_store_hold_
 
 @pytest.mark.asyncio
 async def test_the_terminal_chat_keeps_the_phone_out_of_the_dialogue_too(monkeypatch, tmp_path):
-    from bot.terminal import chat
+    from channels.terminal import chat
+    from kejibang.app import build_core
     from store.accounts import Accounts
     from store.database import store_database
 
@@ -231,7 +232,7 @@ async def test_the_terminal_chat_keeps_the_phone_out_of_the_dialogue_too(monkeyp
             raise EOFError
         return typed.pop()
 
-    await chat(dialogue, read=read, write=printed.append)
+    await chat(build_core(Settings.from_env(), dialogue), read=read, write=printed.append)
     assert dialogue.received == [("terminal", "138****4567")]
     assert Accounts(store_database(Settings.from_env().assistant_db)).kept_phone("terminal") == PHONE
 

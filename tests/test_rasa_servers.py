@@ -14,9 +14,10 @@ import pytest
 import pytest_asyncio
 from aiohttp import web
 
-from bot import messages, terminal
+from bot import messages
 from bot.assistant import Assistant
 from bot.dialogue import RasaServer, RasaUnavailable
+from channels import terminal
 from kejibang import launcher
 from kejibang.internal import SECRET_HEADER, SECRET_VARIABLE
 from kejibang.settings import Settings
@@ -117,8 +118,8 @@ async def test_with_rasa_url_the_adapter_talks_to_the_servers(servers, monkeypat
     monkeypatch.setenv(SECRET_VARIABLE, SECRET)
     answered: list[str] = []
 
-    async def adapter(backend) -> None:
-        answered.extend([(await backend.respond("terminal", "你好"))[0].text for _ in range(2)])
+    async def adapter(core) -> None:
+        answered.extend([(await core.assistant.on_text("terminal", "你好"))[0].text for _ in range(2)])
 
     monkeypatch.setattr(terminal, "chat", adapter)
     await launcher.serve(Settings.from_env(), None, terminal=True)

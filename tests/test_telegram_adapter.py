@@ -11,7 +11,9 @@ import pytest
 import pytest_asyncio
 
 from bot.dialogue import Button, Reply
-from bot.telegram_app import build_application, chunks
+from channels.rendering import chunks
+from channels.telegram import MAX_MESSAGE, build_application
+from kejibang.app import build_core
 from kejibang.settings import Settings
 from tests.support.bot_api_emulator import BotApiEmulator
 from tests.support.running_bot import running_bot
@@ -165,7 +167,7 @@ def test_forged_or_purged_button_ids_map_to_nothing_and_ids_survive_a_restart(tm
 
 def test_chunks_keep_every_character():
     text = "\n".join("行" * 1500 for _ in range(7))
-    parts = chunks(text)
+    parts = chunks(text, MAX_MESSAGE)
     assert all(len(p) <= 4000 for p in parts)
     assert "\n".join(parts) == text
 
@@ -174,7 +176,7 @@ def test_chunks_keep_every_character():
 async def test_webhook_mode_answers_updates_and_refuses_requests_without_the_secret(monkeypatch, tmp_path):
     import aiohttp
 
-    from bot.telegram_app import WEBHOOK_PATH, start_updates
+    from channels.telegram import WEBHOOK_PATH, start_updates
     from tests.conftest import free_port
 
     dialogue, port = ScriptedDialogue(), free_port()
@@ -185,7 +187,7 @@ async def test_webhook_mode_answers_updates_and_refuses_requests_without_the_sec
         monkeypatch.setenv("TELEGRAM_WEBHOOK_URL", f"http://127.0.0.1:{port}/{WEBHOOK_PATH}")
         monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET", "s3cret-token")
         monkeypatch.setenv("KEJIBANG_WEBHOOK_PORT", str(port))
-        application = build_application(Settings.from_env(), dialogue)
+        application = build_application(build_core(Settings.from_env(), dialogue))
         async with application:
             await application.start()
             assert (await start_updates(application, Settings.from_env())).startswith("webhook")

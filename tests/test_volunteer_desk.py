@@ -28,7 +28,7 @@ async def desk_bot(monkeypatch, tmp_path):
     monkeypatch.setenv("KEJIBANG_VOLUNTEER_CHAT", f"telegram:{GROUP}")
     db = store_database(Settings.from_env().assistant_db)
     async with BotApiEmulator() as emulator, running_bot(emulator, dialogue) as application:
-        yield emulator, dialogue, application.bot_data["desk"], Roles(db), Handoffs(db)
+        yield emulator, dialogue, application.bot_data["core"].desk, Roles(db), Handoffs(db)
 
 
 async def _say(emulator, chat: int, text: str, expect: str = "") -> dict:

@@ -1,6 +1,6 @@
-"""The Telegram adapter (python-telegram-bot 22, asyncio Application).
+"""The Telegram channel (python-telegram-bot 22, asyncio Application).
 
-Telegram update → ``Assistant`` (channel-neutral) → replies rendered as plain-text messages with
+Telegram update → ``core.assistant`` (channel-neutral) → replies rendered as plain-text messages with
 inline keyboards. Plain text (no parse mode) means user text can never break rendering. Button
 payloads can exceed Telegram's 64-byte callback data, so each is sent as a short id.
 """
@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatAction, ChatType
@@ -25,38 +26,17 @@ from telegram.ext import (
 
 from bot import messages
 from bot.assistant import Assistant
-from bot.chairs import Chairs
-from bot.desk import Desk
-from bot.dialogue import DialogueBackend, Reply
-from bot.experts import ExpertDesk
-from bot.handover import HandoverDesk
-from bot.outbox import OutboxWorker
-from bot.pushes import push_forever
-from bot.rate_limit import RateLimit
-from bot.retention import purge_daily
-from exchange.api import connect
+from bot.dialogue import Reply
+from channels.rendering import chunks
+from kejibang.app import Core
 from kejibang.settings import Settings
-from store.accounts import Accounts
 from store.buttons import ButtonPayloads
-from store.database import store_database
-from store.expert_cases import ExpertCases
-from store.handoffs import Handoffs
-from store.handovers import CodeTries, Handovers
-from store.inbox import Inbox
-from store.invites import Invites
-from store.notices import Notices
-from store.outbox import Outbox
-from store.photos import NeedPhotos
-from store.places import SharedPlaces
-from store.roles import Roles
-from store.subscriptions import Subscriptions
 
 log = logging.getLogger(__name__)
 MAX_MESSAGE = 4000
 PRIVATE = filters.ChatType.PRIVATE
 ROLE_COMMANDS = ("role", "queue", "claim", "done", "invite", "stats", "onboard", "onboard_confirm", "mine", "pause",
                  "resume", "capacity", "serve", "accept", "pass", "decline", "talk", "end", "outcome")
-ANNOUNCE_EVERY_SECONDS = 10.0
 GROUP_COMMANDS = ("queue", "claim", "done")  # with /help, all that works in the volunteers' group
 GROUP_HELP = "群里可以用：/queue 看待处理的求助，/claim 案件号 接手，/done 案件号 说明 结案。其他命令请私聊我。"
 GROUP_REFUSED = "这个命令不能在群里用，请私聊我。"
@@ -70,42 +50,37 @@ def keyboard(reply: Reply, book: ButtonPayloads) -> InlineKeyboardMarkup | None:
                                  for b in reply.buttons])
 
 
-def chunks(text: str, limit: int = MAX_MESSAGE) -> list[str]:
-    """Split a long reply on line breaks into messages Telegram accepts."""
-    parts, current = [], ""
-    for line in text.split("\n"):
-        while len(line) > limit:
-            parts.append(line[:limit])
-            line = line[limit:]
-        if current and len(current) + 1 + len(line) > limit:
-            parts.append(current)
-            current = line
-        else:
-            current = f"{current}\n{line}" if current else line
-    if current:
-        parts.append(current)
-    return parts
-
-
 def sender_id(update: Update) -> str:
     """The channel-neutral id of the person (in a private chat it is also the chat)."""
     return f"telegram:{update.effective_user.id}"
 
 
-class TelegramOutbound:
-    """Sends replies to any conversation by its channel-neutral id (telegram:<chat id>)."""
+class TelegramChannel:
+    """The core's way to Telegram: replies to any chat by its address (telegram:<chat id>), and deep links."""
 
-    def __init__(self, application: Application) -> None:
+    name = "telegram"
+
+    def __init__(self, application: Application, payloads: ButtonPayloads) -> None:
         self.application = application
+        self.payloads = payloads
 
-    async def send(self, sender: str, replies: list[Reply]) -> None:
-        channel, _, chat_id = sender.partition(":")
-        if channel == "telegram" and chat_id.lstrip("-").isdigit():
-            await render(self.application.bot, self.application.bot_data["payloads"], int(chat_id), replies)
+    async def send(self, address: str, replies: list[Reply]) -> None:
+        """Render the replies in the chat (a malformed address is nobody on Telegram: nothing is sent)."""
+        chat_id = address.partition(":")[2]
+        if chat_id.lstrip("-").isdigit():
+            await render(self.application.bot, self.payloads, int(chat_id), replies)
+
+    async def link(self, payload: str) -> str:
+        """A deep link: opening it sends /start with the payload."""
+        return f"https://t.me/{self.application.bot.username}?start={payload}"
+
+
+def _core(context: ContextTypes.DEFAULT_TYPE) -> Core:
+    return context.application.bot_data["core"]
 
 
 def _assistant(context: ContextTypes.DEFAULT_TYPE) -> Assistant:
-    return context.application.bot_data["assistant"]
+    return _core(context).assistant
 
 
 async def render(bot, book: ButtonPayloads, chat_id: int, replies: list[Reply]) -> None:
@@ -115,7 +90,7 @@ async def render(bot, book: ButtonPayloads, chat_id: int, replies: list[Reply]) 
             await bot.send_photo(chat_id, reply.photo or reply.image, caption=reply.text[:1024] or None,
                                  reply_markup=keyboard(reply, book))
             continue
-        parts = chunks(reply.text) if reply.text else []
+        parts = chunks(reply.text, MAX_MESSAGE) if reply.text else []
         for index, part in enumerate(parts):
             markup = keyboard(reply, book) if index == len(parts) - 1 else None
             await bot.send_message(chat_id, part, reply_markup=markup)
@@ -126,7 +101,7 @@ async def _answer(update: Update, context: ContextTypes.DEFAULT_TYPE, replies_of
     update_id even after a restart, and an update cut off mid-way (the bot stopped or killed while answering
     it) is taken again at the next start. A turn that failed with an error is not: it may already have run
     in the dialogue, and running it twice would be worse than the apology the person already got."""
-    inbox: Inbox = context.application.bot_data["inbox"]
+    inbox = _core(context).inbox
     key = f"telegram:{update.update_id}"
     chat_id = update.effective_chat.id
     async with _assistant(context).turn(sender_id(update)):
@@ -137,7 +112,7 @@ async def _answer(update: Update, context: ContextTypes.DEFAULT_TYPE, replies_of
             if _assistant(context).warming_up:
                 await context.bot.send_message(chat_id, messages.WARMING_UP)
             await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
-            await render(context.bot, context.application.bot_data["payloads"], chat_id, await replies_of)
+            await render(context.bot, _core(context).payloads, chat_id, await replies_of)
         except Exception:
             await asyncio.to_thread(inbox.processed, key)
             raise
@@ -147,7 +122,7 @@ async def _answer(update: Update, context: ContextTypes.DEFAULT_TYPE, replies_of
 async def replay_unfinished(application: Application) -> int:
     """At start-up: updates received before the last stop but never answered go round once more (before
     new ones are fetched, so each person's messages keep their order); returns how many."""
-    payloads = await asyncio.to_thread(application.bot_data["inbox"].to_replay)
+    payloads = await asyncio.to_thread(application.bot_data["core"].inbox.to_replay, TelegramChannel.name)
     for payload in payloads:
         await application.update_queue.put(Update.de_json(payload, application.bot))
     return len(payloads)
@@ -247,7 +222,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A pressed button sends its payload; an unknown (expired or forged) id gets a polite note. Both count
     against the person's budget."""
     query = update.callback_query
-    payload = context.application.bot_data["payloads"].payload(query.data or "")
+    payload = _core(context).payloads.payload(query.data or "")
     if update.effective_chat.type != ChatType.PRIVATE:  # the volunteers' group: its own commands only
         allowed = _group_payload(payload)
         await query.answer("" if allowed else GROUP_REFUSED if payload else messages.EXPIRED_BUTTON)
@@ -268,17 +243,6 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     log.error("telegram handler failed", exc_info=context.error)
 
 
-async def keep_time(desk: Desk, experts: ExpertDesk) -> None:
-    """Forever: announce handoff cases, deliver expert offers, remind, re-match and follow up."""
-    while True:
-        for name, due in (("announcing handoff cases", desk.announce), ("the expert desk", experts.tick)):
-            try:
-                await due()
-            except Exception:
-                log.exception("%s failed", name)
-        await asyncio.sleep(ANNOUNCE_EVERY_SECONDS)
-
-
 def _volunteer_group(settings: Settings) -> filters.BaseFilter:
     """The configured volunteers' group chat, or no group at all."""
     channel, _, chat_id = settings.volunteer_chat.partition(":")
@@ -287,33 +251,17 @@ def _volunteer_group(settings: Settings) -> filters.BaseFilter:
     return filters.ChatType.PRIVATE & ~filters.ChatType.PRIVATE
 
 
-def build_application(settings: Settings, backend: DialogueBackend) -> Application:
-    """The Application with our handlers (the Bot API base URL can point at a local server or emulator)."""
+def build_application(core: Core) -> Application:
+    """The Application with our handlers, registered with the core's router (the Bot API base URL can point at
+    a local server or emulator)."""
+    settings = core.settings
     builder = ApplicationBuilder().token(settings.telegram_token).concurrent_updates(True)
     if settings.telegram_api_url:
         builder = builder.base_url(f"{settings.telegram_api_url}/bot").base_file_url(
             f"{settings.telegram_api_url}/file/bot")
     application = builder.build()
-    db = store_database(settings.assistant_db)
-    desk = Desk(Roles(db), Handoffs(db), TelegramOutbound(application), settings.volunteer_chat,
-                timedelta(minutes=settings.handoff_remind_minutes))
-    exchange = connect(settings.exchange_url, settings.exchange_api_key, settings.exchange_db)
-    chairs = Chairs(Roles(db), Invites(db), Accounts(db), exchange,
-                    lambda payload: f"https://t.me/{application.bot.username}?start={payload}", Handovers(db),
-                    desk.outbound)
-    application.bot_data["weekly_push"] = (Subscriptions(db), exchange, desk.outbound)
-    experts = ExpertDesk(ExpertCases(db), exchange, Roles(db), Handoffs(db), NeedPhotos(db), desk.outbound,
-                         timedelta(hours=settings.expert_remind_hours), timedelta(hours=settings.expert_answer_hours),
-                         timedelta(days=settings.follow_up_days))
-    application.bot_data["desk"] = desk
-    application.bot_data["experts"] = experts
-    application.bot_data["assistant"] = Assistant(
-        backend, desk, chairs, experts, SharedPlaces(db), accounts=Accounts(db),
-        rate_limit=RateLimit(settings.rate_limit_messages, settings.rate_limit_seconds), tracker_db=settings.tracker_db,
-        handovers=HandoverDesk(Handovers(db), CodeTries(db), exchange, Roles(db)), notices=Notices(db))
-    application.bot_data["payloads"] = ButtonPayloads(db)
-    application.bot_data["inbox"] = Inbox(db)
-    application.bot_data["outbox"] = OutboxWorker(Outbox(db), Accounts(db), exchange, desk.outbound)
+    application.bot_data["core"] = core
+    core.router.register(TelegramChannel(application, core.payloads))
     group = _volunteer_group(settings)
     application.add_handler(CommandHandler(GROUP_COMMANDS, on_group_command, filters=group))
     application.add_handler(CommandHandler("help", on_group_help, filters=group))
@@ -347,23 +295,18 @@ async def start_updates(application: Application, settings: Settings) -> str:
     return f"webhook，监听 127.0.0.1:{settings.webhook_port}/{WEBHOOK_PATH}"
 
 
-async def run_telegram(settings: Settings, backend: DialogueBackend) -> None:
-    """Serve Telegram until interrupted."""
-    application = build_application(settings, backend)
+@asynccontextmanager
+async def serving(core: Core) -> AsyncIterator[Application]:
+    """Telegram served until the block ends: what was cut off at the last stop first, then new updates."""
+    application = build_application(core)
     async with application:
         await application.start()
         replayed = await replay_unfinished(application)
-        mode = await start_updates(application, settings)
-        announcer = asyncio.create_task(keep_time(application.bot_data["desk"], application.bot_data["experts"]))
-        pusher = asyncio.create_task(push_forever(*application.bot_data["weekly_push"]))
-        courier = asyncio.create_task(application.bot_data["outbox"].run_forever())
-        forgetter = asyncio.create_task(purge_daily(settings))
-        print(f"Telegram 机器人已启动（{mode}），按 Ctrl+C 停止。" + (f"上次停止前没答完的 {replayed} 条消息重新处理。"
-                                                             if replayed else ""), flush=True)
+        mode = await start_updates(application, core.settings)
+        print(f"Telegram 机器人已启动（{mode}）。" + (f"上次停止前没答完的 {replayed} 条消息重新处理。"
+                                                  if replayed else ""), flush=True)
         try:
-            await asyncio.Event().wait()
+            yield application
         finally:
-            for task in (announcer, pusher, courier, forgetter):
-                task.cancel()
             await application.updater.stop()
             await application.stop()
