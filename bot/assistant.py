@@ -27,6 +27,7 @@ from kejibang.privacy import ERASE_CONVERSATION, mask_phones
 from store.accounts import Accounts
 from store.notices import Notices
 from store.places import SharedPlaces
+from store.voice_notes import VoiceNotes
 
 log = logging.getLogger(__name__)
 MAX_INPUT_CHARS = 2000
@@ -62,6 +63,7 @@ class Assistant:
     tracker_db: str = ""  # where the dialogue's conversations are stored (erased on a data deletion)
     handovers: HandoverDesk | None = None  # hand-over links (and the failed-try limit on every /start code)
     notices: Notices | None = None  # what an operator left to tell a person (a revoked role)
+    voices: VoiceNotes | None = None  # voice messages kept for a recognizer (erased with the person)
 
     async def _command(self, sender_id: str, text: str) -> list[Reply] | None:
         """Replies to a role command (volunteers', chairs', experts'), or None."""
@@ -184,12 +186,20 @@ class Assistant:
             return [Reply(messages.BROKEN, buttons=(Button("找人工", "/request_human"),))]
 
     async def _erasing(self, sender_id: str, replies: list[Reply]) -> list[Reply]:
-        """After a turn that deleted the person's data, their conversation goes too (it is saved by now)."""
+        """After a turn that deleted the person's data, their conversation and recordings go too (the
+        conversation is saved by now)."""
         for reply in replies:
-            if reply.custom.get(ERASE_CONVERSATION) and self.tracker_db:
-                for chat in _erased_chats(reply.custom[ERASE_CONVERSATION], sender_id):
-                    await asyncio.to_thread(forget_conversation, self.tracker_db, chat)
+            erased = reply.custom.get(ERASE_CONVERSATION)
+            for chat in _erased_chats(erased, sender_id) if erased else []:
+                await asyncio.to_thread(self._forget, chat)
         return [r for r in replies if ERASE_CONVERSATION not in r.custom]
+
+    def _forget(self, chat: str) -> None:
+        """What the bot's side keeps of one chat: its conversation and its voice recordings."""
+        if self.tracker_db:
+            forget_conversation(self.tracker_db, chat)
+        if self.voices is not None:
+            self.voices.forget(chat)
 
     async def _handover_answer(self, sender_id: str, text: str) -> list[Reply] | None:
         """An answer to the hand-over question (the greeting follows once the account is theirs), or None."""

@@ -13,6 +13,7 @@ from exchange.models import utcnow
 from kejibang.settings import Settings
 from store.database import store_database
 from store.inbox import Inbox
+from store.voice_notes import VoiceNotes
 
 log = logging.getLogger(__name__)
 EVERY_SECONDS = 24 * 3600.0
@@ -24,13 +25,16 @@ class Purged:
 
     events: int
     updates: int
+    recordings: int = 0
 
 
 def purge_old(settings: Settings, days: int | None = None) -> Purged:
-    """Delete tracker events and answered inbox entries older than the retention period (or ``days``)."""
+    """Delete tracker events, answered inbox entries and voice recordings older than the retention period
+    (or ``days``)."""
     cutoff = utcnow() - timedelta(days=settings.retention_days if days is None else days)
     return Purged(forget_events_before(settings.tracker_db, cutoff),
-                  Inbox(store_database(settings.assistant_db)).purge(cutoff))
+                  Inbox(store_database(settings.assistant_db)).purge(cutoff),
+                  VoiceNotes(settings.var_dir / "voice").purge(cutoff))
 
 
 async def purge_daily(settings: Settings) -> None:
@@ -38,7 +42,8 @@ async def purge_daily(settings: Settings) -> None:
     while True:
         try:
             purged = await asyncio.to_thread(purge_old, settings)
-            log.info("retention: %d conversation events, %d inbox entries deleted", purged.events, purged.updates)
+            log.info("retention: %d conversation events, %d inbox entries, %d recordings deleted", purged.events,
+                     purged.updates, purged.recordings)
         except Exception:
             log.exception("retention purge failed")
         await asyncio.sleep(EVERY_SECONDS)

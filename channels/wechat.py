@@ -16,7 +16,6 @@ import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -186,7 +185,6 @@ class WeChatChannel:
         self.core, self.api, self.token = core, api, settings.wechat_token
         self.crypto = (WeChatCrypto(settings.wechat_token, settings.wechat_aes_key, settings.wechat_app_id)
                        if settings.wechat_aes_key else None)
-        self.voice_dir = settings.var_dir / "voice"
         self._choices: OrderedDict[str, list[Button]] = OrderedDict()
         self._turns: set[asyncio.Task] = set()
 
@@ -270,7 +268,7 @@ class WeChatChannel:
         kinds: dict[str, Callable[[], Awaitable[list[Reply]]]] = {
             "text": lambda: self._text(sender, message.content or ""),
             "image": lambda: assistant.on_photo(sender, message.image or message.media_id),
-            "voice": lambda: assistant.on_voice(sender, lambda: self._voice(message), "audio/amr"),
+            "voice": lambda: assistant.on_voice(sender, lambda: self._voice(sender, message), "audio/amr"),
             "location": lambda: assistant.on_location(sender, float(message.location_x), float(message.location_y)),
             "subscribe": lambda: assistant.on_start(sender),
             "subscribe_scan": lambda: assistant.on_start(sender, message.scene_id or ""),
@@ -292,10 +290,13 @@ class WeChatChannel:
             return await self.core.assistant.on_button(sender, picked)
         return await self.core.assistant.on_text(sender, text)
 
-    async def _voice(self, message: BaseMessage) -> bytes:
-        """The voice message's AMR, kept under var/voice/ for a recognizer (WeChat deletes it after 3 days)."""
+    async def _voice(self, sender: str, message: BaseMessage) -> bytes:
+        """The voice message's AMR, kept in the person's folder under var/voice/ for a recognizer (WeChat
+        deletes it after 3 days; a deletion of the person's data deletes it here)."""
         audio = await self.api.media(message.media_id)
-        await asyncio.to_thread(_keep, self.voice_dir / f"{message.id}.amr", audio)
+        voices = self.core.assistant.voices
+        if voices is not None:
+            await asyncio.to_thread(voices.keep, sender, str(message.id), audio)
         return audio
 
     def offered(self, address: str) -> list[Button]:
@@ -380,11 +381,6 @@ def _numbered_texts(replies: list[Reply]) -> list[Reply]:
 
 def _text_message(openid: str, text: str) -> dict:
     return {"touser": openid, "msgtype": "text", "text": {"content": text}}
-
-
-def _keep(path: Path, content: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(content)
 
 
 @asynccontextmanager

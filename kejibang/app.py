@@ -43,6 +43,7 @@ from store.photos import NeedPhotos
 from store.places import SharedPlaces
 from store.roles import Roles
 from store.subscriptions import Subscriptions
+from store.voice_notes import VoiceNotes
 
 log = logging.getLogger(__name__)
 ANNOUNCE_EVERY_SECONDS = 10.0
@@ -154,6 +155,6 @@ def build_core(settings: Settings, backend: DialogueBackend,
         backend, desk, chairs, experts, SharedPlaces(db), recognizer=recognizer or NoSpeechRecognizer(),
         accounts=accounts, rate_limit=RateLimit(settings.rate_limit_messages, settings.rate_limit_seconds),
         tracker_db=settings.tracker_db, handovers=HandoverDesk(handovers, CodeTries(db), exchange, roles),
-        notices=notices)
+        notices=notices, voices=VoiceNotes(settings.var_dir / "voice"))
     return Core(settings, assistant, desk, chairs, experts, OutboxWorker(Outbox(db), accounts, exchange, router),
                 Inbox(db), ButtonPayloads(db), notices, Subscriptions(db), exchange, router)

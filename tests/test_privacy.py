@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 from datetime import timedelta
 
 import pytest
@@ -20,10 +21,11 @@ from bot.dialogue import Reply
 from bot.rate_limit import RateLimit, Verdict
 from bot.retention import purge_old
 from exchange.models import utcnow
-from kejibang.privacy import RedactingFilter, mask_phones, redact
+from kejibang.privacy import ERASE_CONVERSATION, RedactingFilter, mask_phones, redact
 from kejibang.settings import Settings
 from store.handoffs import Handoffs
 from store.roles import Roles
+from store.voice_notes import VoiceNotes
 from tests.support.bot_api_emulator import BotApiEmulator
 from tests.support.model_stack import loaded_assistant, local_stack
 from tests.support.reliability import RecordingOutbound
@@ -258,3 +260,34 @@ async def test_deleting_my_data_erases_the_person_from_the_exchange_the_store_an
                 "store accounts": int(Accounts(store_database(settings.assistant_db)).user_of(f"telegram:{chat}")
                                       is not None)}
     assert left == {place: 0 for place in left}, left
+
+
+class ErasingDialogue:
+    """Answers like the action server after a data deletion: the chats whose conversations go."""
+
+    async def respond(self, user_id: str, text: str, metadata: dict | None = None) -> list[Reply]:
+        return [Reply("资料已删除。"), Reply("", custom={ERASE_CONVERSATION: [user_id, "telegram:77"]})]
+
+
+@pytest.mark.asyncio
+async def test_a_deletion_takes_the_persons_voice_recordings_and_nobody_elses(tmp_path):
+    voices = VoiceNotes(tmp_path / "voice")
+    for chat in ("wechat:oFARMER", "telegram:77", "wechat:oNEIGHBOUR"):
+        voices.keep(chat, "6203", b"#!AMR\n")
+    assistant = Assistant(ErasingDialogue(), voices=voices)
+    replies = await assistant.on_text("wechat:oFARMER", "删除我的资料")
+    assert [r.text for r in replies] == ["资料已删除。"]
+    assert voices.forget("wechat:oFARMER") == 0 and voices.forget("telegram:77") == 0, "both linked chats erased"
+    assert voices.forget("wechat:oNEIGHBOUR") == 1
+    assert not any("oFARMER" in str(p) for p in (tmp_path / "voice").rglob("*")), "no chat id in a file name"
+
+
+def test_voice_recordings_older_than_the_retention_period_are_purged(tmp_path, monkeypatch):
+    monkeypatch.setenv("KEJIBANG_VAR_DIR", str(tmp_path))
+    monkeypatch.setenv("KEJIBANG_RETENTION_DAYS", "30")
+    voices = VoiceNotes(tmp_path / "voice")
+    old, new = voices.keep("wechat:oA", "1", b"old"), voices.keep("wechat:oA", "2", b"new")
+    past = (utcnow() - timedelta(days=31)).timestamp()
+    os.utime(old, (past, past))
+    assert purge_old(Settings.from_env()).recordings == 1
+    assert not old.exists() and new.exists()

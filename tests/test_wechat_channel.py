@@ -107,7 +107,7 @@ async def test_a_photo_joins_the_need_and_a_voice_message_is_acknowledged_and_ke
     await emulator.user_sends_voice(FARMER)
     heard = await emulator.wait_for_text(FARMER, messages.VOICE_RECEIVED)
     assert f"1. {messages.TYPE_INSTEAD}" in heard and f"2. {messages.ASK_VOLUNTEER}" in heard
-    assert [path.read_bytes() for path in (tmp_path / "voice").glob("*.amr")] == [TINY_AMR]
+    assert [path.read_bytes() for path in (tmp_path / "voice").glob("*/*.amr")] == [TINY_AMR]
 
 
 @pytest.mark.asyncio
