@@ -216,17 +216,30 @@ class Chairs:
 
 
 def _chart_labels() -> list[str]:
-    """Chinese labels when a CJK font is installed, else English ones (never boxes of missing glyphs)."""
+    """The funnel's labels, then the legend's. Chinese: the Noto Sans CJK font ships in a wheel (noto-cjk-sans-otc), so a chair reads 注册
+    and 匹配, not English; English only if no CJK font can be found (never boxes of missing glyphs)."""
     from matplotlib import font_manager
 
+    _add_shipped_font(font_manager)
     cjk = [f.name for f in font_manager.fontManager.ttflist
            if any(mark in f.name for mark in ("CJK", "WenQuanYi", "Hei", "Song", "Kai"))]
     if cjk:
         import matplotlib
 
         matplotlib.rcParams["font.sans-serif"] = [cjk[0], *matplotlib.rcParams["font.sans-serif"]]
-        return [label for _, label in FUNNEL]
-    return ["Invited", "Registered", "Needs posted", "Matched", "Resolved"]
+        return [label for _, label in FUNNEL] + ["上周", "本周"]
+    return ["Invited", "Registered", "Needs posted", "Matched", "Resolved", "last week", "this week"]
+
+
+def _add_shipped_font(font_manager) -> None:
+    """Register the wheel's Noto Sans CJK collection once (matplotlib reads its first face, whose Han
+    glyphs cover simplified Chinese)."""
+    try:
+        from noto_cjk_sans_otc import FONT_PATH
+    except ImportError:
+        return
+    if not any(f.fname == str(FONT_PATH) for f in font_manager.fontManager.ttflist):
+        font_manager.fontManager.addfont(str(FONT_PATH))
 
 
 def funnel_chart(this_week: dict, last_week: dict) -> bytes:
@@ -236,11 +249,11 @@ def funnel_chart(this_week: dict, last_week: dict) -> bytes:
     matplotlib.use("Agg")
     from matplotlib import pyplot
 
-    labels = _chart_labels()
+    *labels, last, this = _chart_labels()
     positions = range(len(FUNNEL))
     figure, axes = pyplot.subplots(figsize=(6, 3.2), dpi=100)
-    axes.bar([p - 0.2 for p in positions], [last_week.get(k, 0) for k, _ in FUNNEL], width=0.4, label="last week")
-    axes.bar([p + 0.2 for p in positions], [this_week.get(k, 0) for k, _ in FUNNEL], width=0.4, label="this week")
+    axes.bar([p - 0.2 for p in positions], [last_week.get(k, 0) for k, _ in FUNNEL], width=0.4, label=last)
+    axes.bar([p + 0.2 for p in positions], [this_week.get(k, 0) for k, _ in FUNNEL], width=0.4, label=this)
     axes.set_xticks(list(positions), labels)
     axes.legend()
     figure.tight_layout()

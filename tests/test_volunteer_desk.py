@@ -275,3 +275,17 @@ async def test_a_claim_stands_when_the_volunteers_private_chat_cannot_be_reached
     assert "你已接手" in reply.text and "请先私聊我" in reply.text
     assert outbound.sent == [f"telegram:{VILLAGER}"], "the user is told all the same"
     assert handoffs.claimed_by(f"telegram:{VOLUNTEER}") == ticket.number
+
+
+def test_the_stats_chart_speaks_chinese_with_every_glyph_drawn():
+    """A chair reads 注册 and 匹配 on the /stats chart: the CJK font ships in a wheel, so no label falls
+    back to English and no glyph is drawn as an empty box (matplotlib warns of each missing one)."""
+    import warnings
+
+    from bot.chairs import FUNNEL, _chart_labels, funnel_chart
+
+    assert _chart_labels()[:len(FUNNEL)] == [label for _, label in FUNNEL]
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*missing from (current )?font.*")
+        png = funnel_chart({"invited": 3, "registered": 2}, {"invited": 1})
+    assert png.startswith(b"\x89PNG")
