@@ -11,8 +11,11 @@ domain top-1 accuracy, expert p@1 (the first expert is of a gold domain), hit@3 
 domain among the first three) and nDCG@5, for the
 project's matcher and for a plain baseline (default jieba words + BM25, no dictionary, no
 normalization) side by side.
-Speed: p50/p95 of one match, index build time and resident memory at 1 k … 250 k experts, built by
-recombining the sample experts' sentences into new profiles.
+Speed, through the exchange on an SQLite file at 1 k … 250 k experts (built by recombining the sample
+experts' sentences into new profiles): the cold start (read, build and save the index) and its resident
+memory, the warm start (load the saved index), seconds until a newly imported expert is returned (imported
+in the same process, and in another one, which the service notices within CONTENT_CHECK_SECONDS), and
+p50/p95 of one match before and after (the new experts searched in the delta layer).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import json
 import math
 import random
 import re
+import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -33,11 +37,17 @@ from bench.report import percentile, resident_mb, save, table
 from exchange.matching.index import K1, B
 from exchange.matching.matcher import Matcher, Profile
 from exchange.matching.subjects import gazetteer, subjects_in
+from exchange.service import ExchangeService
 
 DATA = Path(__file__).resolve().parent / "data"
 SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample"
 SCALES = (1_000, 10_000, 100_000, 250_000)
 QUERIES_PER_SCALE = 200
+WARM_UP = 10
+# Imported into each scale's exchange to time how soon a new expert is searchable.
+NEW_EXPERT = {"domains": ["aquaculture"], "region": "岳池县", "title": "水产技术推广站站长",
+              "expertise": "大鲵（娃娃鱼）人工繁育、大鲵腐皮病和烂尾病的防治"}
+NEW_EXPERT_NEED = "娃娃鱼烂尾巴了咋办"
 
 
 def _jsonl(path: Path) -> list[dict]:
@@ -173,43 +183,100 @@ def _base(baseline: Baseline, need: dict):
     return baseline.domains(ranked), [p.id for p in ranked], [p.domains for p in ranked]
 
 
-def scaled_experts(records: list[dict], count: int, seed: int = 7) -> list[Profile]:
-    """``count`` synthetic experts: each joins sentences of two sample experts of the same main domain."""
+def scaled_records(records: list[dict], count: int, seed: int = 7) -> list[dict]:
+    """``count`` synthetic expert records: each joins sentences of two sample experts of the same main domain."""
     rng = random.Random(seed)
     by_domain: dict[str, list[dict]] = {}
     for record in records:
         by_domain.setdefault(record["domains"][0], []).append(record)
     regions = [r.get("region", "") for r in records]
-    profiles = []
+    scaled = []
     for i in range(count):
         first = records[i % len(records)]
         second = rng.choice(by_domain[first["domains"][0]])
         sentences = [s for s in re.split(r"(?<=[。；])", first["expertise"] + second["expertise"]) if s]
         rng.shuffle(sentences)
-        text = f"{first.get('title', '')} {second.get('organization', '')} {''.join(sentences[:4])}"
-        profiles.append(Profile(f"s-{i:06d}", text, tuple(first["domains"]), rng.choice(regions)))
-    return profiles
+        scaled.append({"id": f"s-{i:06d}", "name": f"专家{i}", "title": first.get("title", ""),
+                       "organization": second.get("organization", ""), "expertise": "".join(sentences[:4]),
+                       "domains": first["domains"], "region": rng.choice(regions)})
+    return scaled
 
 
-def speed(records: list[dict], articles: list[Profile], needs: list[dict], scales: tuple[int, ...]) -> list[dict]:
-    """Index build time, resident memory and match latency at each scale."""
+def scaled_experts(records: list[dict], count: int, seed: int = 7) -> list[Profile]:
+    """``count`` synthetic expert profiles (see ``scaled_records``)."""
+    return expert_profiles(scaled_records(records, count, seed))
+
+
+def _latencies(service: ExchangeService, needs: list[dict]) -> tuple[float, float]:
+    """p50 and p95 (ms) of one match, over QUERIES_PER_SCALE needs (after WARM_UP matches: the first ones
+    build lazy tables)."""
+    matcher = service.matcher()
+    for need in needs[:WARM_UP]:
+        matcher.match(need["text"], need.get("region", ""), top=5)
+    latencies = []
+    for need in (needs * (QUERIES_PER_SCALE // len(needs) + 1))[:QUERIES_PER_SCALE]:
+        t0 = time.perf_counter()
+        matcher.match(need["text"], need.get("region", ""), top=5)
+        latencies.append((time.perf_counter() - t0) * 1000)
+    return percentile(latencies, 0.5), percentile(latencies, 0.95)
+
+
+def _searchable_after(searcher: ExchangeService, importer: ExchangeService, number: int) -> float:
+    """Seconds from importing one new expert (through ``importer``) until ``searcher`` returns it."""
+    expert = {**NEW_EXPERT, "id": f"new-{number}", "name": f"新专家{number}"}
+    started = time.perf_counter()
+    importer.import_records("experts", [expert])
+    while expert["id"] not in [e.id for e in searcher.matcher().match(NEW_EXPERT_NEED, top=5).experts]:
+        if time.perf_counter() - started > 60:
+            return float("inf")
+        time.sleep(0.02)
+    return time.perf_counter() - started
+
+
+def _timed(service: ExchangeService) -> float:
+    started = time.perf_counter()
+    service.matcher()
+    return time.perf_counter() - started
+
+
+def _scale(records: list[dict], articles: list[dict], needs: list[dict], count: int, folder: Path) -> dict:
+    """One scale through the exchange on an SQLite file: a cold start (build and save the index), a warm
+    start (load it), then in the warm process match latency before and after importing two new experts
+    (one in this process, one in another)."""
+    url = f"sqlite:///{folder / f'exchange-{count}.db'}"
+    scaled = scaled_records(records, count)
+    seeding = ExchangeService(url)
+    for start in range(0, count, 5000):
+        seeding.import_records("experts", scaled[start:start + 5000])
+    seeding.import_records("articles", articles)
+    seeding.close()
+    before = resident_mb()
+    cold = ExchangeService(url)
+    row: dict = {"experts": count, "cold_build_s": _timed(cold)}
+    row["index_mb"] = resident_mb() - before
+    cold.close()
+    del cold
+    warm = ExchangeService(url)
+    row["warm_start_s"] = _timed(warm)
+    assert warm._live.whole_builds == 0, "the warm start rebuilt the index"
+    row["p50_ms"], row["p95_ms"] = _latencies(warm, needs)
+    other = ExchangeService(url)  # `kejibang exchange import` in another process
+    row["searchable_s"] = _searchable_after(warm, warm, 1)
+    row["searchable_other_process_s"] = _searchable_after(warm, other, 2)
+    row["p50_after_ms"], row["p95_after_ms"] = _latencies(warm, needs)
+    assert warm._live.whole_builds == 0, "a new expert caused a whole rebuild"
+    other.close()
+    warm.close()
+    return row
+
+
+def speed(records: list[dict], articles: list[dict], needs: list[dict], scales: tuple[int, ...]) -> list[dict]:
+    """Cold build, warm start, time until a new expert is searchable, and match latency at each scale."""
     rows = []
-    for count in scales:
-        profiles = scaled_experts(records, count)
-        before = resident_mb()
-        started = time.perf_counter()
-        matcher = Matcher(profiles, articles)
-        build = time.perf_counter() - started
-        memory = resident_mb() - before
-        latencies = []
-        for need in (needs * (QUERIES_PER_SCALE // len(needs) + 1))[:QUERIES_PER_SCALE]:
-            t0 = time.perf_counter()
-            matcher.match(need["text"], need.get("region", ""), top=5)
-            latencies.append((time.perf_counter() - t0) * 1000)
-        rows.append({"experts": count, "build_s": build, "index_mb": memory,
-                     "p50_ms": percentile(latencies, 0.5), "p95_ms": percentile(latencies, 0.95)})
-        print(table(list(rows[-1]), [list(rows[-1].values())]).splitlines()[-1], flush=True)
-        del matcher, profiles
+    with tempfile.TemporaryDirectory(prefix="kejibang-bench-") as folder:
+        for count in scales:
+            rows.append(_scale(records, articles, needs, count, Path(folder)))
+            print(table(list(rows[-1]), [list(rows[-1].values())]).splitlines()[-1], flush=True)
     return rows
 
 
@@ -251,8 +318,9 @@ def main(quick: bool = False, scales: tuple[int, ...] = SCALES) -> dict:
                  for r in figures["quality"]]))
     if not quick:
         print(f"\n规模测试（单核，每档 {QUERIES_PER_SCALE} 次匹配）：")
-        figures["speed"] = speed(records, articles, needs, scales)
-        print(table(["experts", "build s", "index MB", "p50 ms", "p95 ms"],
+        figures["speed"] = speed(records, article_records, needs, scales)
+        print(table(["experts", "cold build s", "index MB", "warm start s", "p50 ms", "p95 ms", "searchable s",
+                     "searchable (other process) s", "p50 after ms", "p95 after ms"],
                     [list(r.values()) for r in figures["speed"]]))
     print(f"\n保存：{save('matching', figures)}")
     return figures

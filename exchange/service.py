@@ -6,6 +6,7 @@ the embedded default, so both transports run exactly the same code.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import uuid
@@ -22,8 +23,9 @@ from exchange.database import Database, one
 from exchange.errors import InputRejected
 from exchange.gazetteer import resolve
 from exchange.limits import checked_id, checked_text, optional_id
+from exchange.live_matcher import LiveMatcher, snapshot_path
 from exchange.matching.knowledge import taxonomy
-from exchange.matching.matcher import Matcher, MatchResult, Profile
+from exchange.matching.matcher import Matcher, MatchResult
 from exchange.matching.normalize import normalize
 from exchange.models import Article, ContactRequest, Expert, Feedback, Match, Need, User, iso, utcnow
 from exchange.records import CONTACT_FIELDS, KINDS, check_record
@@ -41,7 +43,10 @@ _NEXT_STATUS = {
 }
 _STATUS_TIME = {"matched": "matched_at", "contacted": "contacted_at", "resolved": "resolved_at", "closed": "closed_at"}
 VERDICTS = ("helpful", "not_helpful", "unreachable")
-CONTENT_CHECK_SECONDS = 10.0
+# How soon a change made by another process (an import, an edit) is noticed and searchable.
+CONTENT_CHECK_SECONDS = 2.0
+
+log = logging.getLogger(__name__)
 
 
 
@@ -137,16 +142,18 @@ class ExchangeService(ContactOperations):
 
     def __init__(self, database_url: str) -> None:
         self.db = Database(database_url)
-        self._matcher: Matcher | None = None
+        self._live = LiveMatcher(self.db, snapshot_path(database_url))
         self._content_stamp: tuple | None = None
         self._checked_at = 0.0
         self._offers: Counter[str] = Counter()
         self._unavailable: frozenset[str] = frozenset()
         self._serves: dict[str, tuple[str, ...]] = {}
         self._lock = threading.RLock()
+        self._checking = threading.Lock()  # held while a background content check runs
 
     def close(self) -> None:
         """Release the database connections."""
+        self._live.close()
         self.db.close()
 
     # ----- content: experts and articles -------------------------------------------------------
@@ -220,28 +227,45 @@ class ExchangeService(ContactOperations):
                          for m in (Expert, Article))
 
     def matcher(self) -> Matcher:
-        """The matcher over the current experts and articles (rebuilt after content changes)."""
-        with self._lock:
-            now = time.monotonic()
-            if self._matcher is not None and self._content_stamp is not None and now - self._checked_at < CONTENT_CHECK_SECONDS:
-                return self._matcher
-            stamp = self._content_version()
-            self._checked_at = now
-            if self._matcher is None or stamp != self._content_stamp:
-                self._matcher = self._build_matcher()
-                self._content_stamp = stamp
-            return self._matcher
+        """The matcher over the current experts and articles: loaded from its saved index or built on first
+        use, then kept current by ``LiveMatcher`` (changes indexed in a delta; rebuilds in the background).
 
-    def _build_matcher(self) -> Matcher:
-        with self.db.transaction() as session:
-            rows = session.execute(select(Expert).order_by(Expert.id)).scalars().all()
-            experts = [Profile(e.id, f"{e.title} {e.organization} {e.expertise}", tuple(e.domains), e.region)
-                       for e in rows]
-            self._serves = {e.id: tuple(e.serves) for e in rows if e.serves}
-            articles = [Profile(a.id, f"{a.title} {a.summary} {' '.join(a.tags)} {a.body[:500]}", tuple(a.domains))
-                        for a in session.execute(select(Article).order_by(Article.id)).scalars()]
-            self._refresh_availability(session)
-        return Matcher(experts, articles)
+        After an import in this process the content is checked at once; otherwise every
+        CONTENT_CHECK_SECONDS in a background thread, so a serving thread never waits on that query."""
+        if self._live.matcher is None or self._content_stamp is None:
+            with self._lock:
+                if self._live.matcher is None or self._content_stamp is None:
+                    self._check_content()
+        elif time.monotonic() - self._checked_at >= CONTENT_CHECK_SECONDS:
+            self._check_in_background()
+        return self._live.matcher
+
+    def _check_content(self) -> None:
+        """Index what changed since the last check (called under the lock)."""
+        stamp = self._content_version()
+        self._checked_at = time.monotonic()
+        if self._live.matcher is None or stamp != self._content_stamp:
+            with self.db.transaction() as session:
+                self._live.refresh(session)
+                self._serves = dict(self._live.serves)
+                self._refresh_availability(session)
+        self._content_stamp = stamp
+
+    def _check_in_background(self) -> None:
+        """Start one content check unless one is running (never waits: the caller is serving a match)."""
+        if not self._checking.acquire(blocking=False):
+            return
+        self._checked_at = time.monotonic()
+        threading.Thread(target=self._background_check, name="content-check", daemon=True).start()
+
+    def _background_check(self) -> None:
+        try:
+            with self._lock:
+                self._check_content()
+        except Exception:
+            log.exception("content check failed: the current index keeps answering")
+        finally:
+            self._checking.release()
 
     def _match(self, text: str, region: str, domains: list[str], top: int) -> MatchResult:
         matcher = self.matcher()

@@ -24,6 +24,16 @@ os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 API_KEY = "test-key"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def scratch_var_dir(tmp_path_factory) -> Iterator[Path]:
+    """Everything a test writes under KEJIBANG_VAR_DIR (saved matcher indexes of PostgreSQL test databases,
+    logs) goes to a temporary folder, never the checkout's var/; a test may still point it elsewhere."""
+    with pytest.MonkeyPatch.context() as patch:
+        folder = tmp_path_factory.mktemp("var")
+        patch.setenv("KEJIBANG_VAR_DIR", str(folder))
+        yield folder
+
+
 def free_port() -> int:
     """A port nobody listens on right now."""
     with socket.socket() as probe:

@@ -9,7 +9,9 @@ not receive every need.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import copy
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
@@ -20,7 +22,7 @@ from exchange.gazetteer import resolve
 from exchange.matching import encoder, knowledge
 from exchange.matching.domains import DomainGuess, DomainModel
 from exchange.matching.evidence import Evidence, gather, words_of
-from exchange.matching.index import Hits, TermIndex
+from exchange.matching.index import Hits, LayeredIndex, TermIndex
 from exchange.matching.normalize import normalize
 from exchange.matching.subjects import gazetteer, subjects_in, things_in
 
@@ -73,35 +75,81 @@ class MatchResult:
     fixes: list[tuple[str, str]] = field(default_factory=list)
 
 
-class _Collection:
-    """Profiles with their BM25 index, domain matrix and places, ready for vectorised scoring."""
+@dataclass(frozen=True)
+class Changes:
+    """Profiles added or edited, and ids removed, since a matcher was built."""
 
-    def __init__(self, profiles: Sequence[Profile], progress: Callable[[int], None] | None,
-                 semantic: bool) -> None:
-        codes = list(knowledge.taxonomy())
-        self.profiles = list(profiles)
-        self.row_of = {p.id: i for i, p in enumerate(self.profiles)}
-        self.index = TermIndex((p.text for p in self.profiles), progress)
-        rows, cols, vals = [], [], []
-        for row, profile in enumerate(self.profiles):
-            for rank, code in enumerate(dict.fromkeys(profile.domains)):
-                if code in codes:
-                    rows.append(row)
-                    cols.append(codes.index(code))
-                    vals.append(1.0 if rank == 0 else SECONDARY_DOMAIN)
-        self.domain_matrix = sparse.csr_matrix((vals, (rows, cols)), shape=(len(self.profiles), len(codes)),
-                                               dtype=np.float32)
-        places = [resolve(p.region) for p in self.profiles]
-        self.county = np.array([int(p.county_code or 0) for p in places], dtype=np.int64)
-        self.city = np.array([int(p.city_code or 0) for p in places], dtype=np.int64)
-        self.vectors = _embed([p.text for p in self.profiles]) if semantic and self.profiles else None
-        self.rows_about: dict[str, list[int]] = {}  # a crop or animal's standard name → the profiles naming it
-        for row, profile in enumerate(self.profiles):
-            for canonical in {t.canonical for t in subjects_in(profile.text) if t.is_living}:
-                self.rows_about.setdefault(canonical, []).append(row)
-        self.names_any = np.zeros(len(self.profiles), dtype=bool)
-        for rows in self.rows_about.values():
+    upserts: tuple[Profile, ...] = ()
+    removed: frozenset[str] = frozenset()
+
+
+class _Collection:
+    """Profiles with their BM25 index, domain matrix and places, ready for vectorised scoring.
+
+    A collection is either built whole (``_built``), or layered (``_Collection.changed``): the whole one
+    plus a small delta of profiles changed since, with ``hidden`` marking the whole one's rows that were
+    removed or edited (so they are never returned, and the delta holds the edited text).
+    """
+
+    def __init__(self, profiles: list[Profile], index: TermIndex | LayeredIndex, domain_matrix: sparse.csr_matrix,
+                 county: np.ndarray, city: np.ndarray, vectors: np.ndarray | None,
+                 rows_about: dict[str, list[int]], hidden: np.ndarray | None = None) -> None:
+        self.profiles = profiles
+        self.row_of = {p.id: i for i, p in enumerate(profiles)}  # an edited profile: its delta row
+        self.index = index
+        self.domain_matrix = domain_matrix
+        self.county = county
+        self.city = city
+        self.vectors = vectors
+        self.rows_about = rows_about  # a crop or animal's standard name → the profiles naming it
+        self.names_any = np.zeros(len(profiles), dtype=bool)
+        for rows in rows_about.values():
             self.names_any[rows] = True
+        self.hidden = hidden
+        self._whole: _Collection | None = None  # set on a layered collection (no cycle: freed at once)
+        self.pending: dict[str, Profile | None] = {}  # id → its profile now (None: removed) since ``whole``
+
+    @property
+    def whole(self) -> _Collection:
+        """The collection built whole that this one layers its changes over (itself when built whole)."""
+        return self if self._whole is None else self._whole
+
+    def changed(self, changes: Changes) -> _Collection:
+        """This collection with more changes: the whole collection's rows stay, changed profiles are
+        indexed again in a delta weighed with its statistics (a few milliseconds per profile)."""
+        if not changes.upserts and not changes.removed:
+            return self
+        whole = self.whole
+        pending = {**self.pending, **{p.id: p for p in changes.upserts}, **dict.fromkeys(changes.removed)}
+        pending = {i: p for i, p in pending.items()
+                   if (p is not None or i in whole.row_of) and not _holds(whole, i, p)}
+        if not pending:
+            return whole
+        delta = _built([p for p in pending.values() if p is not None], None, whole.vectors is not None,
+                       whole.index)
+        masked = [whole.row_of[i] for i in pending if i in whole.row_of]
+        hidden = np.zeros(len(whole.profiles) + len(delta.profiles), dtype=bool) if masked else None
+        if hidden is not None:  # only additions: no mask to apply per query
+            hidden[masked] = True
+        offset = len(whole.profiles)
+        rows_about = dict(whole.rows_about)
+        for canonical, rows in delta.rows_about.items():
+            rows_about[canonical] = whole.rows_about.get(canonical, []) + [offset + r for r in rows]
+        layered = _Collection(
+            whole.profiles + delta.profiles, LayeredIndex(whole.index, delta.index),
+            sparse.vstack([whole.domain_matrix, delta.domain_matrix], format="csr"),
+            np.concatenate([whole.county, delta.county]), np.concatenate([whole.city, delta.city]),
+            whole.vectors if delta.vectors is None else np.concatenate([whole.vectors, delta.vectors]),
+            rows_about, hidden)
+        layered._whole, layered.pending = whole, pending
+        return layered
+
+    def profile(self, profile_id: str) -> Profile | None:
+        """The profile searchable under an id now (None: never indexed, or removed)."""
+        if profile_id in self.pending:
+            return self.pending[profile_id]
+        row = self.whole.row_of.get(profile_id)
+        return None if row is None else self.whole.profiles[row]
 
     @cached_property
     def rows_naming(self) -> dict[str, list[int]]:
@@ -138,17 +186,94 @@ class _Collection:
 
     def base_scores(self, evidence: Evidence, guess: DomainGuess,
                     need_vector: np.ndarray | None = None) -> tuple[np.ndarray, Hits]:
-        """Combined score of every profile, and the lexical hits behind it."""
+        """Combined score of every profile, and the lexical hits behind it (hidden rows: -1, and they do
+        not scale the others' lexical scores)."""
         shares = np.array([guess.shares().get(code, 0.0) for code in knowledge.taxonomy()], dtype=np.float32)
         if shares.max() > 0:
             shares = shares / shares.max()  # the leading domain counts fully, the others in proportion
         domain_fit = np.asarray(self.domain_matrix @ shares).ravel()
         hits = self.index.search(evidence.terms)
+        if self.hidden is not None:
+            hits.scores[self.hidden] = 0.0
         top = float(hits.scores.max()) if hits.scores.size else 0.0
         lexical = hits.scores / top if top > 0 else hits.scores
         in_domain = OFF_DOMAIN_LEXICAL + (1 - OFF_DOMAIN_LEXICAL) * domain_fit
         semantic = SEMANTIC_WEIGHT * in_domain * self.semantic_scores(need_vector)
-        return DOMAIN_WEIGHT * domain_fit + LEXICAL_WEIGHT * in_domain * lexical + semantic, hits
+        scores = DOMAIN_WEIGHT * domain_fit + LEXICAL_WEIGHT * in_domain * lexical + semantic
+        return (scores if self.hidden is None else np.where(self.hidden, -1.0, scores)), hits
+
+    def arrays(self, prefix: str) -> tuple[dict[str, np.ndarray], dict]:
+        """This collection (built whole) as arrays and JSON-able fields, for ``restored``."""
+        terms, matrix, frequency, mean_length = self.index.arrays()
+        about = list(self.rows_about)
+        arrays = {"county": self.county, "city": self.city, "document_frequency": frequency,
+                  "about_sizes": np.array([len(self.rows_about[k]) for k in about], dtype=np.int64),
+                  "about_rows": np.array([r for k in about for r in self.rows_about[k]], dtype=np.int64),
+                  **_sparse_arrays("terms", matrix), **_sparse_arrays("domains", self.domain_matrix)}
+        if self.vectors is not None:
+            arrays["vectors"] = self.vectors
+        fields = {"ids": [p.id for p in self.profiles], "texts": [p.text for p in self.profiles],
+                  "domains": [p.domains for p in self.profiles], "regions": [p.region for p in self.profiles],
+                  "terms": terms, "mean_length": mean_length, "about": about}
+        return {f"{prefix}.{name}": value for name, value in arrays.items()}, fields
+
+    @classmethod
+    def restored(cls, arrays: Mapping[str, np.ndarray], prefix: str, fields: dict) -> _Collection:
+        """A collection as ``arrays`` saved it."""
+        def array(name: str) -> np.ndarray:
+            return arrays[f"{prefix}.{name}"]
+
+        profiles = [Profile(i, t, tuple(d), r) for i, t, d, r in
+                    zip(fields["ids"], fields["texts"], fields["domains"], fields["regions"], strict=True)]
+        index = TermIndex.restored(fields["terms"], _sparse_matrix(arrays, f"{prefix}.terms", sparse.csc_matrix),
+                                   array("document_frequency"), fields["mean_length"])
+        bounds = np.cumsum(array("about_sizes"))
+        rows = np.split(array("about_rows"), bounds[:-1]) if len(bounds) else []
+        rows_about = {k: r.tolist() for k, r in zip(fields["about"], rows, strict=True)}
+        vectors = arrays.get(f"{prefix}.vectors")
+        return cls(profiles, index, _sparse_matrix(arrays, f"{prefix}.domains", sparse.csr_matrix),
+                   array("county"), array("city"), vectors, rows_about)
+
+
+def _holds(whole: _Collection, profile_id: str, profile: Profile | None) -> bool:
+    """Whether the whole collection already holds this profile as it is now (an edit undone)."""
+    row = whole.row_of.get(profile_id)
+    return row is not None and whole.profiles[row] == profile
+
+
+def _built(profiles: Sequence[Profile], progress: Callable[[int], None] | None, semantic: bool,
+           statistics: TermIndex | None = None) -> _Collection:
+    """Index profiles: tokenise, weigh (with ``statistics``' BM25 figures for a delta), place and embed."""
+    codes = list(knowledge.taxonomy())
+    profiles = list(profiles)
+    index = TermIndex((p.text for p in profiles), progress, statistics)
+    rows, cols, vals = [], [], []
+    for row, profile in enumerate(profiles):
+        for rank, code in enumerate(dict.fromkeys(profile.domains)):
+            if code in codes:
+                rows.append(row)
+                cols.append(codes.index(code))
+                vals.append(1.0 if rank == 0 else SECONDARY_DOMAIN)
+    domain_matrix = sparse.csr_matrix((vals, (rows, cols)), shape=(len(profiles), len(codes)), dtype=np.float32)
+    places = [resolve(p.region) for p in profiles]
+    county = np.array([int(p.county_code or 0) for p in places], dtype=np.int64)
+    city = np.array([int(p.city_code or 0) for p in places], dtype=np.int64)
+    vectors = _embed([p.text for p in profiles]) if semantic and profiles else None
+    rows_about: dict[str, list[int]] = {}
+    for row, profile in enumerate(profiles):
+        for canonical in {t.canonical for t in subjects_in(profile.text) if t.is_living}:
+            rows_about.setdefault(canonical, []).append(row)
+    return _Collection(profiles, index, domain_matrix, county, city, vectors, rows_about)
+
+
+def _sparse_arrays(name: str, matrix: sparse.spmatrix) -> dict[str, np.ndarray]:
+    return {f"{name}.data": matrix.data, f"{name}.indices": matrix.indices, f"{name}.indptr": matrix.indptr,
+            f"{name}.shape": np.array(matrix.shape, dtype=np.int64)}
+
+
+def _sparse_matrix(arrays: Mapping[str, np.ndarray], name: str, kind: type) -> sparse.spmatrix:
+    shape = tuple(int(n) for n in arrays[f"{name}.shape"])
+    return kind((arrays[f"{name}.data"], arrays[f"{name}.indices"], arrays[f"{name}.indptr"]), shape=shape)
 
 
 def _place_bonus(collection: _Collection, region: str) -> np.ndarray | float:
@@ -180,10 +305,47 @@ class Matcher:
     def __init__(self, experts: Sequence[Profile], articles: Sequence[Profile],
                  progress: Callable[[int], None] | None = None, semantic: bool = True) -> None:
         semantic = semantic and len(experts) + len(articles) <= SEMANTIC_MAX_PROFILES
-        self.experts = _Collection(experts, progress, semantic)
-        self.articles = _Collection(articles, progress, semantic)
+        self.experts = _built(experts, progress, semantic)
+        self.articles = _built(articles, progress, semantic)
         self.domain_model = DomainModel()
         self.domain_model.learn((words_of(normalize(p.text)), list(p.domains)) for p in [*experts, *articles])
+
+    @property
+    def pending(self) -> int:
+        """How many profiles changed since the whole index was built (searched in the delta layer)."""
+        return len(self.experts.pending) + len(self.articles.pending)
+
+    def with_changes(self, experts: Changes = Changes(), articles: Changes = Changes()) -> Matcher:
+        """A matcher sharing this one's whole index, with the changed profiles searchable at once. Until a
+        full rebuild, BM25 statistics and the learned domain model stay those of the whole index."""
+        changed = copy.copy(self)
+        changed.experts = self.experts.changed(experts)
+        changed.articles = self.articles.changed(articles)
+        return changed
+
+    def arrays(self) -> tuple[dict[str, np.ndarray], dict]:
+        """The whole index as arrays and JSON-able fields (``exchange.matching.snapshot`` writes them); a
+        delta is left out: the next start finds its changes in the database again."""
+        expert_arrays, expert_fields = self.experts.whole.arrays("experts")
+        article_arrays, article_fields = self.articles.whole.arrays("articles")
+        model = self.domain_model  # its learned counts: what a restart must not learn again
+        learned = {"counts": {code: dict(counts) for code, counts in model._word_counts.items()},
+                   "totals": dict(model._totals), "vocabulary": sorted(model._vocabulary)}
+        return ({**expert_arrays, **article_arrays},
+                {"experts": expert_fields, "articles": article_fields, "domain_model": learned})
+
+    @classmethod
+    def restored(cls, arrays: Mapping[str, np.ndarray], fields: dict) -> Matcher:
+        """A matcher as ``arrays`` saved it: no tokenising, no embedding."""
+        matcher = cls.__new__(cls)
+        matcher.experts = _Collection.restored(arrays, "experts", fields["experts"])
+        matcher.articles = _Collection.restored(arrays, "articles", fields["articles"])
+        learned = fields["domain_model"]
+        matcher.domain_model = DomainModel()
+        matcher.domain_model._word_counts.update({code: Counter(c) for code, c in learned["counts"].items()})
+        matcher.domain_model._totals = Counter(learned["totals"])
+        matcher.domain_model._vocabulary = set(learned["vocabulary"])
+        return matcher
 
     def match(self, text: str, region: str = "", domains: Sequence[str] = (), top: int = 5,
               unavailable: frozenset[str] = frozenset(), load: Callable[[str], int] | None = None) -> MatchResult:
