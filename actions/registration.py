@@ -1,7 +1,7 @@
 """Registration: a five-step form (name, phone, township, role, consent), corrections, greeting by name,
 and deletion of one's data.
 
-The full phone number never goes into the dialogue: the front end (bot/assistant.py) keeps it in the
+The full phone number never goes into the dialogue: the front end (core/assistant.py) keeps it in the
 assistant's store and hands Rasa the message with the number masked (138****4567), which is all the slot
 ever holds. Writes to the exchange go through the outbox (actions/services.py ``write``): a registration,
 a change or a deletion made while the exchange is down is delivered when it is back.

@@ -99,7 +99,7 @@ class Sent:
 
 async def write(sender_id: str, key: str, method: str, *args: Any) -> Sent:
     """One write to the exchange that is never lost: sent now, or, when the exchange is down, slow or failing,
-    kept in the outbox under its idempotency key and delivered by the worker (bot/outbox.py).
+    kept in the outbox under its idempotency key and delivered by the worker (core/outbox.py).
 
     A write of someone whose earlier write still waits goes behind it without being tried: a need must not
     reach the exchange before the registration it belongs to. Refusals (InputRejected, NotFound, …) are

@@ -78,7 +78,7 @@ async def run_level(emulator, users: int, scripts: list[list[str]]) -> dict:
 
 async def bench() -> list[dict]:
     """Start the stack in a temporary folder and measure every concurrency level."""
-    from bot.dialogue import InProcessRasa
+    from core.dialogue import InProcessRasa
     from kejibang import launcher, model
     from kejibang.settings import PROJECT_ROOT, Settings
 

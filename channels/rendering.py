@@ -3,7 +3,7 @@ numbers on apps without buttons (the terminal, WeChat), answered by typing the n
 
 from __future__ import annotations
 
-from bot.dialogue import Button, Reply
+from core.dialogue import Button, Reply
 
 CHOOSE_BY_NUMBER = "回复数字："
 

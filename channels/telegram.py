@@ -24,10 +24,10 @@ from telegram.ext import (
     filters,
 )
 
-from bot import messages
-from bot.assistant import Assistant
-from bot.dialogue import Reply
 from channels.rendering import chunks
+from core import messages
+from core.assistant import Assistant
+from core.dialogue import Reply
 from kejibang.app import Core
 from kejibang.settings import Settings
 from store.buttons import ButtonPayloads

@@ -10,9 +10,9 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.assistant import Assistant
-from bot.dialogue import Button, Reply
 from channels.rendering import choice_lines, chosen_payload, numbered
+from core.assistant import Assistant
+from core.dialogue import Button, Reply
 from kejibang.app import Core
 
 PROMPT = "你："

@@ -26,10 +26,10 @@ from wechatpy.exceptions import WeChatException
 from wechatpy.messages import BaseMessage
 from wechatpy.utils import check_signature
 
-from bot import messages
-from bot.assistant import HANDOVER_PREFIX
-from bot.dialogue import Button, Reply
 from channels.rendering import CHOOSE_BY_NUMBER, choice_lines, chosen_payload, chunks, numbered
+from core import messages
+from core.assistant import HANDOVER_PREFIX
+from core.dialogue import Button, Reply
 from kejibang.app import Core
 
 log = logging.getLogger(__name__)

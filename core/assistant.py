@@ -14,16 +14,16 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot import messages
-from bot.chairs import Chairs
-from bot.desk import Desk
-from bot.dialogue import Button, DialogueBackend, Reply
-from bot.experts import ExpertDesk
-from bot.handover import TOO_MANY_TRIES, HandoverDesk
-from bot.rate_limit import STAFF_COMMANDS, RateLimit, Verdict
-from bot.tracker_store import forget_conversation
+from core import messages
+from core.dialogue import Button, DialogueBackend, Reply
+from core.rate_limit import STAFF_COMMANDS, RateLimit, Verdict
+from desks.chairs import Chairs
+from desks.experts import ExpertDesk
+from desks.handover import TOO_MANY_TRIES, HandoverDesk
+from desks.volunteers import Desk
 from exchange.gazetteer import nearest_city
 from kejibang.privacy import ERASE_CONVERSATION, mask_phones
+from rasa_plugins.tracker_store import forget_conversation
 from store.accounts import Accounts
 from store.notices import Notices
 from store.places import SharedPlaces

@@ -75,7 +75,7 @@ class InProcessRasa:
         from rasa.core.agent import Agent
         from rasa.utils.endpoints import EndpointConfig
 
-        from bot.tracker_store import sql_tracker_store
+        from rasa_plugins.tracker_store import sql_tracker_store
 
         try:
             self._agent = await asyncio.to_thread(Agent.load, str(self.model_path),

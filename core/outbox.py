@@ -25,9 +25,9 @@ from typing import Any
 
 from sqlalchemy.exc import DataError
 
-from bot import messages
-from bot.desk import Outbound
-from bot.dialogue import Reply
+from core import messages
+from core.dialogue import Reply
+from desks.volunteers import Outbound
 from exchange.api import Exchange
 from exchange.errors import ExchangeUnavailable, InputRejected, NotFound
 from store.accounts import Accounts

@@ -9,8 +9,8 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from bot.desk import Outbound
-from bot.dialogue import Button, Reply
+from core.dialogue import Button, Reply
+from desks.volunteers import Outbound
 from exchange.api import Exchange
 from exchange.errors import ExchangeError
 from exchange.matching.knowledge import taxonomy

@@ -8,9 +8,9 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from bot.tracker_store import forget_events_before
 from exchange.models import utcnow
 from kejibang.settings import Settings
+from rasa_plugins.tracker_store import forget_events_before
 from store.database import store_database
 from store.inbox import Inbox
 from store.voice_notes import VoiceNotes

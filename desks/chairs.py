@@ -16,8 +16,8 @@ from datetime import datetime, timedelta
 
 import qrcode
 
-from bot.desk import Outbound
-from bot.dialogue import Button, Reply
+from core.dialogue import Button, Reply
+from desks.volunteers import Outbound
 from exchange.api import Exchange
 from exchange.errors import ExchangeError, InputRejected
 from exchange.gazetteer import place_of

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.desk import Outbound, case_number
-from bot.dialogue import Button, Reply
+from core.dialogue import Button, Reply
+from desks.volunteers import Outbound, case_number
 from exchange.api import Exchange
 from exchange.errors import ExchangeError
 from exchange.matching.knowledge import taxonomy

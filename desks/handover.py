@@ -15,8 +15,8 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot import messages
-from bot.dialogue import Reply
+from core import messages
+from core.dialogue import Reply
 from exchange.api import Exchange
 from exchange.errors import ExchangeError
 from store.handovers import CodeTries, Handovers

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
 
-from bot.dialogue import Button, Reply
+from core.dialogue import Button, Reply
 from kejibang.privacy import redact
 from store.handoffs import CaseView, Handoffs
 from store.roles import ROLES, Roles

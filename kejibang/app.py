@@ -17,16 +17,16 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
 
-from bot.assistant import Assistant, NoSpeechRecognizer, SpeechRecognizer
-from bot.chairs import Chairs
-from bot.desk import Desk
-from bot.dialogue import DialogueBackend, Reply
-from bot.experts import ExpertDesk
-from bot.handover import HandoverDesk
-from bot.outbox import OutboxWorker
-from bot.pushes import push_forever
-from bot.rate_limit import RateLimit
-from bot.retention import purge_daily
+from core.assistant import Assistant, NoSpeechRecognizer, SpeechRecognizer
+from core.dialogue import DialogueBackend, Reply
+from core.outbox import OutboxWorker
+from core.pushes import push_forever
+from core.rate_limit import RateLimit
+from core.retention import purge_daily
+from desks.chairs import Chairs
+from desks.experts import ExpertDesk
+from desks.handover import HandoverDesk
+from desks.volunteers import Desk
 from exchange.api import Exchange, connect
 from kejibang.settings import Settings
 from store.accounts import Accounts

@@ -343,7 +343,7 @@ def admin_keys_revoke(key_id: str) -> None:
 @click.option("--days", type=int, default=None, help="Keep this many days. Default: KEJIBANG_RETENTION_DAYS.")
 def admin_purge(days: int | None) -> None:
     """Delete conversation events (Rasa's tracker store) and answered inbox entries older than the retention period."""
-    from bot.retention import purge_old
+    from core.retention import purge_old
 
     settings = _settings()
     purged = purge_old(settings, days)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import requests
 
-from bot.dialogue import DialogueBackend, RasaServer
+from core.dialogue import DialogueBackend, RasaServer
 from kejibang import model
 from kejibang.internal import MISSING, SECRET_VARIABLE, ensure_secret
 from kejibang.privacy import redact_logs
@@ -151,7 +151,7 @@ async def in_process_rasa(settings: Settings, model_path: Path, wait: bool) -> D
     Without ``wait`` the model loads in the background: Telegram starts answering at once and
     messages that arrive meanwhile get a short "one moment" notice, then their reply.
     """
-    from bot.dialogue import InProcessRasa
+    from core.dialogue import InProcessRasa
 
     backend = InProcessRasa(model_path, settings.actions_url, settings.tracker_db,
                             ensure_secret(settings.internal_secret))

@@ -27,7 +27,7 @@ class AtomicRedisLockStore(RedisLockStore):
     """``RedisLockStore`` whose ticket issue, expiry and release are each one Redis transaction."""
 
     def __init__(self, endpoint_config: EndpointConfig) -> None:
-        """Built by Rasa from ``lock_store: type: bot.lock_store.AtomicRedisLockStore`` with the keys of
+        """Built by Rasa from ``lock_store: type: rasa_plugins.lock_store.AtomicRedisLockStore`` with the keys of
         Rasa's own ``type: redis`` (url, port, db, password, key_prefix)."""
         super().__init__(host=endpoint_config.url, **endpoint_config.kwargs)
 

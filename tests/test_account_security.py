@@ -284,7 +284,7 @@ async def test_photos_voice_locations_buttons_and_start_links_all_count_against_
 
 @pytest.mark.asyncio
 async def test_staff_are_limited_like_anyone_except_for_their_own_commands(stores):
-    from bot.rate_limit import STAFF_COMMANDS
+    from core.rate_limit import STAFF_COMMANDS
 
     volunteer = 6801
     async with bot(KEJIBANG_RATE_LIMIT_MESSAGES="3", KEJIBANG_RATE_LIMIT_SECONDS="3600") as running:

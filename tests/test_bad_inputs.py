@@ -28,9 +28,9 @@ import pytest
 import sqlalchemy
 from telegram.ext import Application
 
-from bot.assistant import MAX_INPUT_CHARS, Assistant
-from bot.dialogue import Button, DialogueBackend, InProcessRasa, Reply
-from bot.rate_limit import STAFF_COMMANDS
+from core.assistant import MAX_INPUT_CHARS, Assistant
+from core.dialogue import Button, DialogueBackend, InProcessRasa, Reply
+from core.rate_limit import STAFF_COMMANDS
 from exchange.people import ROLES, mainland_mobile
 from kejibang.settings import Settings
 from store.database import store_database

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.dialogue import Reply
+from core.dialogue import Reply
 from kejibang.app import Router, build_core
 from kejibang.settings import PROJECT_ROOT, Settings
 
 APPS = re.compile(r"telegram|wechat|weixin", re.IGNORECASE)
 DIALOGUE_FILES = ["config.yml", "endpoints.yml", *(f"{folder}/**/*.yml" for folder in ("domain", "stories"))]
-NEUTRAL_CODE = ["actions/**/*.py", "bot/**/*.py", "kejibang/app.py"]
+NEUTRAL_CODE = ["actions/**/*.py", "core/**/*.py", "desks/**/*.py", "rasa_plugins/**/*.py", "kejibang/app.py"]
 
 
 def _code_words(path: Path) -> list[str]:

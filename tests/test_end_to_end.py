@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.dialogue import InProcessRasa, Reply
+from core.dialogue import InProcessRasa, Reply
 from kejibang.settings import Settings
 from tests.support.bot_api_emulator import BotApiEmulator
 from tests.support.running_bot import running_bot

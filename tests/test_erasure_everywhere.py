@@ -16,11 +16,11 @@ from sqlalchemy import create_engine, func, or_, select, text
 from actions import services
 from actions.need import ActionPostNeed
 from actions.registration import ActionDeleteMyData, ActionRegisterUser
-from bot.assistant import _erased_chats
-from bot.outbox import OutboxWorker
-from bot.tracker_store import forget_conversation
+from core.assistant import _erased_chats
+from core.outbox import OutboxWorker
 from exchange.models import ContactRequest, Feedback, Match, Need, User, utcnow
 from kejibang.privacy import ERASE_CONVERSATION
+from rasa_plugins.tracker_store import forget_conversation
 from store import models as s
 from store.database import store_database
 from store.erasure import ERASED, sender_ref

@@ -74,7 +74,7 @@ def test_the_experts_phone_reaches_a_farmer_only_with_the_experts_consent(import
 @pytest.mark.asyncio
 async def test_the_expert_desk_still_shows_an_expert_their_availability(imported, tmp_path):
     """/mine reads accepting and capacity, which are not public: the desk asks for the operator's view."""
-    from bot.experts import ExpertDesk
+    from desks.experts import ExpertDesk
     from store.database import store_database
     from store.expert_cases import ExpertCases
     from store.handoffs import Handoffs

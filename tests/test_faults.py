@@ -31,11 +31,11 @@ from actions import services
 from actions.handoff import ActionRecordFeedback
 from actions.need import ActionPostNeed
 from actions.registration import ActionRegisterUser, ValidateRegistrationForm
-from bot import messages
-from bot.assistant import Assistant
-from bot.dialogue import RasaUnavailable, Reply
-from bot.outbox import OutboxWorker
 from channels.telegram import replay_unfinished
+from core import messages
+from core.assistant import Assistant
+from core.dialogue import RasaUnavailable, Reply
+from core.outbox import OutboxWorker
 from exchange.client import ExchangeClient
 from exchange.models import Feedback, Need, User
 from tests.conftest import API_KEY, ServerThread

@@ -9,8 +9,8 @@ from datetime import timedelta
 
 import pytest
 
-from bot.dialogue import Reply
 from channels.telegram import replay_unfinished
+from core.dialogue import Reply
 from exchange.models import utcnow
 from store.database import store_database
 from store.inbox import Inbox

@@ -119,7 +119,7 @@ def test_the_action_server_answers_only_callers_with_this_runs_secret(action_ser
 def test_rasa_calls_the_action_server_with_the_secret(monkeypatch):
     from rasa.utils.endpoints import EndpointConfig, read_endpoint_config
 
-    from bot.dialogue import InProcessRasa
+    from core.dialogue import InProcessRasa
     from kejibang.rasa_server import ENDPOINTS
 
     monkeypatch.setenv("KEJIBANG_ACTIONS_URL", "http://127.0.0.1:5055/webhook")

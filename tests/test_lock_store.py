@@ -14,7 +14,7 @@ import pytest
 import redis
 from rasa.utils.endpoints import EndpointConfig
 
-from bot.lock_store import AtomicRedisLockStore
+from rasa_plugins.lock_store import AtomicRedisLockStore
 
 THREADS, TICKETS = 8, 200
 
@@ -22,7 +22,7 @@ THREADS, TICKETS = 8, 200
 @pytest.fixture
 def stores() -> list[AtomicRedisLockStore]:
     prefix = "kjbtest" + uuid.uuid4().hex[:8]
-    config = EndpointConfig(url="127.0.0.1", type="bot.lock_store.AtomicRedisLockStore", port=6379, db=1,
+    config = EndpointConfig(url="127.0.0.1", type="rasa_plugins.lock_store.AtomicRedisLockStore", port=6379, db=1,
                             key_prefix=prefix)
     found = [AtomicRedisLockStore(config), AtomicRedisLockStore(config)]
     try:

@@ -13,8 +13,8 @@ from actions import services
 from actions.handoff import ActionRecordFeedback
 from actions.need import ActionPostNeed
 from actions.registration import ActionDeleteMyData, ActionRegisterUser
-from bot import messages
-from bot.outbox import EVERY_SECONDS, LONGEST_WAIT_SECONDS, OutboxWorker
+from core import messages
+from core.outbox import EVERY_SECONDS, LONGEST_WAIT_SECONDS, OutboxWorker
 from exchange.errors import NotFound
 from exchange.models import Feedback, Need, User
 from tests.support.reliability import RecordingOutbound
@@ -157,7 +157,7 @@ async def test_the_latest_answer_wins_even_over_a_first_try_that_arrived(wired, 
 @pytest.mark.usefixtures("down")
 @pytest.mark.asyncio
 async def test_the_worker_waits_longer_while_the_exchange_stays_down(wired, monkeypatch):
-    import bot.outbox
+    import core.outbox
 
     waits: list[float] = []
 
@@ -166,7 +166,7 @@ async def test_the_worker_waits_longer_while_the_exchange_stays_down(wired, monk
         if len(waits) == 8:
             raise RuntimeError("enough")
 
-    monkeypatch.setattr(bot.outbox.asyncio, "sleep", sleep)
+    monkeypatch.setattr(core.outbox.asyncio, "sleep", sleep)
     await run(ActionPostNeed(), tracker("/affirm", "affirm", {"need_text": "鱼浮头"}))
     with pytest.raises(RuntimeError, match="enough"):
         await OutboxWorker(wired["outbox"], wired["accounts"], services.exchange(), RecordingOutbound()).run_forever()

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from bot import messages
-from bot.outbox import OutboxWorker
+from core import messages
+from core.outbox import OutboxWorker
 from exchange.errors import ExchangeUnavailable, InputRejected
 from exchange.models import Need
 from kejibang.cli import main

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from bot.assistant import Assistant
+from core.assistant import Assistant
 from kejibang.privacy import find_personal_numbers, mask_phones, redact
 from tests.test_telegram_adapter import ScriptedDialogue
 

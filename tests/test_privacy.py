@@ -14,12 +14,12 @@ from click.testing import CliRunner
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.registration import ValidateRegistrationForm
-from bot import messages
-from bot.assistant import Assistant
-from bot.desk import Desk
-from bot.dialogue import Reply
-from bot.rate_limit import RateLimit, Verdict
-from bot.retention import purge_old
+from core import messages
+from core.assistant import Assistant
+from core.dialogue import Reply
+from core.rate_limit import RateLimit, Verdict
+from core.retention import purge_old
+from desks.volunteers import Desk
 from exchange.models import utcnow
 from kejibang.privacy import ERASE_CONVERSATION, RedactingFilter, mask_phones, redact
 from kejibang.settings import Settings

@@ -19,7 +19,7 @@ import aiohttp
 import pytest
 import requests
 
-from bot.dialogue import RasaServer, Reply
+from core.dialogue import RasaServer, Reply
 from kejibang.internal import SECRET_HEADER
 from tests.support.production_stack import Stack, production_stack
 

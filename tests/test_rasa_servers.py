@@ -14,10 +14,10 @@ import pytest
 import pytest_asyncio
 from aiohttp import web
 
-from bot import messages
-from bot.assistant import Assistant
-from bot.dialogue import RasaServer, RasaUnavailable
 from channels import terminal
+from core import messages
+from core.assistant import Assistant
+from core.dialogue import RasaServer, RasaUnavailable
 from kejibang import launcher
 from kejibang.internal import SECRET_HEADER, SECRET_VARIABLE
 from kejibang.settings import Settings

@@ -10,9 +10,9 @@ from __future__ import annotations
 import pytest
 import pytest_asyncio
 
-from bot.dialogue import Button, Reply
 from channels.rendering import chunks
 from channels.telegram import MAX_MESSAGE, build_application
+from core.dialogue import Button, Reply
 from kejibang.app import build_core
 from kejibang.settings import Settings
 from tests.support.bot_api_emulator import BotApiEmulator

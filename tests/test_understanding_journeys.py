@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.dialogue import InProcessRasa
+from core.dialogue import InProcessRasa
 from tests.support.bot_api_emulator import BotApiEmulator
 from tests.support.running_bot import running_bot
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 import pytest_asyncio
 
-from bot.desk import case_number
+from desks.volunteers import case_number
 from kejibang.settings import Settings
 from store.database import store_database
 from store.handoffs import Handoffs
@@ -226,7 +226,7 @@ async def test_a_chair_registers_a_villager_with_consent_who_later_takes_the_acc
 async def test_the_weekly_push_sends_one_new_article_a_week_to_each_subscription(desk_bot, sqlite_service):
     from datetime import timedelta
 
-    from bot.pushes import push_due
+    from core.pushes import push_due
     from exchange.models import utcnow
     from store.subscriptions import Subscriptions
 
@@ -253,7 +253,7 @@ def test_a_case_number_is_read_as_typed_and_garbage_gets_the_usage_line(typed: s
 
 @pytest.mark.asyncio
 async def test_a_claim_stands_when_the_volunteers_private_chat_cannot_be_reached(tmp_path):
-    from bot.desk import Desk
+    from desks.volunteers import Desk
 
     class Unreachable:
         """Reaches the user; the volunteer blocked the bot (Telegram answers Forbidden)."""
@@ -282,7 +282,7 @@ def test_the_stats_chart_speaks_chinese_with_every_glyph_drawn():
     back to English and no glyph is drawn as an empty box (matplotlib warns of each missing one)."""
     import warnings
 
-    from bot.chairs import FUNNEL, _chart_labels, funnel_chart
+    from desks.chairs import FUNNEL, _chart_labels, funnel_chart
 
     assert _chart_labels()[:len(FUNNEL)] == [label for _, label in FUNNEL]
     with warnings.catch_warnings():

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from bot import messages
-from bot.dialogue import Reply
 from channels.wechat import MENU, serving
+from core import messages
+from core.dialogue import Reply
 from kejibang.app import build_core
 from store.database import store_database
 from store.handoffs import Handoffs

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.dialogue import InProcessRasa
+from core.dialogue import InProcessRasa
 from kejibang import launcher, model
 from kejibang.internal import SECRET_VARIABLE
 from kejibang.settings import Settings

@@ -23,7 +23,7 @@ from unittest import mock
 
 import requests
 
-from bot.dialogue import RasaServer
+from core.dialogue import RasaServer
 from kejibang import launcher
 from kejibang.settings import PROJECT_ROOT, Settings
 from tests.conftest import free_port

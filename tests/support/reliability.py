@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.dialogue import Reply
+from core.dialogue import Reply
 from exchange.service import ExchangeService
 
 WRITES = ("register_user", "update_user", "delete_user", "create_need", "add_feedback", "set_need_status")

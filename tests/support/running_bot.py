@@ -8,8 +8,8 @@ from contextlib import asynccontextmanager
 
 from telegram.ext import Application
 
-from bot.dialogue import DialogueBackend
 from channels.telegram import build_application
+from core.dialogue import DialogueBackend
 from kejibang.app import Core, build_core
 from kejibang.settings import Settings
 from tests.support.bot_api_emulator import BotApiEmulator
