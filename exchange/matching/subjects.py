@@ -9,6 +9,7 @@ fragment such as 家母), and the matcher (a named crop points to its domain).
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -135,7 +136,17 @@ def subjects_in(text: str) -> list[Thing]:
     """What a text is about, most telling first: crops and animals (also those inside a disease's or a
     site's name), then products, then equipment and sites; of two names written together where the first
     qualifies the second, the second is the head (红阳猕猴桃)."""
+    return _subjects(_located(normalize(text)))
+
+
+def read(text: str) -> tuple[list[Thing], list[Thing]]:
+    """``subjects_in`` and ``things_in`` of a text at the cost of one scan (indexing 250 000 profiles)."""
     located = _located(normalize(text))
+    return _subjects(located), [thing for _, thing in located]
+
+
+def _subjects(located: list[tuple[int, Thing]]) -> list[Thing]:
+    """What ``subjects_in`` returns, from the located names of a text."""
     about_a_problem = any(thing.kind in PROBLEM_KINDS for _, thing in located)
     candidates: list[tuple[int, float, Thing]] = []  # (end, rank, subject)
     for start, thing in located:
@@ -151,11 +162,57 @@ def subjects_in(text: str) -> list[Thing]:
         # what a site keeps (稻田 → 稻) yields to a crop or animal named outright (稻田养鱼 is about the fish)
         rank = RANKS[subject.kind] + (0.5 if thing.kind == "site" and subject is not thing else 0)
         candidates.append((start + len(thing.name), rank, subject))
-    ranked = sorted(candidates, key=lambda c: c[1])
+    named = Counter(subject.canonical for _, _, subject in candidates)
+    ranked = sorted(candidates, key=lambda c: (c[1], -named[c[2].canonical]))
     seen: dict[str, Thing] = {}
     for _, _, subject in ranked:
         seen.setdefault(subject.canonical, subject)
     return list(seen.values())
+
+
+# Names of a whole domain's crops or animals: a 家禽 vet treats the chicken, a 蔬菜 agronomist the pepper.
+GROUP_NAMES = frozenset({"家禽", "鱼", "蔬菜", "果树", "水果", "食用菌"})
+# How close a profile's crop or animal is to the need's (``kinship``): the same one, one a kind of the
+# other (架子猪 and 猪, 鲫鱼 and a 鱼 vet, 鸡 and a 家禽 vet), two kinds of one (肉牛 and 犊牛), unrelated.
+SAME, KIN, SIBLING, UNRELATED = 3, 2, 1, 0
+
+
+@lru_cache(maxsize=4096)
+def _broader(canonical: str) -> str | None:
+    """The crop or animal a standard name is a kind of, read from its head (Chinese names end in it):
+    育肥猪 → 猪, 鲫鱼 → 鱼, 山羊 → 羊. The head must be a standard name of the same kind and domain, so
+    矮牵牛 (a flower) is no 牛 and 大麦 (麦 standing for 小麦) no wheat."""
+    own = gazetteer().get(canonical)
+    for start in range(1, len(canonical)):
+        head = gazetteer().get(canonical[start:])
+        if (head is not None and head.is_living and head.canonical == head.name and head.canonical != canonical
+                and (own is None or (own.kind == head.kind and set(own.domains) & set(head.domains)))):
+            return head.canonical
+    return None
+
+
+@lru_cache(maxsize=4096)
+def lineage(canonical: str) -> tuple[str, ...]:
+    """A standard name and what it is a kind of, narrowest first: 乐至黑山羊 → 山羊 → 羊."""
+    chain = [canonical]
+    while (head := _broader(chain[-1])) is not None and head not in chain:
+        chain.append(head)
+    return tuple(chain)
+
+
+@lru_cache(maxsize=65536)
+def kinship(need: str, named: str) -> int:
+    """How close a crop or animal a profile names is to the need's (both standard names): SAME, KIN,
+    SIBLING or UNRELATED."""
+    if need == named:
+        return SAME
+    mine, theirs = lineage(need), lineage(named)
+    thing = gazetteer().get(need)
+    covers = named in GROUP_NAMES and thing is not None and bool(
+        set(thing.domains) & set(gazetteer()[named].domains))
+    if named in mine or need in theirs or covers:
+        return KIN
+    return SIBLING if set(mine) & set(theirs) else UNRELATED
 
 
 def is_open_question(text: str) -> bool:

@@ -1,0 +1,63 @@
+"""Who comes first among the experts of one domain: the specialist of the need's crop or animal (or of a
+kind of it), then the domain's generalist, and the specialist of another crop last."""
+
+from __future__ import annotations
+
+import pytest
+
+from exchange.matching.matcher import Matcher, Profile
+from exchange.matching.subjects import KIN, SAME, SIBLING, UNRELATED, kinship, lineage, subjects_in
+
+ARTICLES = [Profile("a-1", "番茄晚疫病怎么防 叶片黑斑 霉层", ("vegetables", "plant_protection"))]
+
+
+def ranked(experts: list[Profile], need: str) -> list[str]:
+    """Expert ids for a need, best first (no sentence encoder: words, domains and named things only)."""
+    return [e.id for e in Matcher(experts, ARTICLES, semantic=False).match(need, top=len(experts)).experts]
+
+
+def test_the_tomato_specialist_comes_before_the_generalist_and_the_cucumber_specialist():
+    experts = [
+        Profile("cucumber", "黄瓜、辣椒病害防治与嫁接育苗，霜霉病、白粉病综合防控", ("vegetables", "plant_protection")),
+        Profile("generalist", "设施蔬菜病虫害绿色防控，农药减量与安全间隔期", ("plant_protection", "vegetables")),
+        Profile("tomato", "番茄设施栽培与整枝，番茄品种选择", ("vegetables",)),
+    ]
+    order = ranked(experts, "大棚番茄叶子上起黑斑 一片一片的 用啥药")
+    assert order.index("tomato") < order.index("generalist") < order.index("cucumber")
+
+
+def test_a_poultry_vet_comes_before_the_duck_farmer_for_sick_chickens():
+    experts = [
+        Profile("duck", "蛋鸭养殖，鸭子拉稀、死了的原因排查", ("poultry",)),
+        Profile("poultry-vet", "家禽疫病诊断与免疫程序", ("poultry",)),
+    ]
+    assert ranked(experts, "鸡拉绿色的稀屎 冠子发紫 死了好几只")[0] == "poultry-vet"
+
+
+def test_an_expert_naming_the_pest_by_another_name_comes_first():
+    experts = [
+        Profile("orchard", "柑橘病虫害打药，柑橘用药时间与药剂选择", ("fruit", "plant_protection")),
+        Profile("mites", "柑橘叶螨的监测与捕食螨释放", ("fruit", "plant_protection")),
+    ]
+    assert ranked(experts, "柑橘树上起火龙了 打啥药")[0] == "mites"  # 火龙: 红蜘蛛, the mite
+
+
+@pytest.mark.parametrize(("need", "named", "level"), [
+    ("山羊", "山羊", SAME),
+    ("育肥猪", "猪", KIN),  # a pig vet treats the fattening pig
+    ("鸡", "家禽", KIN),  # a poultry vet treats the chicken
+    ("鲫鱼", "黄颡鱼", SIBLING),  # two fish
+    ("梨", "苹果", UNRELATED),
+])
+def test_kinship_of_crops_and_animals(need: str, named: str, level: int):
+    assert kinship(need, named) == level
+
+
+def test_lineage_reads_the_head_of_a_name_of_the_same_kind_only():
+    assert lineage("乐至黑山羊") == ("乐至黑山羊", "山羊", "羊")
+    assert lineage("矮牵牛") == ("矮牵牛",)  # a flower, no cow
+    assert lineage("大麦") == ("大麦",)  # 麦 stands for 小麦: barley is no wheat
+
+
+def test_the_subject_named_twice_is_the_read_back_subject():
+    assert subjects_in("梨子和桃子种在一起 桃子老是落果")[0].canonical == subjects_in("桃子")[0].canonical
