@@ -18,9 +18,16 @@ import socket
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bench.report import RESULTS, percentile, resident_mb, save, table
+
+if TYPE_CHECKING:
+    from tests.support.bot_api_emulator import BotApiEmulator
 
 CONCURRENCY = (1, 10, 50)
 ROUNDS = {1: 10, 10: 3, 50: 1}
@@ -76,8 +83,19 @@ async def run_level(emulator, users: int, scripts: list[list[str]]) -> dict:
             "rss_mb": resident_mb()}
 
 
-async def bench() -> list[dict]:
-    """Start the stack in a temporary folder and measure every concurrency level."""
+@dataclass
+class Stack:
+    """The running stack: the emulator users send through, and the action server's process id."""
+
+    emulator: BotApiEmulator
+    action_server_pid: int
+
+
+@asynccontextmanager
+async def running_stack() -> AsyncIterator[Stack]:
+    """The whole stack in a temporary folder, as ``kejibang run`` starts it in Telegram mode: the embedded
+    exchange, the action server process, the model loaded in-process, and the Telegram channel polling the
+    Bot API emulator (simulated users send through it)."""
     from core.dialogue import InProcessRasa
     from kejibang import launcher, model
     from kejibang.settings import PROJECT_ROOT, Settings
@@ -88,7 +106,6 @@ async def bench() -> list[dict]:
 
     with tempfile.TemporaryDirectory() as var:
         os.environ.update({"KEJIBANG_VAR_DIR": var, "KEJIBANG_ACTIONS_PORT": str(free_port())})
-
         os.environ.pop("KEJIBANG_ACTIONS_URL", None)
         settings = Settings.from_env()
         launcher.configure_logging("WARNING")
@@ -100,12 +117,18 @@ async def bench() -> list[dict]:
             launcher.quiet_rasa_structlog("WARNING")
             await backend.load()
             async with BotApiEmulator() as emulator, running_bot(emulator, backend):
-                await run_level(emulator, 1, conversations()[:1])  # warm-up
-                rows = [await run_level(emulator, users, conversations()) for users in CONCURRENCY]
+                yield Stack(emulator, actions.pid)
         finally:
             actions.terminate()
             actions.wait(timeout=10)
-    return rows
+
+
+async def bench() -> list[dict]:
+    """Start the stack and measure every concurrency level."""
+    async with running_stack() as stack:
+        emulator = stack.emulator
+        await run_level(emulator, 1, conversations()[:1])  # warm-up
+        return [await run_level(emulator, users, conversations()) for users in CONCURRENCY]
 
 
 def plot(rows: list[dict]) -> Path:
