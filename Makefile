@@ -6,18 +6,21 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export OMP_NUM_THREADS := 1
 
-.PHONY: run test lint validate pytest stories train lock bench
+.PHONY: run test lint typecheck validate pytest stories train lock bench
 
 run: $(VENV)/.installed
 	$(BIN)/kejibang run
 
-test: lint train validate pytest stories
+test: lint typecheck train validate pytest stories
 
 $(VENV)/.installed: pyproject.toml constraints.txt scripts/bootstrap
 	./scripts/bootstrap
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
+
+typecheck: $(VENV)/.installed
+	$(BIN)/mypy
 
 train: $(VENV)/.installed
 	$(BIN)/kejibang train

@@ -10,8 +10,10 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.services import call, idempotency_key, in_store, write
+from core.texts import Farmer, Volunteer
 from exchange.errors import ExchangeError, InputRejected
 from exchange.matching.knowledge import taxonomy
+from store.outbox import Write
 
 
 def _recent_user_texts(tracker: Tracker, count: int = 3) -> str:
@@ -28,7 +30,7 @@ def _domain_names(tracker: Tracker) -> str:
 async def open_case(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str, summary: str = "") -> list:
     """Queue the conversation for a volunteer and tell the user their number, place and wait."""
     summary = summary or tracker.get_slot("need_text") or _recent_user_texts(tracker)
-    ticket = await in_store("handoffs", "open_case", tracker.sender_id, reason, summary, _domain_names(tracker))
+    ticket = await in_store(lambda s: s.handoffs.open_case(tracker.sender_id, reason, summary, _domain_names(tracker)))
     dispatcher.utter_message(response="utter_handoff_opened", case_number=ticket.number,
                              position=ticket.position, wait_minutes=ticket.wait_minutes)
     return [SlotSet("pending", None)]
@@ -45,17 +47,17 @@ class ActionContactExpert(Action):
         if not need_id or not expert_id:
             dispatcher.utter_message(response="utter_contact_needs_need")
             return [SlotSet("pending", None)]
-        chat = await in_store("experts", "chat_of", expert_id)
+        chat = await in_store(lambda s: s.experts.chat_of(expert_id))
         if chat is None:
             return await self._through_volunteer(dispatcher, tracker, need_id, expert_id)
         try:
-            request = await call("request_contact", need_id, expert_id)
+            request = await call(lambda ex: ex.request_contact(need_id, expert_id))
         except InputRejected as refused:
             dispatcher.utter_message(response="utter_expert_unavailable", reason=refused.message)
             return [SlotSet("pending", None)]
         except (ExchangeError, TimeoutError):
             return await self._through_volunteer(dispatcher, tracker, need_id, expert_id)
-        number = await in_store("experts", "open", request, tracker.sender_id, chat)
+        number = await in_store(lambda s: s.experts.open(request, tracker.sender_id, chat))
         dispatcher.utter_message(response="utter_contact_sent", expert_name=request["expert"]["name"],
                                  case_number=number)
         return [SlotSet("pending", None)]
@@ -64,13 +66,14 @@ class ActionContactExpert(Action):
     async def _through_volunteer(dispatcher: CollectingDispatcher, tracker: Tracker, need_id: str,
                                  expert_id: str) -> list:
         try:
-            expert = await call("get_expert", expert_id)
+            expert = await call(lambda ex: ex.get_expert(expert_id))
         except (ExchangeError, TimeoutError):
             expert = {"name": expert_id, "organization": ""}
-        summary = (f"请帮忙联系专家 {expert['name']}（{expert.get('organization') or '—'}，{expert_id}）。"
-                   f"需求 {need_id}：{tracker.get_slot('need_text') or ''}")
-        ticket = await in_store("handoffs", "open_case", tracker.sender_id, "contact_expert", summary,
-                                _domain_names(tracker))
+        summary = Volunteer.CONTACT_EXPERT_AT.format(name=expert["name"], expert_id=expert_id, need_id=need_id,
+                                                     organization=expert.get("organization") or "—",
+                                                     summary=tracker.get_slot("need_text") or "")
+        domains = _domain_names(tracker)
+        ticket = await in_store(lambda s: s.handoffs.open_case(tracker.sender_id, "contact_expert", summary, domains))
         dispatcher.utter_message(response="utter_contact_requested", expert_name=expert["name"],
                                  case_number=ticket.number)
         return [SlotSet("pending", None)]
@@ -81,10 +84,10 @@ async def send_feedback(tracker: Tracker, need_id: str, verdict: str, expert_id:
     it waits in the outbox. A refusal (an unknown need) is dropped: the person's answer is still thanked."""
     key = idempotency_key("feedback", tracker.sender_id, need_id, expert_id or "", verdict)
     with contextlib.suppress(ExchangeError, TimeoutError):
-        await write(tracker.sender_id, key, "add_feedback", need_id, verdict, expert_id, comment, key)
+        await write(tracker.sender_id, key, Write.ADD_FEEDBACK, need_id, verdict, expert_id, comment, key)
         if verdict == "helpful":
             status_key = idempotency_key("status", need_id, "resolved")
-            await write(tracker.sender_id, status_key, "set_need_status", need_id, "resolved")
+            await write(tracker.sender_id, status_key, Write.SET_NEED_STATUS, need_id, "resolved")
 
 
 class ActionRecordFeedback(Action):
@@ -136,5 +139,5 @@ class ActionNoneFit(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
         need_id = tracker.get_slot("need_id")
         if need_id:
-            await send_feedback(tracker, need_id, "not_helpful", None, "都不合适")
+            await send_feedback(tracker, need_id, "not_helpful", None, Farmer.NONE_FIT)
         return await open_case(dispatcher, tracker, "none_fit")

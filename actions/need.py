@@ -10,10 +10,13 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.services import call, idempotency_key, in_store, write
+from core.texts import Farmer
+from exchange.api import MatchedExpert, MatchResult
 from exchange.errors import ExchangeError, InputRejected
 from exchange.gazetteer import resolve
 from exchange.matching.knowledge import taxonomy
 from exchange.matching.subjects import is_open_question, subjects_in, things_in
+from store.outbox import Write
 
 log = logging.getLogger(__name__)
 URGENT_WORDS = ("急", "快死", "死了", "死完", "马上", "赶紧", "救命", "要命", "一大片")
@@ -40,7 +43,7 @@ def _need_text(tracker: Tracker) -> str:
     return text or asked
 
 
-def _names_nothing(text: str, preview: dict, clarified: bool) -> bool:
+def _names_nothing(text: str, preview: MatchResult, clarified: bool) -> bool:
     """A question about something unnamed (or too vague to place) gets one clarifying question."""
     return not clarified and not things_in(text) and (is_open_question(text) or not preview["confident"])
 
@@ -49,7 +52,7 @@ def _clarify_buttons() -> list[dict]:
     """The commonest farms (a question that names nothing gives no better guess), and a way to a person."""
     buttons = [{"title": taxonomy()[c].name, "payload": f'/choose_domain{{"domain_code":"{c}"}}'}
                for c in CLARIFY_DOMAINS]
-    return [*buttons, {"title": "都不是，找人工", "payload": "/request_human"}]
+    return [*buttons, {"title": Farmer.NONE_OF_THESE_HUMAN, "payload": "/request_human"}]
 
 
 async def need_region(tracker: Tracker) -> str:
@@ -57,16 +60,16 @@ async def need_region(tracker: Tracker) -> str:
     named = " ".join(str(e["value"]) for e in tracker.latest_message.get("entities") or [] if e.get("entity") == "region")
     if named:
         return named
-    shared = await in_store("places", "recent", tracker.sender_id)
+    shared = await in_store(lambda s: s.places.recent(tracker.sender_id))
     if shared:
         return shared
     if tracker.get_slot("need_region"):
         return tracker.get_slot("need_region")
-    user_id = await in_store("accounts", "user_of", tracker.sender_id)
+    user_id = await in_store(lambda s: s.accounts.user_of(tracker.sender_id))
     if not user_id:
         return ""
     try:
-        return (await call("get_user", user_id)).get("township", "")
+        return (await call(lambda ex: ex.get_user(user_id))).get("township", "")
     except (ExchangeError, TimeoutError):
         return ""
 
@@ -75,14 +78,14 @@ def need_summary(text: str, preview: dict) -> str:
     """The structured read-back: domain, subject (the crop or animal named), what was said, place, urgency."""
     names = [taxonomy()[c].name for c in preview["domains"][:2] if c in taxonomy()]
     subjects = [thing.label for thing in subjects_in(text)][:2]
-    lines = [f"领域：{'、'.join(names) if names else '待定'}"]
+    lines = [Farmer.NEED_DOMAINS.format(domains="、".join(names) if names else Farmer.DOMAIN_UNDECIDED)]
     if subjects:
-        lines.append(f"对象：{'、'.join(subjects)}")
-    lines.append(f"情况：{text if len(text) <= 60 else text[:60] + '…'}")
+        lines.append(Farmer.NEED_SUBJECTS.format(subjects="、".join(subjects)))
+    lines.append(Farmer.NEED_TEXT.format(text=text if len(text) <= 60 else text[:60] + "…"))
     if preview.get("region"):
-        lines.append(f"地点：{preview['region']}")
+        lines.append(Farmer.NEED_PLACE.format(region=preview["region"]))
     if any(word in text for word in URGENT_WORDS):
-        lines.append("紧急：是，尽快处理")
+        lines.append(Farmer.NEED_URGENT)
     return "\n".join(lines)
 
 
@@ -100,7 +103,7 @@ class ActionReadBackNeed(Action):
         chosen = tracker.get_slot("domain_code") if tracker.latest_message["intent"]["name"] == "choose_domain" else None
         region = await need_region(tracker)
         try:
-            preview = await call("match_preview", text, region, [chosen] if chosen else None, 3)
+            preview = await call(lambda ex: ex.match_preview(text, region, [chosen] if chosen else None, 3))
         except InputRejected as error:
             dispatcher.utter_message(response="utter_input_rejected", reason=error.message)
             return [SlotSet("pending", None)]
@@ -119,7 +122,7 @@ class ActionReadBackNeed(Action):
         if not chosen and not preview["confident"] and len(preview["domain_scores"]) > 1:
             buttons = [{"title": d["name"], "payload": f'/choose_domain{{"domain_code":"{d["code"]}"}}'}
                        for d in preview["domain_scores"][:3]]
-            buttons.append({"title": "都不是，找人工", "payload": "/request_human"})
+            buttons.append({"title": Farmer.NONE_OF_THESE_HUMAN, "payload": "/request_human"})
             dispatcher.utter_message(response="utter_ask_need_domain", buttons=buttons)
             return events
         place = resolve(region)
@@ -128,13 +131,13 @@ class ActionReadBackNeed(Action):
         return [*events, SlotSet("pending", "confirm_need")]
 
 
-def present_experts(dispatcher: CollectingDispatcher, experts: list[dict]) -> None:
+def present_experts(dispatcher: CollectingDispatcher, experts: list[MatchedExpert]) -> None:
     """One card per expert, then the 换一批 / 都不合适 choice."""
     for expert in experts:
         dispatcher.utter_message(response="utter_expert_card", expert_id=expert["id"], expert_name=expert["name"],
-                                 expert_title=expert.get("title") or "专家",
+                                 expert_title=expert.get("title") or Farmer.EXPERT_TITLE,
                                  expert_organization=expert.get("organization") or "—",
-                                 expert_reason=expert.get("reason") or "领域对口")
+                                 expert_reason=expert.get("reason") or Farmer.EXPERT_REASON)
     dispatcher.utter_message(response="utter_expert_choices")
 
 
@@ -151,10 +154,10 @@ class ActionPostNeed(Action):
             return [SlotSet("pending", None)]
         body = {"text": text, "region": tracker.get_slot("need_region") or "",
                 "domains": tracker.get_slot("need_domains") or [],
-                "user_id": await in_store("accounts", "user_of", tracker.sender_id)}
+                "user_id": await in_store(lambda s: s.accounts.user_of(tracker.sender_id))}
         key = idempotency_key(tracker.sender_id, text)  # one person, one confirmed text: one need
         try:
-            sent = await write(tracker.sender_id, key, "create_need", body, key, 6)
+            sent = await write(tracker.sender_id, key, Write.CREATE_NEED, body, key, 6)
         except InputRejected as error:
             dispatcher.utter_message(response="utter_input_rejected", reason=error.message)
             return [SlotSet("pending", None)]
@@ -166,7 +169,7 @@ class ActionPostNeed(Action):
             dispatcher.utter_message(response="utter_need_queued")
             return [SlotSet("pending", None)]
         need = sent.result
-        await in_store("accounts", "remember_need", tracker.sender_id, need["id"], text)
+        await in_store(lambda s: s.accounts.remember_need(tracker.sender_id, need["id"], text))
         experts = need["match"]["experts"]
         posted = [SlotSet("need_id", need["id"]), SlotSet("pending", None)]
         if not experts:
@@ -193,8 +196,8 @@ class ActionMoreExperts(Action):
             dispatcher.utter_message(response="utter_ask_describe_need")
             return []
         try:
-            preview = await call("match_preview", text, tracker.get_slot("need_region") or "",
-                                 tracker.get_slot("need_domains") or None, len(shown) + EXPERTS_SHOWN)
+            region, domains = tracker.get_slot("need_region") or "", tracker.get_slot("need_domains") or None
+            preview = await call(lambda ex: ex.match_preview(text, region, domains, len(shown) + EXPERTS_SHOWN))
         except (ExchangeError, TimeoutError):
             dispatcher.utter_message(response="utter_exchange_down")
             return []

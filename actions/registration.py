@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -28,16 +29,18 @@ from actions.services import (
     in_store,
     write,
 )
+from core.texts import Farmer
 from exchange.errors import ExchangeError, InputRejected, NotFound
 from exchange.gazetteer import township_answer
 from exchange.people import ROLES, mainland_mobile, mask_phone
 from kejibang.privacy import ERASE_CONVERSATION
 from store.erasure import sender_ref
+from store.outbox import Write
 
 log = logging.getLogger(__name__)
 FORM_SLOTS = ("person_name", "phone", "township", "user_role", "share_contact")
-CONSENT_PURPOSE = "注册科技帮，把需求匹配给科技专家并由专家联系"
-CONSENT_SCOPE = "姓名、手机号、乡镇、身份"
+CONSENT_PURPOSE = Farmer.CONSENT_PURPOSE
+CONSENT_SCOPE = Farmer.CONSENT_SCOPE
 _NAME_PREFIX = re.compile(r"^(我叫|我是|我的名字是|名字是|名字叫|叫|姓名[:：]?)")
 _MASKED_PHONE = re.compile(r"1\d{2}\*{4}\d{4}")
 _NAME_SHAPE = re.compile(r"^[\u4e00-\u9fa5·]{2,10}$|^[A-Za-z][A-Za-z .'-]{1,29}$")
@@ -91,11 +94,11 @@ class ValidateRegistrationForm(FormValidationAction):
                              domain: dict) -> dict:
         phone = mainland_mobile(str(value))
         if phone is not None:
-            await in_store("accounts", "keep_phone", tracker.sender_id, phone)
+            await in_store(lambda s: s.accounts.keep_phone(tracker.sender_id, phone))
             return {"phone": mask_phone(phone)}
         masked = _MASKED_PHONE.search(str(value))
-        kept = await in_store("accounts", "kept_phone", tracker.sender_id) if masked else None
-        if kept is not None and mask_phone(kept) == masked.group():  # the front end kept it and masked it
+        kept = await in_store(lambda s: s.accounts.kept_phone(tracker.sender_id)) if masked else None
+        if masked and kept is not None and mask_phone(kept) == masked.group():  # the front end kept and masked it
             return {"phone": masked.group()}
         dispatcher.utter_message(response="utter_invalid_phone")
         return {"phone": None}
@@ -113,7 +116,7 @@ class ValidateRegistrationForm(FormValidationAction):
         if answer.choices:
             buttons = [{"title": f"{p.county}{p.township}",
                         "payload": f'/inform{{"township":"{p.full_name}"}}'} for p in answer.choices]
-            buttons.append({"title": "都不是，我重新写", "payload": '/inform{"township":"-"}'})
+            buttons.append({"title": Farmer.NONE_OF_THESE_RETYPE, "payload": '/inform{"township":"-"}'})
             dispatcher.utter_message(response="utter_township_choices", buttons=buttons)
         else:
             dispatcher.utter_message(response="utter_township_unknown")
@@ -135,12 +138,12 @@ async def _update(sender_id: str, user_id: str, body: dict) -> Sent | None:
     """Change the linked user's record; None when it already says all this. A record that cannot be read
     (the exchange is down) is changed anyway: the change is idempotent."""
     try:
-        before = await call("get_user", user_id)
+        before: Mapping[str, Any] = await call(lambda ex: ex.get_user(user_id))
     except UNAVAILABLE:
         before = {}
     if all(before.get(k) == body[k] for k in ("name", "phone", "role", "township")):
         return None
-    return await write(sender_id, f"update:{sender_id}", "update_user", user_id, body)
+    return await write(sender_id, f"update:{sender_id}", Write.UPDATE_USER, user_id, body)
 
 
 class ActionRegisterUser(Action):
@@ -151,7 +154,7 @@ class ActionRegisterUser(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
         sender = tracker.sender_id
-        phone = await in_store("accounts", "kept_phone", sender)
+        phone = await in_store(lambda s: s.accounts.kept_phone(sender))
         if phone is None:
             dispatcher.utter_message(response="utter_ask_phone")
             return [SlotSet("phone", None), FollowupAction("registration_form")]
@@ -159,10 +162,10 @@ class ActionRegisterUser(Action):
                 "township": tracker.get_slot("township"), "consent": _consent(tracker.get_slot("share_contact"))}
         shown = {"person_name": body["name"], "phone": mask_phone(phone), "township": body["township"],
                  "user_role": body["role"]}
-        user_id = await in_store("accounts", "user_of", sender)
+        user_id = await in_store(lambda s: s.accounts.user_of(sender))
         try:
             sent = await (_update(sender, user_id, body) if user_id
-                          else write(sender, f"register:{sender}", "register_user", body, f"register:{sender}"))
+                          else write(sender, f"register:{sender}", Write.REGISTER_USER, body, f"register:{sender}"))
         except InputRejected as error:
             dispatcher.utter_message(response="utter_input_rejected", reason=error.message)
             return [SlotSet("registered", False)]
@@ -178,8 +181,8 @@ class ActionRegisterUser(Action):
         elif user_id:
             dispatcher.utter_message(response="utter_registration_updated", **shown)
         else:
-            await in_store("accounts", "link", sender, sent.result["id"])
-            note = "已同意把联系方式提供给匹配的专家。" if body["consent"]["share_contact"] else "你没有同意提供联系方式，专家只能在平台里联系你。"
+            await in_store(lambda s: s.accounts.link(sender, sent.result["id"]))
+            note = Farmer.CONTACT_SHARED if body["consent"]["share_contact"] else Farmer.CONTACT_NOT_SHARED
             dispatcher.utter_message(response="utter_registered", consent_note=note, **shown)
         return [SlotSet("registered", True)]
 
@@ -206,8 +209,8 @@ class ActionGreet(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
         try:
-            user_id = await in_store("accounts", "user_of", tracker.sender_id)
-            user = await call("get_user", user_id) if user_id else None
+            user_id = await in_store(lambda s: s.accounts.user_of(tracker.sender_id))
+            user = await call(lambda ex: ex.get_user(user_id)) if user_id else None
         except (ExchangeError, TimeoutError):
             user = None
         if user:
@@ -238,8 +241,8 @@ class ActionDeleteMyData(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
         sender = tracker.sender_id
-        user_id = await in_store("accounts", "user_of", sender)
-        waiting = await in_store("outbox", "holds", sender)  # e.g. a registration the exchange has not got yet
+        user_id = await in_store(lambda s: s.accounts.user_of(sender))
+        waiting = await in_store(lambda s: s.outbox.holds(sender))  # e.g. a registration the exchange has not got yet
         chats = await chats_of_person(sender)
         try:
             queued, needs = await _erase_at_exchange(sender, user_id, chats)
@@ -261,9 +264,9 @@ async def _erase_at_exchange(sender: str, user_id: str | None, chats: list[str])
     queued, needs = False, 0
     if user_id:
         with contextlib.suppress(NotFound):  # already gone: that is what was asked
-            queued = (await write(sender, f"delete:{user_id}", "delete_user", user_id)).queued
+            queued = (await write(sender, f"delete:{user_id}", Write.DELETE_USER, user_id)).queued
     for chat in await chats_that_posted(chats):
         reference = sender_ref(chat)
-        sent = await write(chat, f"delete-needs:{reference}", "delete_sender_needs", reference)
+        sent = await write(chat, f"delete-needs:{reference}", Write.DELETE_SENDER_NEEDS, reference)
         queued, needs = queued or sent.queued, needs + (sent.result or 0)
     return queued, needs

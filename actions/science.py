@@ -45,7 +45,7 @@ class ActionFindArticles(Action):
             dispatcher.utter_message(response="utter_ask_science_topic")
             return []
         try:
-            articles = await call("search_articles", query, chosen if not query else "", ARTICLES_SHOWN)
+            articles = await call(lambda ex: ex.search_articles(query, chosen if not query else "", ARTICLES_SHOWN))
         except (ExchangeError, TimeoutError):
             dispatcher.utter_message(response="utter_exchange_down")
             return []
@@ -66,7 +66,7 @@ class ActionSubscribe(Action):
         text = tracker.latest_message.get("text") or ""
         code = tracker.get_slot("domain_code") or await self._topic(text)
         if _STOP.search(text):
-            dropped = await in_store("subscriptions", "unsubscribe", tracker.sender_id, code)
+            dropped = await in_store(lambda s: s.subscriptions.unsubscribe(tracker.sender_id, code))
             names = "、".join(taxonomy()[c].name for c in dropped)
             dispatcher.utter_message(response="utter_unsubscribed" if dropped else "utter_no_subscription",
                                      topics=names)
@@ -74,8 +74,8 @@ class ActionSubscribe(Action):
         if code is None:
             dispatcher.utter_message(response="utter_ask_subscribe_topic", buttons=_topic_buttons())
             return []
-        await in_store("subscriptions", "subscribe", tracker.sender_id, code)
-        topics = await in_store("subscriptions", "domains_of", tracker.sender_id)
+        await in_store(lambda s: s.subscriptions.subscribe(tracker.sender_id, code))
+        topics = await in_store(lambda s: s.subscriptions.domains_of(tracker.sender_id))
         dispatcher.utter_message(response="utter_subscribed", topic=taxonomy()[code].name,
                                  topics="、".join(taxonomy()[c].name for c in topics))
         return [SlotSet("domain_code", None)]
@@ -85,7 +85,7 @@ class ActionSubscribe(Action):
         if text.startswith("/"):
             return None
         try:
-            preview = await call("match_preview", text, "", None, 1)
+            preview = await call(lambda ex: ex.match_preview(text, "", None, 1))
         except (ExchangeError, TimeoutError):
             return None
         return preview["domains"][0] if preview["domains"] and preview["confident"] else None

@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from exchange.api import Exchange, connect
 from exchange.database import Database
@@ -18,13 +19,14 @@ from store.database import store_database
 from store.erasure import chats_with_needs, forget_person, linked_chats, sender_ref
 from store.expert_cases import ExpertCases
 from store.handoffs import Handoffs
-from store.outbox import Outbox
+from store.outbox import Outbox, Write
 from store.places import SharedPlaces
 from store.subscriptions import Subscriptions
 
 log = logging.getLogger(__name__)
 CALL_TIMEOUT = 8.0
 UNAVAILABLE = (ExchangeUnavailable, TimeoutError)
+T = TypeVar("T")
 
 
 @lru_cache(maxsize=1)
@@ -34,52 +36,64 @@ def exchange() -> Exchange:
     return connect(settings.exchange_url, settings.exchange_api_key, settings.exchange_db)
 
 
-def stores_on(db: Database) -> dict[str, Any]:
-    """The assistant's stores over one database, by the names actions use."""
-    return {"accounts": Accounts(db), "subscriptions": Subscriptions(db), "handoffs": Handoffs(db),
-            "experts": ExpertCases(db), "outbox": Outbox(db), "places": SharedPlaces(db),
-            "db": db}
+@dataclass(frozen=True)
+class Stores:
+    """The assistant's stores over one database, as the actions use them."""
+
+    db: Database
+    accounts: Accounts
+    subscriptions: Subscriptions
+    handoffs: Handoffs
+    experts: ExpertCases
+    outbox: Outbox
+    places: SharedPlaces
+
+
+def stores_on(db: Database) -> Stores:
+    """The assistant's stores over one database."""
+    return Stores(db, Accounts(db), Subscriptions(db), Handoffs(db), ExpertCases(db), Outbox(db), SharedPlaces(db))
 
 
 @lru_cache(maxsize=1)
-def stores() -> dict[str, Any]:
+def stores() -> Stores:
     """The assistant's own stores, on the database named by KEJIBANG_DB."""
     return stores_on(store_database(Settings.from_env().assistant_db))
 
 
-async def call(method: str, *args: Any, **kwargs: Any) -> Any:
-    """Run one exchange operation off the event loop, bounded well below Rasa's lock timeout."""
-    operation = getattr(exchange(), method)
+async def call(operation: Callable[[Exchange], T]) -> T:
+    """Run one exchange operation off the event loop, bounded well below Rasa's lock timeout:
+    ``await call(lambda ex: ex.get_user(user_id))``."""
     try:
-        return await asyncio.wait_for(asyncio.to_thread(operation, *args, **kwargs), CALL_TIMEOUT)
+        return await asyncio.wait_for(asyncio.to_thread(operation, exchange()), CALL_TIMEOUT)
     except asyncio.TimeoutError as error:  # not the built-in TimeoutError the callers catch before Python 3.11
-        raise TimeoutError(f"exchange {method} took longer than {CALL_TIMEOUT} s") from error
+        raise TimeoutError(f"an exchange call took longer than {CALL_TIMEOUT} s") from error
 
 
-async def in_store(store: str, method: str, *args: Any) -> Any:
-    """Run one operation of one of the assistant's stores off the event loop."""
-    return await asyncio.to_thread(getattr(stores()[store], method), *args)
+async def in_store(operation: Callable[[Stores], T]) -> T:
+    """Run one operation of the assistant's stores off the event loop:
+    ``await in_store(lambda s: s.accounts.user_of(sender_id))``."""
+    return await asyncio.to_thread(operation, stores())
 
 
 async def erase_person(sender_id: str) -> int:
     """Delete everything the assistant's store holds about a person, in every chat linked to them."""
-    return await asyncio.to_thread(forget_person, stores()["db"], sender_id)
+    return await asyncio.to_thread(forget_person, stores().db, sender_id)
 
 
 async def chats_of_person(sender_id: str) -> list[str]:
     """This chat and the others linked to the same exchange user (erasure reaches them all)."""
-    return await asyncio.to_thread(linked_chats, stores()["db"], sender_id)
+    return await asyncio.to_thread(linked_chats, stores().db, sender_id)
 
 
 async def chats_that_posted(chats: list[str]) -> list[str]:
     """Those of ``chats`` that posted (or tried to post) a need: their needs are deleted at the exchange."""
-    return await asyncio.to_thread(chats_with_needs, stores()["db"], chats)
+    return await asyncio.to_thread(chats_with_needs, stores().db, chats)
 
 
-def with_sender(sender_id: str, method: str, args: tuple) -> tuple:
+def with_sender(sender_id: str, command: Write, args: tuple) -> tuple:
     """A need carries the chat's opaque reference, so erasing the person finds it even when it was posted
     before registering (no user link)."""
-    if method != "create_need" or not args or not isinstance(args[0], dict):
+    if command is not Write.CREATE_NEED or not args or not isinstance(args[0], dict):
         return args
     return ({**args[0], "sender": sender_ref(sender_id)}, *args[1:])
 
@@ -97,7 +111,7 @@ class Sent:
     queued: bool = False
 
 
-async def write(sender_id: str, key: str, method: str, *args: Any) -> Sent:
+async def write(sender_id: str, key: str, command: Write, *args: Any) -> Sent:
     """One write to the exchange that is never lost: sent now, or, when the exchange is down, slow or failing,
     kept in the outbox under its idempotency key and delivered by the worker (core/outbox.py).
 
@@ -105,12 +119,12 @@ async def write(sender_id: str, key: str, method: str, *args: Any) -> Sent:
     reach the exchange before the registration it belongs to. Refusals (InputRejected, NotFound, …) are
     raised, as before: retrying them would not help.
     """
-    outbox: Outbox = stores()["outbox"]
-    args = with_sender(sender_id, method, args)
+    outbox = stores().outbox
+    args = with_sender(sender_id, command, args)
     if not await asyncio.to_thread(outbox.holds, sender_id):
         try:
-            return Sent(await call(method, *args))
+            return Sent(await call(lambda ex: command.send(ex, args)))
         except UNAVAILABLE as error:
-            log.warning("exchange %s not sent (%s): kept in the outbox", method, type(error).__name__)
-    await asyncio.to_thread(outbox.enqueue, sender_id, method, list(args), key)
+            log.warning("exchange %s not sent (%s): kept in the outbox", command.value, type(error).__name__)
+    await asyncio.to_thread(outbox.enqueue, sender_id, command, list(args), key)
     return Sent(queued=True)

@@ -9,10 +9,11 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.services import call, in_store
+from core.texts import Farmer
+from exchange.api import Need
 from exchange.errors import ExchangeError, NotFound
 
-STATUS_WORDS = {"open": "等待匹配", "matched": "已匹配专家，等专家联系", "contacted": "专家已联系",
-                "resolved": "已解决 ✅", "closed": "已关闭"}
+STATUS_WORDS = Farmer.NEED_STATUS
 
 
 def age(iso: str | None, now: datetime | None = None) -> str:
@@ -20,10 +21,10 @@ def age(iso: str | None, now: datetime | None = None) -> str:
     if not iso:
         return ""
     days = ((now or datetime.now(timezone.utc)) - datetime.fromisoformat(iso)).days
-    return "今天" if days <= 0 else f"{days}天前"
+    return Farmer.TODAY if days <= 0 else Farmer.DAYS_AGO.format(days=days)
 
 
-def need_line(number: int, need: dict) -> str:
+def need_line(number: int, need: Need) -> str:
     """One line per need: what, when, where it stands."""
     text = need["text"] if len(need["text"]) <= 20 else need["text"][:20] + "…"
     return f"{number}. {text}（{age(need.get('created_at'))}）：{STATUS_WORDS.get(need['status'], need['status'])}"
@@ -36,7 +37,7 @@ class ActionListNeeds(Action):
         return "action_list_needs"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
-        need_ids = await in_store("accounts", "needs_of", tracker.sender_id)
+        need_ids = await in_store(lambda s: s.accounts.needs_of(tracker.sender_id))
         if not need_ids:
             dispatcher.utter_message(response="utter_no_needs_yet")
             return []
@@ -44,7 +45,7 @@ class ActionListNeeds(Action):
         try:
             for need_id in need_ids:
                 try:
-                    needs.append(await call("get_need", need_id))
+                    needs.append(await call(lambda ex: ex.get_need(need_id)))  # noqa: B023 (awaited here)
                 except NotFound:
                     continue
         except (ExchangeError, TimeoutError):

@@ -4,8 +4,9 @@ numbers on apps without buttons (the terminal, WeChat), answered by typing the n
 from __future__ import annotations
 
 from core.dialogue import Button, Reply
+from core.texts import Channel
 
-CHOOSE_BY_NUMBER = "回复数字："
+CHOOSE_BY_NUMBER = Channel.CHOOSE_BY_NUMBER
 
 
 def chunks(text: str, limit: int) -> list[str]:

@@ -11,8 +11,9 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TypeVar
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatAction, ChatType
 from telegram.ext import (
     Application,
@@ -25,21 +26,20 @@ from telegram.ext import (
 )
 
 from channels.rendering import chunks
-from core import messages
 from core.assistant import Assistant
 from core.dialogue import Reply
+from core.texts import Channel, Farmer, Operator
+from desks.commands import bare_names, group_help
 from kejibang.app import Core
 from kejibang.settings import Settings
 from store.buttons import ButtonPayloads
 
 log = logging.getLogger(__name__)
 MAX_MESSAGE = 4000
+T = TypeVar("T")
 PRIVATE = filters.ChatType.PRIVATE
-ROLE_COMMANDS = ("role", "queue", "claim", "done", "invite", "stats", "onboard", "onboard_confirm", "mine", "pause",
-                 "resume", "capacity", "serve", "accept", "pass", "decline", "talk", "end", "outcome")
-GROUP_COMMANDS = ("queue", "claim", "done")  # with /help, all that works in the volunteers' group
-GROUP_HELP = "群里可以用：/queue 看待处理的求助，/claim 案件号 接手，/done 案件号 说明 结案。其他命令请私聊我。"
-GROUP_REFUSED = "这个命令不能在群里用，请私聊我。"
+ROLE_COMMANDS = bare_names()  # the staff commands (desks/commands.py), in a private chat
+GROUP_COMMANDS = bare_names(in_group=True)  # with /help, all that works in the volunteers' group
 
 
 def keyboard(reply: Reply, book: ButtonPayloads) -> InlineKeyboardMarkup | None:
@@ -50,9 +50,20 @@ def keyboard(reply: Reply, book: ButtonPayloads) -> InlineKeyboardMarkup | None:
                                  for b in reply.buttons])
 
 
+def _given(value: T | None, what: str) -> T:
+    """A part of the update that PTB types as optional and this handler's filter guarantees."""
+    if value is None:
+        raise ValueError(f"an update without {what} reached its handler")
+    return value
+
+
+def _message(update: Update) -> Message:
+    return _given(update.effective_message, "a message")
+
+
 def sender_id(update: Update) -> str:
     """The channel-neutral id of the person (in a private chat it is also the chat)."""
-    return f"telegram:{update.effective_user.id}"
+    return f"telegram:{_given(update.effective_user, 'a user').id}"
 
 
 class TelegramChannel:
@@ -103,14 +114,14 @@ async def _answer(update: Update, context: ContextTypes.DEFAULT_TYPE, replies_of
     in the dialogue, and running it twice would be worse than the apology the person already got."""
     inbox = _core(context).inbox
     key = f"telegram:{update.update_id}"
-    chat_id = update.effective_chat.id
+    chat_id = _given(update.effective_chat, "a chat").id
     async with _assistant(context).turn(sender_id(update)):
         if not await asyncio.to_thread(inbox.receive, key, sender_id(update), update.to_dict()):
             replies_of.close()
             return
         try:
             if _assistant(context).warming_up:
-                await context.bot.send_message(chat_id, messages.WARMING_UP)
+                await context.bot.send_message(chat_id, Farmer.WARMING_UP)
             await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
             await render(context.bot, _core(context).payloads, chat_id, await replies_of)
         except Exception:
@@ -130,7 +141,7 @@ async def replay_unfinished(application: Application) -> int:
 
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A typed message goes to the assistant."""
-    await _answer(update, context, _assistant(context).on_text(sender_id(update), update.effective_message.text))
+    await _answer(update, context, _assistant(context).on_text(sender_id(update), _message(update).text or ""))
 
 
 async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -151,7 +162,7 @@ async def on_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 def _command_text(update: Update) -> str:
     """The command as the desks read it: /claim@kejibang_bot 12 → /claim 12."""
-    command, _, argument = update.effective_message.text.partition(" ")
+    command, _, argument = (_message(update).text or "").partition(" ")
     return f"{command.split('@', 1)[0]} {argument}".strip()
 
 
@@ -166,7 +177,7 @@ async def _just(*replies: Reply) -> list[Reply]:
 
 def _for_other_bot(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
     """A command addressed to another bot in the group (/x@other_bot): not ours to answer or refuse."""
-    command = (update.effective_message.text or "").split(maxsplit=1)[0]
+    command = (_message(update).text or "").split(maxsplit=1)[0]
     _, at, bot_name = command.partition("@")
     return bool(at) and bot_name.lower() != (context.bot.username or "").lower()
 
@@ -178,19 +189,19 @@ async def on_group_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 
 async def on_group_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/help in the volunteers' group: the group's three commands (the assistant's help is for private chats)."""
-    await _answer(update, context, _just(Reply(GROUP_HELP)))
+    await _answer(update, context, _just(Reply(Channel.GROUP_HELP.format(commands=group_help()))))
 
 
 async def on_group_refused(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Any other command in the volunteers' group is refused: its answer (a hand-over link, a farmer's name
     and phone) would be read by the whole group, so it has to be asked in a private chat."""
     if not _for_other_bot(update, context):
-        await _answer(update, context, _just(Reply(GROUP_REFUSED)))
+        await _answer(update, context, _just(Reply(Channel.GROUP_REFUSED)))
 
 
 async def on_voice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A voice message: handed to the recognizer (none offline), never silently dropped."""
-    voice = update.effective_message.voice
+    voice = _given(_message(update).voice, "a voice message")
 
     async def fetch() -> bytes:
         return bytes(await (await voice.get_file()).download_as_bytearray())
@@ -200,14 +211,14 @@ async def on_voice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def on_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A photo (largest size), with its caption as text."""
-    message = update.effective_message
+    message = _message(update)
     await _answer(update, context, _assistant(context).on_photo(sender_id(update), message.photo[-1].file_id,
                                                                 message.caption or ""))
 
 
 async def on_location(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A shared location."""
-    location = update.effective_message.location
+    location = _given(_message(update).location, "a location")
     await _answer(update, context, _assistant(context).on_location(sender_id(update), location.latitude,
                                                                    location.longitude))
 
@@ -221,15 +232,15 @@ def _group_payload(payload: str | None) -> bool:
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A pressed button sends its payload; an unknown (expired or forged) id gets a polite note. Both count
     against the person's budget."""
-    query = update.callback_query
+    query = _given(update.callback_query, "a button")
     payload = _core(context).payloads.payload(query.data or "")
-    if update.effective_chat.type != ChatType.PRIVATE:  # the volunteers' group: its own commands only
+    if _given(update.effective_chat, "a chat").type != ChatType.PRIVATE:  # the volunteers' group: its own commands only
         allowed = _group_payload(payload)
-        await query.answer("" if allowed else GROUP_REFUSED if payload else messages.EXPIRED_BUTTON)
+        await query.answer("" if allowed else Channel.GROUP_REFUSED if payload else Farmer.EXPIRED_BUTTON)
         if allowed:
-            await _answer(update, context, _assistant(context).on_group_command(sender_id(update), payload))
+            await _answer(update, context, _assistant(context).on_group_command(sender_id(update), payload or ""))
         return
-    await query.answer("" if payload else messages.EXPIRED_BUTTON)
+    await query.answer("" if payload else Farmer.EXPIRED_BUTTON)
     await _answer(update, context, _assistant(context).on_button(sender_id(update), payload))
 
 
@@ -286,13 +297,14 @@ WEBHOOK_PATH = "telegram"
 async def start_updates(application: Application, settings: Settings) -> str:
     """Webhook (with a required secret token, on loopback behind the proxy) or long polling."""
     if not settings.webhook_url:
-        await application.updater.start_polling()
-        return "长轮询"
+        await _given(application.updater, "an updater").start_polling()
+        return Operator.LONG_POLLING
     if not settings.webhook_secret:
         raise ValueError("TELEGRAM_WEBHOOK_SECRET is required with TELEGRAM_WEBHOOK_URL")
-    await application.updater.start_webhook(listen="127.0.0.1", port=settings.webhook_port, url_path=WEBHOOK_PATH,
-                                            secret_token=settings.webhook_secret, webhook_url=settings.webhook_url)
-    return f"webhook，监听 127.0.0.1:{settings.webhook_port}/{WEBHOOK_PATH}"
+    updater = _given(application.updater, "an updater")
+    await updater.start_webhook(listen="127.0.0.1", port=settings.webhook_port, url_path=WEBHOOK_PATH,
+                                secret_token=settings.webhook_secret, webhook_url=settings.webhook_url)
+    return Operator.WEBHOOK.format(port=settings.webhook_port, path=WEBHOOK_PATH)
 
 
 @asynccontextmanager
@@ -303,10 +315,10 @@ async def serving(core: Core) -> AsyncIterator[Application]:
         await application.start()
         replayed = await replay_unfinished(application)
         mode = await start_updates(application, core.settings)
-        print(f"Telegram 机器人已启动（{mode}）。" + (f"上次停止前没答完的 {replayed} 条消息重新处理。"
-                                                  if replayed else ""), flush=True)
+        print(Operator.BOT_STARTED.format(app="Telegram", mode=mode)
+              + (Operator.REPLAYED.format(count=replayed) if replayed else ""), flush=True)
         try:
             yield application
         finally:
-            await application.updater.stop()
+            await _given(application.updater, "an updater").stop()
             await application.stop()

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from channels.rendering import choice_lines, chosen_payload, numbered
 from core.assistant import Assistant
 from core.dialogue import Button, Reply
+from core.texts import Channel
 from kejibang.app import Core
 
-PROMPT = "你："
+PROMPT = Channel.TERMINAL_PROMPT
 NAME = "terminal"
 
 
@@ -25,7 +26,7 @@ def render(replies: list[Reply]) -> str:
     offered = 0
     for reply in replies:
         if reply.text:
-            lines.append("科技帮：" + reply.text.replace("\n", "\n        "))
+            lines.append(Channel.TERMINAL_SPEAKER + reply.text.replace("\n", "\n        "))
         lines += choice_lines(reply.buttons, offered + 1, "   [{number}] {title}")
         offered += len(reply.buttons)
     return "\n".join(lines)
@@ -59,7 +60,7 @@ async def converse(assistant: Assistant, user_id: str, read: Callable[[str], str
                    write: Callable[[str], None]) -> None:
     """Read lines until end of input or /quit, answering each through the assistant."""
     buttons: list[Button] = []
-    write("（输入文字聊天，输入按钮前的数字选择，/quit 退出）")
+    write(Channel.TERMINAL_INTRO)
     while True:
         try:
             typed = (await asyncio.to_thread(read, PROMPT)).strip()
@@ -71,5 +72,5 @@ async def converse(assistant: Assistant, user_id: str, read: Callable[[str], str
             continue
         replies = await assistant.on_text(user_id, chosen_payload(typed, buttons) or typed)
         buttons = numbered(replies)
-        write(render(replies) or "科技帮：（没有回复）")
+        write(render(replies) or Channel.TERMINAL_SILENT)
         sys.stdout.flush()

@@ -27,9 +27,9 @@ from wechatpy.messages import BaseMessage
 from wechatpy.utils import check_signature
 
 from channels.rendering import CHOOSE_BY_NUMBER, choice_lines, chosen_payload, chunks, numbered
-from core import messages
 from core.assistant import HANDOVER_PREFIX
 from core.dialogue import Button, Reply
+from core.texts import Channel, Farmer, Operator
 from kejibang.app import Core
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ OUTSIDE_WINDOW = frozenset({45015, 45047})  # 48 hours since the person wrote, o
 TOKEN_MARGIN_SECONDS = 300.0
 HANDOVER_QR_SECONDS = 72 * 3600  # a hand-over link lives 72 hours; its QR code need not outlive it
 REMEMBERED_CHOOSERS = 50_000
-MENU = (("说说问题", "/describe_need"), ("找人工", "/request_human"), ("帮助", "/help"))
+MENU = tuple((title, key) for key, title in Channel.MENU.items())  # (title, the payload it sends)
 
 
 class WeChatApiError(RuntimeError):
@@ -139,8 +139,8 @@ class WeChatApi:
         """What a QR code with this scene value must encode: scanning it opens (or subscribes to) the account
         with the scene in the event. Permanent without ``seconds``, else temporary."""
         info = {"action_info": {"scene": {"scene_str": scene}}}
-        request = ({"action_name": "QR_LIMIT_STR_SCENE", **info} if seconds is None
-                   else {"action_name": "QR_STR_SCENE", "expire_seconds": seconds, **info})
+        request: dict[str, object] = ({"action_name": "QR_LIMIT_STR_SCENE", **info} if seconds is None
+                                  else {"action_name": "QR_STR_SCENE", "expire_seconds": seconds, **info})
         return (await self.call_json("/cgi-bin/qrcode/create", request))["url"]
 
     async def create_menu(self, menu: tuple[tuple[str, str], ...]) -> None:
@@ -256,7 +256,7 @@ class WeChatChannel:
         async with assistant.turn(sender):
             try:
                 if assistant.warming_up:
-                    await self.send(sender, [Reply(messages.WARMING_UP)])
+                    await self.send(sender, [Reply(Farmer.WARMING_UP)])
                 await self.send(sender, await self._replies(sender, message))
             except Exception:
                 log.exception("wechat: answering a message failed")
@@ -346,7 +346,7 @@ class WeChatChannel:
         elif reply.image.startswith(("http://", "https://")):
             media_id = await self.api.upload_image(await self.api.download(reply.image))
         else:
-            return _text_message(openid, messages.PHOTO_ELSEWHERE) if reply.image else None
+            return _text_message(openid, Channel.PHOTO_ELSEWHERE) if reply.image else None
         return {"touser": openid, "msgtype": "image", "image": {"media_id": media_id}}
 
     async def link(self, payload: str) -> str:
@@ -358,7 +358,7 @@ class WeChatChannel:
             return await self.api.qr_url(payload, seconds)
         except (WeChatApiError, aiohttp.ClientError, asyncio.TimeoutError):
             log.warning("wechat: no QR code for a start code; the chair gets the code to send")
-            return messages.SEND_START_CODE.format(payload=payload)
+            return Channel.SEND_START_CODE.format(payload=payload)
 
     async def finish(self) -> None:
         """Stop answering: turns still running are cut off (the inbox has them for the next start)."""
@@ -397,9 +397,9 @@ async def serving(core: Core) -> AsyncIterator[WeChatChannel]:
         await web.TCPSite(runner, "127.0.0.1", settings.wechat_port).start()
         await _menu(api)
         replayed = await channel.replay_unfinished()
-        mode = "安全模式" if channel.crypto else "明文模式"
-        print(f"微信公众号已启动（{mode}，监听 127.0.0.1:{settings.wechat_port}{PATH}）。"
-              + (f"上次停止前没答完的 {replayed} 条消息重新处理。" if replayed else ""), flush=True)
+        mode = Operator.SAFE_MODE if channel.crypto else Operator.PLAIN_MODE
+        print(Operator.ACCOUNT_STARTED.format(mode=mode, port=settings.wechat_port, path=PATH)
+              + (Operator.REPLAYED.format(count=replayed) if replayed else ""), flush=True)
         yield channel
     finally:
         await channel.finish()

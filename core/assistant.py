@@ -14,12 +14,13 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Protocol
 
-from core import messages
 from core.dialogue import Button, DialogueBackend, Reply
-from core.rate_limit import STAFF_COMMANDS, RateLimit, Verdict
+from core.rate_limit import RateLimit, Verdict
+from core.texts import Farmer
 from desks.chairs import Chairs
+from desks.commands import command_of
 from desks.experts import ExpertDesk
-from desks.handover import TOO_MANY_TRIES, HandoverDesk
+from desks.handover import HandoverDesk
 from desks.volunteers import Desk
 from exchange.gazetteer import nearest_city
 from kejibang.privacy import ERASE_CONVERSATION, mask_phones
@@ -66,13 +67,14 @@ class Assistant:
     voices: VoiceNotes | None = None  # voice messages kept for a recognizer (erased with the person)
 
     async def _command(self, sender_id: str, text: str) -> list[Reply] | None:
-        """Replies to a role command (volunteers', chairs', experts'), or None."""
-        name, _, argument = text.partition(" ")
-        handlers = {}
-        for desk in (self.desk, self.chairs, self.experts):
-            handlers.update(desk.commands() if desk else {})
-        handler = handlers.get(name)
-        return await handler(sender_id, argument) if handler else None
+        """Replies to a staff command (desks/commands.py says which desk's method answers it), or None."""
+        command = command_of(text)
+        if command is None or text.partition(" ")[0] != command.name:
+            return None
+        desk = {"volunteers": self.desk, "chairs": self.chairs, "experts": self.experts}[command.desk]
+        if desk is None:
+            return None
+        return await getattr(desk, command.method)(sender_id, text.partition(" ")[2])
 
     @property
     def warming_up(self) -> bool:
@@ -115,16 +117,17 @@ class Assistant:
         verdict = self.rate_limit.admit(sender_id)
         if verdict is Verdict.PASS:
             return None
-        note = messages.SLOW_DOWN.format(messages=self.rate_limit.messages, seconds=round(self.rate_limit.seconds))
+        note = Farmer.SLOW_DOWN.format(messages=self.rate_limit.messages, seconds=round(self.rate_limit.seconds))
         return [Reply(note)] if verdict is Verdict.WARN else []
 
     async def _own_command(self, sender_id: str, text: str) -> bool:
         """Whether the message is a command of a role the sender holds (the store is asked only for those)."""
-        name = text.split(maxsplit=1)[0] if text.strip() else ""
-        roles = [role for role, names in STAFF_COMMANDS.items() if name in names]
+        command = command_of(text)
+        role = command.exempt_role if command else None
         store = self.desk.roles if self.desk else None
-        return bool(roles) and store is not None and await asyncio.to_thread(
-            lambda: any(store.grant_of(sender_id, role) for role in roles))
+        if role is None or store is None:
+            return False
+        return await asyncio.to_thread(store.grant_of, sender_id, role) is not None
 
     async def _notices(self, sender_id: str) -> list[Reply]:
         """Notices an operator left for the person (told once)."""
@@ -161,7 +164,7 @@ class Assistant:
 
     async def on_unknown_command(self, sender_id: str) -> list[Reply]:
         """A command nobody answers: said so (within the budget, like everything)."""
-        return await self._gated(sender_id, lambda: _replies(Reply(messages.UNKNOWN_COMMAND)))
+        return await self._gated(sender_id, lambda: _replies(Reply(Farmer.UNKNOWN_COMMAND)))
 
     async def _text(self, sender_id: str, text: str) -> list[Reply]:
         """A message within the budget: the hand-over question, role commands and handoffs, then the dialogue."""
@@ -169,7 +172,7 @@ class Assistant:
         if not text:
             return []
         if len(text) > MAX_INPUT_CHARS:
-            return [Reply(messages.TOO_LONG.format(limit=MAX_INPUT_CHARS))]
+            return [Reply(Farmer.TOO_LONG.format(limit=MAX_INPUT_CHARS))]
         try:
             handled = await self._handover_answer(sender_id, text)
             if handled is None:
@@ -183,7 +186,7 @@ class Assistant:
                 sender_id, await self._phones_kept(sender_id, text)))
         except Exception:
             log.exception("dialogue backend failed")
-            return [Reply(messages.BROKEN, buttons=(Button("找人工", "/request_human"),))]
+            return [Reply(Farmer.BROKEN, buttons=(Button(Farmer.ASK_HUMAN, "/request_human"),))]
 
     async def _erasing(self, sender_id: str, replies: list[Reply]) -> list[Reply]:
         """After a turn that deleted the person's data, their conversation and recordings go too (the
@@ -219,12 +222,12 @@ class Assistant:
         not even looked at, so guessing them is hopeless."""
         coded = payload.startswith((HANDOVER_PREFIX, INVITE_PREFIX))
         if coded and self.handovers is not None and await self.handovers.blocked(sender_id):
-            return [Reply(TOO_MANY_TRIES)] + await self._text(sender_id, "/greet")
+            return [Reply(Farmer.TOO_MANY_TRIES)] + await self._text(sender_id, "/greet")
         if payload.startswith(HANDOVER_PREFIX) and self.handovers is not None:
             asked = await self.handovers.start(sender_id, payload[len(HANDOVER_PREFIX):])
             if asked is not None:
                 return asked
-            return [Reply(messages.HANDOVER_REFUSED)] + await self._text(sender_id, "/greet")
+            return [Reply(Farmer.HANDOVER_REFUSED)] + await self._text(sender_id, "/greet")
         if payload.startswith(INVITE_PREFIX) and self.chairs is not None:
             welcome = await self.chairs.accept(sender_id, payload[len(INVITE_PREFIX):])
             if welcome is not None:
@@ -244,8 +247,8 @@ class Assistant:
         text = await self.recognizer.transcribe(await fetch_audio(), mime_type)
         if text:
             return await self._text(sender_id, text)
-        return [Reply(messages.VOICE_RECEIVED, buttons=(Button(messages.TYPE_INSTEAD, "/describe_need"),
-                                                         Button(messages.ASK_VOLUNTEER, "/request_human")))]
+        return [Reply(Farmer.VOICE_RECEIVED, buttons=(Button(Farmer.TYPE_INSTEAD, "/describe_need"),
+                                                         Button(Farmer.ASK_VOLUNTEER, "/request_human")))]
 
     async def on_photo(self, sender_id: str, file_ref: str, caption: str = "") -> list[Reply]:
         """A photo, within the budget."""
@@ -258,7 +261,7 @@ class Assistant:
         handled = await self.experts.take_photo(sender_id, file_ref) if self.experts else None
         if handled is not None:
             return handled + (await self._text(sender_id, caption) if caption else [])
-        return [Reply(messages.PHOTO_RECEIVED)] + await self._text(sender_id, caption or messages.PHOTO_AS_QUESTION)
+        return [Reply(Farmer.PHOTO_RECEIVED)] + await self._text(sender_id, caption or Farmer.PHOTO_AS_QUESTION)
 
     async def on_location(self, sender_id: str, latitude: float, longitude: float) -> list[Reply]:
         """A shared location, within the budget."""
@@ -268,10 +271,10 @@ class Assistant:
         """The city it falls in is kept for the next need, so nearby experts come first."""
         place = nearest_city(latitude, longitude)
         if place is None:
-            return [Reply(messages.LOCATION_OUTSIDE)]
+            return [Reply(Farmer.LOCATION_OUTSIDE)]
         if self.places is not None:
             await asyncio.to_thread(self.places.remember, sender_id, place.full_name)
-        return [Reply(messages.LOCATION_RECEIVED.format(city=place.city))]
+        return [Reply(Farmer.LOCATION_RECEIVED.format(city=place.city))]
 
 
 async def _replies(*replies: Reply) -> list[Reply]:

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 import aiohttp
 
+from core.texts import Operator
 from kejibang.internal import current_secret, secret_headers
 
 log = logging.getLogger(__name__)
@@ -66,7 +67,7 @@ class InProcessRasa:
         self.actions_url = actions_url
         self.tracker_db = tracker_db
         self.secret = secret  # the action server's internal secret; None: this run's (kejibang.internal)
-        self._agent = None
+        self._agent: Any = None  # rasa.core.agent.Agent once loaded (Rasa ships no type information)
         self._ready = asyncio.Event()
 
     async def load(self) -> float:
@@ -113,7 +114,7 @@ class InProcessRasa:
 
 
 class RasaUnavailable(RuntimeError):
-    """No Rasa server took the message; the adapter answers with its apology (``messages.BROKEN``)."""
+    """No Rasa server took the message; the adapter answers with its apology (``texts.Farmer.BROKEN``)."""
 
 
 class RasaServer:
@@ -173,9 +174,10 @@ class RasaServer:
                     response.raise_for_status()
                     found[url] = Path((await response.json()).get("model_file") or "?").name
             except aiohttp.ClientResponseError as error:
-                found[url] = f"HTTP {error.status}（RASA_TOKEN 对吗？）" if error.status == 401 else f"HTTP {error.status}"
+                found[url] = (Operator.RASA_TOKEN_REFUSED.format(status=error.status) if error.status == 401
+                              else f"HTTP {error.status}")
             except aiohttp.ClientError as error:
-                found[url] = f"连不上（{error.__class__.__name__}）"
+                found[url] = Operator.RASA_UNREACHABLE.format(error=error.__class__.__name__)
         return found
 
     async def close(self) -> None:

@@ -25,13 +25,13 @@ from typing import Any
 
 from sqlalchemy.exc import DataError
 
-from core import messages
 from core.dialogue import Reply
+from core.texts import Farmer
 from desks.volunteers import Outbound
 from exchange.api import Exchange
 from exchange.errors import ExchangeUnavailable, InputRejected, NotFound
 from store.accounts import Accounts
-from store.outbox import WITHDRAW_REGISTRATION, Outbox, OutboxItem
+from store.outbox import Outbox, OutboxItem, Write
 
 log = logging.getLogger(__name__)
 USER_FIELDS = ("name", "phone", "role", "township")
@@ -39,18 +39,17 @@ EVERY_SECONDS = 5.0
 LONGEST_WAIT_SECONDS = 300.0
 PEOPLE_AT_ONCE = 8
 PASS_SECONDS = 60.0
-REFUSED_WHAT = {"register_user": "注册", "update_user": "注册信息修改", "create_need": "需求", "add_feedback": "反馈",
-                "delete_user": "注销申请"}
-DELIVERED = {"register_user": messages.REGISTRATION_SUBMITTED, "update_user": messages.REGISTRATION_CHANGE_SUBMITTED,
-             "delete_user": messages.DELETION_SUBMITTED}
-NO_ANSWER = ("delete_user", "delete_sender_needs", WITHDRAW_REGISTRATION)
+REFUSED_WHAT = {Write(method): what for method, what in Farmer.WRITE_WHAT.items()}
+DELIVERED = {Write.REGISTER_USER: Farmer.REGISTRATION_SUBMITTED,
+             Write.UPDATE_USER: Farmer.REGISTRATION_CHANGE_SUBMITTED, Write.DELETE_USER: Farmer.DELETION_SUBMITTED}
+NO_ANSWER = (Write.DELETE_USER, Write.DELETE_SENDER_NEEDS, Write.WITHDRAW_REGISTRATION)
 
 
 class MalformedReply(Exception):
     """The exchange answered, but not with what this write gets back: retrying would not make it readable."""
 
     code = "malformed_reply"
-    message = "平台的回复无法识别"
+    message = Farmer.REPLY_UNREADABLE
 
 
 @dataclass(frozen=True)
@@ -118,7 +117,7 @@ class OutboxWorker:
                 try:
                     outcome = await self._deliver(item)
                 except Exception:  # the assistant's own store failed: the write is still there, try next pass
-                    log.exception("outbox: could not settle %s", item.method)
+                    log.exception("outbox: could not settle %s", item.command.value)
                     outcome = Pass(failed=1)
                 tally += outcome
                 if outcome.failed:
@@ -135,7 +134,8 @@ class OutboxWorker:
                 # the type and code only: a database error's text can quote the write's personal data
                 await asyncio.to_thread(self.outbox.failed, item.id,
                                         f"{type(error).__name__} {getattr(error, 'code', '')}")
-                log.warning("outbox: exchange %s not delivered (%s); will retry", item.method, type(error).__name__)
+                log.warning("outbox: exchange %s not delivered (%s); will retry", item.command.value,
+                            type(error).__name__)
                 return Pass(failed=1)
             await self._dead_letter(item, *final)
             return Pass(refused=1)
@@ -146,49 +146,50 @@ class OutboxWorker:
 
     def _send(self, item: OutboxItem) -> Any:
         """One write, with what only delivery time knows filled in; the answer is checked for its shape."""
-        if item.method == WITHDRAW_REGISTRATION:  # erased before it arrived: make sure nothing of it stays
-            self.exchange.delete_user(_checked("register_user", self.exchange.register_user(*item.arguments))["id"])
+        if item.command is Write.WITHDRAW_REGISTRATION:  # erased before it arrived: make sure nothing of it stays
+            registered = Write.REGISTER_USER.send(self.exchange, item.arguments)
+            self.exchange.delete_user(_checked(Write.REGISTER_USER, registered)["id"])
             return None
         arguments = item.arguments
-        if item.method == "create_need" and not arguments[0].get("user_id"):
+        if item.command is Write.CREATE_NEED and not arguments[0].get("user_id"):
             # registered while both waited here: the need belongs to the registration delivered before it
             arguments = [{**arguments[0], "user_id": self.accounts.user_of(item.sender_id)}, *arguments[1:]]
         try:
-            result = _checked(item.method, getattr(self.exchange, item.method)(*arguments))
+            result = _checked(item.command, item.command.send(self.exchange, arguments))
         except NotFound:
-            if item.method == "delete_user":  # already gone: that is what was asked
+            if item.command is Write.DELETE_USER:  # already gone: that is what was asked
                 return None
             raise
-        if item.method == "register_user" and any(result.get(k) != arguments[0].get(k) for k in USER_FIELDS):
+        if item.command is Write.REGISTER_USER and any(result.get(k) != arguments[0].get(k) for k in USER_FIELDS):
             # an earlier answer arrived under this key (a timed-out first try); the latest answer wins
-            result = _checked(item.method, self.exchange.update_user(result["id"], arguments[0]))
+            result = _checked(item.command, self.exchange.update_user(result["id"], arguments[0]))
         return result
 
     def _settle(self, item: OutboxItem, result: Any) -> None:
         """What the action would have noted had the write gone through at once."""
-        if item.method == "register_user":
+        if item.command is Write.REGISTER_USER:
             self.accounts.link(item.sender_id, result["id"])
-        elif item.method == "create_need":
+        elif item.command is Write.CREATE_NEED:
             self.accounts.remember_need(item.sender_id, result["id"], item.arguments[0]["text"])
 
     async def _dead_letter(self, item: OutboxItem, code: str, reason: str, unreadable: bool) -> None:
         """Out of everyone's way, kept with the reason for the operator; the person is told in plain words."""
         kept = await asyncio.to_thread(self.outbox.dead_letter, item, code, reason)
-        log.warning("outbox: exchange %s dead-lettered (%s)", item.method, code)
-        if kept and item.method in REFUSED_WHAT:
-            what = REFUSED_WHAT[item.method]
-            text = messages.WRITE_STUCK.format(what=what) if unreadable else \
-                messages.WRITE_REFUSED.format(what=what, reason=reason)
+        log.warning("outbox: exchange %s dead-lettered (%s)", item.command.value, code)
+        if kept and item.command in REFUSED_WHAT:
+            what = REFUSED_WHAT[item.command]
+            text = Farmer.WRITE_STUCK.format(what=what) if unreadable else \
+                Farmer.WRITE_REFUSED.format(what=what, reason=reason)
             await self._tell(item.sender_id, text)
 
     async def _tell_delivered(self, item: OutboxItem, result: Any) -> None:
         """The person was told their write would be sent: now it has been."""
-        if item.method == "create_need":
+        if item.command is Write.CREATE_NEED:
             names = "、".join(e["name"] for e in result["match"]["experts"][:3])
-            experts = messages.NEED_EXPERTS.format(names=names) if names else messages.NEED_NO_EXPERTS
-            await self._tell(item.sender_id, messages.NEED_SUBMITTED.format(need_id=result["id"], experts=experts))
-        elif item.method in DELIVERED:
-            await self._tell(item.sender_id, DELIVERED[item.method])
+            experts = Farmer.NEED_EXPERTS.format(names=names) if names else Farmer.NEED_NO_EXPERTS
+            await self._tell(item.sender_id, Farmer.NEED_SUBMITTED.format(need_id=result["id"], experts=experts))
+        elif item.command in DELIVERED:
+            await self._tell(item.sender_id, DELIVERED[item.command])
 
     async def _tell(self, sender_id: str, text: str) -> None:
         """A notice is a courtesy: the write has arrived whether or not the person can be reached."""
@@ -213,17 +214,17 @@ def _final(error: Exception) -> tuple[str, str, bool] | None:
     if isinstance(error, MalformedReply) or (isinstance(error, ExchangeUnavailable) and error.code == "bad_response"):
         return error.code, error.message, True
     if isinstance(error, DataError):  # the embedded exchange's database refused the values themselves
-        return "data_error", "平台无法保存这条内容", False
+        return "data_error", Farmer.VALUE_UNSAVABLE, False
     return None
 
 
-def _checked(method: str, result: Any) -> Any:
+def _checked(command: Write, result: Any) -> Any:
     """The exchange's answer if it has the shape this write gets back (what settling and telling read)."""
-    if method in NO_ANSWER:
+    if command in NO_ANSWER:
         return result
     if not isinstance(result, dict) or not isinstance(result.get("id"), (str, int)):
         raise MalformedReply()
-    if method == "create_need":
+    if command is Write.CREATE_NEED:
         match = result.get("match")
         experts = match.get("experts") if isinstance(match, dict) else None
         if not isinstance(experts, list) or not all(isinstance(e, dict) and isinstance(e.get("name"), str)

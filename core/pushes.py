@@ -10,6 +10,7 @@ import asyncio
 import logging
 
 from core.dialogue import Button, Reply
+from core.texts import Farmer
 from desks.volunteers import Outbound
 from exchange.api import Exchange
 from exchange.errors import ExchangeError
@@ -41,9 +42,10 @@ async def push_due(subscriptions: Subscriptions, exchange: Exchange, outbound: O
         article = next_article(articles, last_id)
         if article is None:
             continue
-        text = f"📖 本周「{taxonomy()[domain].name}」科普：{article['title']}\n{article.get('summary', '')}"
-        await outbound.send(sender_id, [Reply(text, buttons=(Button("我有具体问题", "/describe_need"),
-                                                             Button("退订", "退订")))])
+        text = Farmer.WEEKLY_ARTICLE.format(domain=taxonomy()[domain].name, title=article["title"],
+                                            summary=article.get("summary", ""))
+        await outbound.send(sender_id, [Reply(text, buttons=(Button(Farmer.HAVE_A_QUESTION, "/describe_need"),
+                                                             Button(Farmer.UNSUBSCRIBE, Farmer.UNSUBSCRIBE)))])
         await asyncio.to_thread(subscriptions.pushed, sender_id, domain, article["id"])
         sent += 1
     return sent

@@ -16,15 +16,9 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 TRACKED_BEFORE_SWEEP = 10_000
-# The commands each role answers other people with: never limited for a holder of that role, since a busy
-# volunteer, chair or expert must not be shut out of their own work. Everything else they send (their own
-# chat, photos, button presses, other roles' commands) counts like anyone's.
-STAFF_COMMANDS = {
-    "volunteer": frozenset({"/queue", "/claim", "/done"}),
-    "chair": frozenset({"/invite", "/stats", "/onboard", "/onboard_confirm"}),
-    "expert": frozenset({"/mine", "/pause", "/resume", "/capacity", "/serve", "/accept", "/pass", "/decline", "/talk",
-                         "/end"}),
-}
+# A role's own commands (``exempt_role`` in desks/commands.py) are never limited for its holders, since a busy
+# volunteer, chair or expert must not be shut out of their own work; the core checks that before counting.
+# Everything else they send (their own chat, photos, button presses, other roles' commands) counts like anyone's.
 
 
 class Verdict(Enum):

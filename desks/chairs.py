@@ -17,8 +17,9 @@ from datetime import datetime, timedelta
 import qrcode
 
 from core.dialogue import Button, Reply
+from core.texts import Chair, Farmer
 from desks.volunteers import Outbound
-from exchange.api import Exchange
+from exchange.api import Exchange, User
 from exchange.errors import ExchangeError, InputRejected
 from exchange.gazetteer import place_of
 from exchange.models import utcnow
@@ -31,18 +32,7 @@ from store.roles import Roles
 
 log = logging.getLogger(__name__)
 
-NOT_A_CHAIR = "这个命令只有乡镇科协主席能用。请找管理员要一次性授权码，然后发送：/role 授权码"
-ONBOARD_USAGE = "用法：/onboard 姓名 手机号 [身份]，例如：/onboard 王秀英 13881234567 农户"
-CONSENT_SCRIPT = ("请向{name}读一遍：“科技帮会记录你的姓名和电话，用于把你的技术需求匹配给专家，由专家联系你；"
-                  "你可以随时要求删除。”\n{name}同意了吗？")
-ONBOARD_PURPOSE = "注册科技帮，把需求匹配给科技专家并由专家联系（村民口头同意，由乡镇科协主席代为登记）"
-ALREADY_HAS_ACCOUNT = "{phone} 这个号码已经有科技帮账号了，不能再登记，也不发接管链接。请本人直接用自己的手机找科技帮。"
-OWNER_TOLD = "{township}科协主席刚才想用你的手机号 {phone} 再登记一个账号，已经拒绝了，你的账号没有变化。有疑问请发“转人工”。"
-REGISTRAR_TOLD = "{township}科协主席刚才想再登记你登记过的 {phone}，已经拒绝了，接管链接仍只在你这里。"
-ONBOARDED = ("已为{name}（{phone}）登记好了。\n以后 TA 有了智能手机，点这个链接就能接管自己的账号（{hours} 小时内有效，"
-             "要回答手机号后 4 位；再登记一次会换新链接，旧的作废）：\n{link}\n或者在科技帮里发送：/start tk-{token}")
-FUNNEL = (("invited", "邀请"), ("registered", "注册"), ("needs_posted", "发需求"), ("matched", "已匹配"),
-          ("resolved", "已解决"))
+FUNNEL = tuple(Chair.FUNNEL_LABELS.items())  # (key, label): invited, registered, needs posted, matched, resolved
 
 
 def qr_png(text: str) -> bytes:
@@ -59,11 +49,11 @@ def week_start(now: datetime) -> datetime:
 
 def funnel_text(township: str, this_week: dict, last_week: dict) -> str:
     """The funnel as short lines: this week against last week."""
-    lines = [f"{township} 本周 / 上周："]
+    lines = [Chair.FUNNEL_HEADER.format(township=township)]
     for key, label in FUNNEL:
         now, before = this_week.get(key, 0), last_week.get(key, 0)
         trend = "↑" if now > before else "↓" if now < before else "→"
-        lines.append(f"{label}：{now} / {before} {trend}")
+        lines.append(Chair.FUNNEL_LINE.format(label=label, now=now, before=before, trend=trend))
     return "\n".join(lines)
 
 
@@ -82,25 +72,21 @@ class Chairs:
     def __post_init__(self) -> None:
         self._onboarding: dict[str, dict] = {}
 
-    def commands(self) -> dict:
-        """The commands chairs use."""
-        return {"/invite": self.invite, "/stats": self.stats, "/onboard": self.onboard,
-                "/onboard_confirm": self.onboard_confirm}
-
     async def onboard(self, sender_id: str, argument: str = "") -> list[Reply]:
         """/onboard 姓名 手机号 [身份]: register a villager without a smartphone, after reading them the consent."""
         township = await self._township_of(sender_id)
         if township is None:
-            return [Reply(NOT_A_CHAIR)]
+            return [Reply(Chair.NOT_A_CHAIR)]
         parts = argument.split()
         phone = mainland_mobile(parts[1]) if len(parts) >= 2 else None
-        role = parts[2] if len(parts) >= 3 else "农户"
+        role = parts[2] if len(parts) >= 3 else Chair.DEFAULT_ROLE
         if phone is None or role not in USER_ROLES:
-            return [Reply(ONBOARD_USAGE)]
+            return [Reply(Chair.ONBOARD_USAGE)]
         self._onboarding[sender_id] = {"name": parts[0], "phone": phone, "role": role,
                                        "township": place_of(township).full_name}
-        return [Reply(CONSENT_SCRIPT.format(name=parts[0]),
-                      buttons=(Button("已口头同意，登记", "/onboard_confirm"), Button("不同意，不登记", "/deny")))]
+        return [Reply(Chair.CONSENT_SCRIPT.format(name=parts[0]),
+                      buttons=(Button(Chair.CONSENT_GIVEN, "/onboard_confirm"),
+                               Button(Chair.CONSENT_REFUSED, "/deny")))]
 
     async def onboard_confirm(self, sender_id: str, argument: str = "") -> list[Reply]:
         """Register the villager read back by /onboard, and give the chair a token for the account hand-over.
@@ -110,30 +96,30 @@ class Chairs:
         person = self._onboarding.pop(sender_id, None)
         township = await self._township_of(sender_id)
         if person is None or township is None:
-            return [Reply(ONBOARD_USAGE)]
+            return [Reply(Chair.ONBOARD_USAGE)]
         owners = await self._phone_owners(person["phone"])
         if owners:
-            return await self._refuse(sender_id, township, person, "", owners, OWNER_TOLD)
+            return await self._refuse(sender_id, township, person, "", owners, Farmer.OWNER_TOLD)
         try:
             user = await self._register(sender_id, person)
         except InputRejected as error:
             return [Reply(error.message)]
         except ExchangeError:
-            return [Reply("交易平台暂时连不上，请稍后再登记一次（不会重复）。")]
+            return [Reply(Chair.ONBOARD_EXCHANGE_DOWN)]
         refusal = await self._taken(sender_id, township, person, user)
         if refusal is not None:
             return refusal
         token = await asyncio.to_thread(self.handovers.issue, user["id"], sender_id)
         phone = mask_phone(person["phone"])
         await asyncio.to_thread(self.roles.audit, sender_id, "onboard_villager", f"{user['id']} {phone}")
-        return [Reply(ONBOARDED.format(name=person["name"], phone=phone, hours=TOKEN_HOURS,
+        return [Reply(Chair.ONBOARDED.format(name=person["name"], phone=phone, hours=TOKEN_HOURS,
                                        link=await self.link_for(sender_id, "tk-" + token), token=token))]
 
-    async def _register(self, sender_id: str, person: dict) -> dict:
+    async def _register(self, sender_id: str, person: dict) -> User:
         """The villager's user on the exchange (the same one again for the same phone: the key is the phone)."""
         chair_user = await asyncio.to_thread(self.accounts.user_of, sender_id)
         body = {**person, "registered_by": chair_user,
-                "consent": {"purpose": ONBOARD_PURPOSE, "scope": "姓名、手机号、乡镇、身份", "share_contact": True}}
+                "consent": {"purpose": Farmer.ONBOARD_PURPOSE, "scope": Farmer.CONSENT_SCOPE, "share_contact": True}}
         return await asyncio.to_thread(self.exchange.register_user, body, f"onboard:{person['phone']}")
 
     async def _phone_owners(self, phone: str) -> list[str]:
@@ -148,16 +134,16 @@ class Chairs:
                 owners.append(chat)
         return owners
 
-    async def _taken(self, sender_id: str, township: str, person: dict, user: dict) -> list[Reply] | None:
+    async def _taken(self, sender_id: str, township: str, person: dict, user: User) -> list[Reply] | None:
         """None when this chair may hand the user over: nobody's chat holds it yet and this chair registered it."""
         owners = await asyncio.to_thread(self.accounts.chats_of, user["id"])
         if owners:
-            return await self._refuse(sender_id, township, person, user["id"], owners, OWNER_TOLD)
+            return await self._refuse(sender_id, township, person, user["id"], owners, Farmer.OWNER_TOLD)
         registrar = await asyncio.to_thread(self.handovers.registrar_of, user["id"])
         chair_user = await asyncio.to_thread(self.accounts.user_of, sender_id)
         if (registrar and registrar != sender_id) or (user.get("registered_by") not in (None, chair_user)):
             return await self._refuse(sender_id, township, person, user["id"], [registrar] if registrar else [],
-                                      REGISTRAR_TOLD)
+                                      Chair.REGISTRAR_TOLD)
         return None
 
     async def _refuse(self, sender_id: str, township: str, person: dict, user_id: str, told: list[str],
@@ -171,7 +157,7 @@ class Chairs:
                                                                     phone=phone))])
             except Exception:
                 log.exception("could not tell an account's holder about a refused registration")
-        return [Reply(ALREADY_HAS_ACCOUNT.format(phone=phone))]
+        return [Reply(Chair.ALREADY_HAS_ACCOUNT.format(phone=phone))]
 
     async def _township_of(self, sender_id: str) -> str | None:
         grant = await asyncio.to_thread(self.roles.grant_of, sender_id, "chair")
@@ -181,12 +167,12 @@ class Chairs:
         """A deep link and its QR code: people who start from it have the township filled in."""
         township = await self._township_of(sender_id)
         if township is None:
-            return [Reply(NOT_A_CHAIR)]
+            return [Reply(Chair.NOT_A_CHAIR)]
         code = await asyncio.to_thread(self.invites.create, sender_id, township)
         await asyncio.to_thread(self.roles.audit, sender_id, "create_invite", f"{township} {code}")
         link = await self.link_for(sender_id, f"inv-{code}")
         name = place_of(township).full_name
-        return [Reply(f"{name} 的邀请链接：\n{link}\n村民扫码或点链接就能注册，乡镇会自动填好。", photo=qr_png(link))]
+        return [Reply(Chair.INVITE.format(township=name, link=link), photo=qr_png(link))]
 
     async def accept(self, sender_id: str, code: str) -> tuple[list[Reply], str] | None:
         """A person arriving from an invitation: a welcome and the township's full name, or None."""
@@ -194,20 +180,20 @@ class Chairs:
         if township is None:
             return None
         name = place_of(township).full_name or township
-        return [Reply(f"欢迎！你是{name}科协邀请来的 👋")], name
+        return [Reply(Farmer.INVITED.format(township=name))], name
 
     async def stats(self, sender_id: str, argument: str = "") -> list[Reply]:
         """The township's funnel, this week against last week (only the chair's own township)."""
         township = await self._township_of(sender_id)
         if township is None:
-            return [Reply(NOT_A_CHAIR)]
+            return [Reply(Chair.NOT_A_CHAIR)]
         await asyncio.to_thread(self.roles.audit, sender_id, "view_stats", township)
         now = utcnow()
         this, last = week_start(now), week_start(now) - timedelta(weeks=1)
         try:
             weeks = (await asyncio.to_thread(self.exchange.township_stats, township, 2))["weeks"]
         except ExchangeError:
-            return [Reply("交易平台暂时连不上，统计稍后再看。")]
+            return [Reply(Chair.STATS_EXCHANGE_DOWN)]
         last_week, this_week = weeks[0], weeks[1]
         last_week["invited"] = await asyncio.to_thread(self.invites.invited, township, last, this)
         this_week["invited"] = await asyncio.to_thread(self.invites.invited, township, this, now + timedelta(seconds=1))
@@ -227,7 +213,7 @@ def _chart_labels() -> list[str]:
         import matplotlib
 
         matplotlib.rcParams["font.sans-serif"] = [cjk[0], *matplotlib.rcParams["font.sans-serif"]]
-        return [label for _, label in FUNNEL] + ["上周", "本周"]
+        return [label for _, label in FUNNEL] + [Chair.LAST_WEEK, Chair.THIS_WEEK]
     return ["Invited", "Registered", "Needs posted", "Matched", "Resolved", "last week", "this week"]
 
 

@@ -15,18 +15,13 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from core import messages
 from core.dialogue import Reply
+from core.texts import Farmer
 from exchange.api import Exchange
 from exchange.errors import ExchangeError
 from store.handovers import CodeTries, Handovers
 from store.roles import Roles
 
-ASK_DIGITS = "为了确认是你本人，请发你登记的手机号的最后 4 位数字。"
-TAKEN_OVER = "✅ 确认好了，这个账号现在由你自己管了。"
-WRONG_DIGITS = "手机号后 4 位不对，账号没有接管。可以再点一次链接重试；错多了链接会失效，要请乡镇科协主席重新登记。"
-TOO_MANY_TRIES = "试错次数太多了，为了保护大家的账号，请过一小时再试。"
-EXCHANGE_DOWN = "平台暂时连不上，请过一会儿再点一次链接。"
 QUESTION_SECONDS = 600.0
 
 
@@ -65,7 +60,7 @@ class HandoverDesk:
         now = self.clock()
         self._asked = {chat: asked for chat, asked in self._asked.items() if now - asked[1] <= QUESTION_SECONDS}
         self._asked[sender_id] = (token, now)
-        return [Reply(ASK_DIGITS)]
+        return [Reply(Farmer.ASK_DIGITS)]
 
     async def answer(self, sender_id: str, text: str) -> tuple[list[Reply], bool] | None:
         """The replies to an answer of the 4-digit question and whether the account is now this chat's;
@@ -75,25 +70,25 @@ class HandoverDesk:
         if not token or self.clock() - since > QUESTION_SECONDS or digits is None:
             return None
         if await self.blocked(sender_id):
-            return [Reply(TOO_MANY_TRIES)], False
+            return [Reply(Farmer.TOO_MANY_TRIES)], False
         user_id = await asyncio.to_thread(self.handovers.user_for, token)
         if user_id is None:
-            return [Reply(messages.HANDOVER_REFUSED)], False
+            return [Reply(Farmer.HANDOVER_REFUSED)], False
         try:
             phone = (await asyncio.to_thread(self.exchange.get_user, user_id)).get("phone") or ""
         except ExchangeError:
-            return [Reply(EXCHANGE_DOWN)], False
+            return [Reply(Farmer.HANDOVER_EXCHANGE_DOWN)], False
         if len(phone) < 4 or phone[-4:] != digits:
             await asyncio.to_thread(self.handovers.wrong_answer, token)
             await self.failed(sender_id)
-            return [Reply(WRONG_DIGITS)], False
+            return [Reply(Farmer.WRONG_DIGITS)], False
         return await self._redeem(sender_id, token)
 
     async def _redeem(self, sender_id: str, token: str) -> tuple[list[Reply], bool]:
         """Link the chat (the token dies); audited, since it hands a person's account to a chat."""
         user_id = await asyncio.to_thread(self.handovers.redeem, sender_id, token)
         if user_id is None:
-            return [Reply(messages.HANDOVER_REFUSED)], False
+            return [Reply(Farmer.HANDOVER_REFUSED)], False
         if self.roles is not None:
             await asyncio.to_thread(self.roles.audit, sender_id, "take_over_account", user_id)
-        return [Reply(TAKEN_OVER)], True
+        return [Reply(Farmer.TAKEN_OVER)], True

@@ -8,25 +8,162 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, TypedDict
+
+
+# ----- the JSON shapes callers read (exchange/openapi.yaml's schemas of the same names) ---------
+class Consent(TypedDict):
+    at: str | None
+    purpose: str
+    scope: str
+
+
+class User(TypedDict):
+    id: str
+    name: str
+    phone: str
+    role: str
+    township: str
+    township_code: str
+    registered_by: str | None
+    share_contact: bool
+    consent: Consent
+    created_at: str | None
+
+
+class Need(TypedDict):
+    id: str
+    user_id: str | None
+    text: str
+    region: str
+    domains: list[str]
+    status: str
+    created_at: str | None
+    matched_at: str | None
+    contacted_at: str | None
+    resolved_at: str | None
+    closed_at: str | None
+
+
+class DomainScore(TypedDict):
+    code: str
+    name: str
+    share: float
+
+
+class MatchedExpert(TypedDict):
+    id: str
+    score: float
+    domains: list[str]
+    reason: str
+    name: str
+    title: str
+    organization: str
+    region: str
+
+
+class MatchedArticle(TypedDict):
+    id: str
+    score: float
+    reason: str
+    title: str
+    summary: str
+    url: str
+
+
+class TypoHint(TypedDict):
+    written: str
+    meant: str
+
+
+class _Matches(TypedDict):
+    domains: list[str]
+    experts: list[MatchedExpert]
+    articles: list[MatchedArticle]
+
+
+class MatchResult(_Matches, total=False):
+    """A preview has every field; a stored need's ``match`` only domains, experts and articles."""
+
+    domain_scores: list[DomainScore]
+    confident: bool
+    typo_hints: list[TypoHint]
+
+
+class MatchedNeed(Need):
+    """A need with what it was matched to (``create_need``, ``get_need``)."""
+
+    match: MatchResult
+
+
+class ContactNeed(TypedDict):
+    text: str
+    domains: list[str]
+    region: str
+    status: str
+    user_id: str | None
+
+
+class ContactExpert(TypedDict):
+    name: str
+    title: str
+    organization: str
+    phone: str | None  # only where the expert agreed to share it
+
+
+class Farmer(TypedDict):
+    name: str
+    phone: str
+
+
+class Contact(TypedDict):
+    """A need offered to one expert (the schema ``Contact``)."""
+
+    id: str
+    need_id: str
+    expert_id: str
+    status: str
+    created_at: str | None
+    answered_at: str | None
+    outcome_at: str | None
+    need: ContactNeed
+    expert: ContactExpert
+    farmer: Farmer | None  # only where the farmer consented to share it
+
+
+class ContactStep(TypedDict):
+    """A request after an answer, and the request offered to the next-best expert (None when none)."""
+
+    request: Contact
+    next: Contact | None
+
+
+class ExpertSummary(TypedDict):
+    expert_id: str
+    since: str | None
+    received: int
+    accepted: int
+    resolved: int
+    declined: int
 
 
 class Exchange(Protocol):
-    """Every operation of ``exchange/openapi.yaml``; bodies and results are JSON-shaped dicts."""
+    """Every operation of ``exchange/openapi.yaml``; bodies are JSON-shaped dicts, results the shapes above
+    (a plain ``dict`` where the fields are open: experts and articles carry imported extra fields)."""
 
-    def register_user(self, data: dict, idempotency_key: str | None = None) -> dict: ...
-    def get_user(self, user_id: str) -> dict: ...
-    def update_user(self, user_id: str, changes: dict) -> dict: ...
+    def register_user(self, data: dict, idempotency_key: str | None = None) -> User: ...
+    def get_user(self, user_id: str) -> User: ...
+    def update_user(self, user_id: str, changes: dict) -> User: ...
     def delete_user(self, user_id: str) -> None: ...
     def delete_sender_needs(self, sender: str) -> int: ...
-    def create_need(self, data: dict, idempotency_key: str | None = None, top: int = 5) -> dict: ...
-    def get_need(self, need_id: str) -> dict: ...
-    def list_needs(self, user_id: str) -> list[dict]: ...
-    def set_need_status(self, need_id: str, status: str) -> dict: ...
+    def create_need(self, data: dict, idempotency_key: str | None = None, top: int = 5) -> MatchedNeed: ...
+    def get_need(self, need_id: str) -> MatchedNeed: ...
+    def list_needs(self, user_id: str) -> list[Need]: ...
+    def set_need_status(self, need_id: str, status: str) -> Need: ...
     def add_feedback(self, need_id: str, verdict: str, expert_id: str | None = None, comment: str = "",
                      idempotency_key: str | None = None) -> dict: ...
     def match_preview(self, text: str, region: str = "", domains: Iterable[str] | None = None,
-                      top: int = 5) -> dict: ...
+                      top: int = 5) -> MatchResult: ...
     # public reads: the contract's public fields; ``operator=True`` (the API key) answers every field
     def get_expert(self, expert_id: str, operator: bool = False) -> dict: ...
     def search_experts(self, text: str = "", domain: str = "", top: int = 10,
@@ -35,17 +172,18 @@ class Exchange(Protocol):
     def search_articles(self, text: str = "", domain: str = "", top: int = 10) -> list[dict]: ...
     def import_records(self, kind: str, records: list[dict]) -> dict: ...
     def township_stats(self, township_code: str, weeks: int = 2) -> dict: ...
-    def request_contact(self, need_id: str, expert_id: str) -> dict: ...
-    def get_contact(self, request_id: str) -> dict: ...
-    def answer_contact(self, request_id: str, answer: str, note: str = "") -> dict: ...
-    def record_outcome(self, request_id: str, outcome: str) -> dict: ...
-    def expert_contacts(self, expert_id: str, active_only: bool = True) -> list[dict]: ...
-    def expert_summary(self, expert_id: str, since: datetime) -> dict: ...
+    def request_contact(self, need_id: str, expert_id: str) -> Contact: ...
+    def get_contact(self, request_id: str) -> Contact: ...
+    def answer_contact(self, request_id: str, answer: str, note: str = "") -> ContactStep: ...
+    def record_outcome(self, request_id: str, outcome: str) -> ContactStep: ...
+    def expert_contacts(self, expert_id: str, active_only: bool = True) -> list[Contact]: ...
+    def expert_summary(self, expert_id: str, since: datetime) -> ExpertSummary: ...
     def set_expert_availability(self, expert_id: str, changes: dict) -> dict: ...
 
 
 def connect(exchange_url: str, api_key: str, database_url: str) -> Exchange:
-    """The HTTP client when a URL is given, else the embedded exchange on ``database_url``."""
+    """The HTTP client when a URL is given, else the embedded exchange on ``database_url`` (returning them
+    here is where mypy holds both to ``Exchange``: ``make typecheck``)."""
     if exchange_url:
         from exchange.client import ExchangeClient
 

@@ -19,6 +19,7 @@ from datetime import datetime
 
 import requests
 
+from exchange.api import Contact, ContactStep, ExpertSummary, MatchedNeed, MatchResult, Need, User
 from exchange.errors import (
     ExchangeError,
     ExchangeUnavailable,
@@ -64,7 +65,8 @@ class ExchangeClient:
         for attempt in range(attempts):
             try:
                 response = self.session.request(method, self.base_url + path, json=body, params=params,
-                                                headers=headers, timeout=(CONNECT_TIMEOUT, self.read_timeout))
+                                                headers=headers,  # type: ignore[arg-type]  # None: see above
+                                                timeout=(CONNECT_TIMEOUT, self.read_timeout))
             except requests.RequestException as error:
                 failure: ExchangeError = ExchangeUnavailable("unreachable", "暂时连不上科技交易平台")
                 log.warning("exchange %s %s unreachable (%s), attempt %d", method, path.split("/")[2],
@@ -89,17 +91,17 @@ class ExchangeClient:
             raise ExchangeUnavailable("bad_response", "科技交易平台返回了无法识别的内容") from error
         if response.ok:
             return data
-        error = data.get("error", {}) if isinstance(data, dict) else {}
+        refusal = data.get("error", {}) if isinstance(data, dict) else {}
         kind = _ERRORS.get(response.status_code, InputRejected)
-        raise kind(error.get("code", f"http_{response.status_code}"), error.get("message", "请求被拒绝"))
+        raise kind(refusal.get("code", f"http_{response.status_code}"), refusal.get("message", "请求被拒绝"))
 
-    def register_user(self, data: dict, idempotency_key: str | None = None) -> dict:
+    def register_user(self, data: dict, idempotency_key: str | None = None) -> User:
         return self._request("POST", "/v1/users", body=data, idempotency_key=idempotency_key)
 
-    def get_user(self, user_id: str) -> dict:
+    def get_user(self, user_id: str) -> User:
         return self._request("GET", f"/v1/users/{path_id(user_id, 'user')}")
 
-    def update_user(self, user_id: str, changes: dict) -> dict:
+    def update_user(self, user_id: str, changes: dict) -> User:
         return self._request("PATCH", f"/v1/users/{path_id(user_id, 'user')}", body=changes)
 
     def delete_user(self, user_id: str) -> None:
@@ -110,16 +112,16 @@ class ExchangeClient:
         return self._request("DELETE", "/v1/needs", params={"sender": checked_id(sender, "sender")},
                              safe=True)["deleted"]
 
-    def create_need(self, data: dict, idempotency_key: str | None = None, top: int = 5) -> dict:
+    def create_need(self, data: dict, idempotency_key: str | None = None, top: int = 5) -> MatchedNeed:
         return self._request("POST", "/v1/needs", body=data, params={"top": top}, idempotency_key=idempotency_key)
 
-    def get_need(self, need_id: str) -> dict:
+    def get_need(self, need_id: str) -> MatchedNeed:
         return self._request("GET", f"/v1/needs/{path_id(need_id, 'need')}")
 
-    def list_needs(self, user_id: str) -> list[dict]:
+    def list_needs(self, user_id: str) -> list[Need]:
         return self._request("GET", f"/v1/users/{path_id(user_id, 'user')}/needs")["needs"]
 
-    def set_need_status(self, need_id: str, status: str) -> dict:
+    def set_need_status(self, need_id: str, status: str) -> Need:
         return self._request("POST", f"/v1/needs/{path_id(need_id, 'need')}/status", body={"status": status},
                              safe=True)
 
@@ -129,7 +131,8 @@ class ExchangeClient:
                              body={"verdict": verdict, "expert_id": expert_id, "comment": comment},
                              idempotency_key=idempotency_key)
 
-    def match_preview(self, text: str, region: str = "", domains: Iterable[str] | None = None, top: int = 5) -> dict:
+    def match_preview(self, text: str, region: str = "", domains: Iterable[str] | None = None,
+                      top: int = 5) -> MatchResult:
         body = {"text": text, "region": region, "domains": list(domains or []), "top": top}
         return self._request("POST", "/v1/match", body=body, safe=True)
 
@@ -154,24 +157,24 @@ class ExchangeClient:
     def township_stats(self, township_code: str, weeks: int = 2) -> dict:
         return self._request("GET", f"/v1/stats/townships/{path_id(township_code, 'township')}", params={"weeks": weeks})
 
-    def request_contact(self, need_id: str, expert_id: str) -> dict:
+    def request_contact(self, need_id: str, expert_id: str) -> Contact:
         return self._request("POST", f"/v1/needs/{path_id(need_id, 'need')}/contacts", body={"expert_id": expert_id}, safe=True)
 
-    def get_contact(self, request_id: str) -> dict:
+    def get_contact(self, request_id: str) -> Contact:
         return self._request("GET", f"/v1/contacts/{path_id(request_id, 'contact')}")
 
-    def answer_contact(self, request_id: str, answer: str, note: str = "") -> dict:
+    def answer_contact(self, request_id: str, answer: str, note: str = "") -> ContactStep:
         return self._request("POST", f"/v1/contacts/{path_id(request_id, 'contact')}/answer", body={"answer": answer, "note": note},
                              safe=True)
 
-    def record_outcome(self, request_id: str, outcome: str) -> dict:
+    def record_outcome(self, request_id: str, outcome: str) -> ContactStep:
         return self._request("POST", f"/v1/contacts/{path_id(request_id, 'contact')}/outcome", body={"outcome": outcome}, safe=True)
 
-    def expert_contacts(self, expert_id: str, active_only: bool = True) -> list[dict]:
+    def expert_contacts(self, expert_id: str, active_only: bool = True) -> list[Contact]:
         params = {"active": "true" if active_only else "false"}
         return self._request("GET", f"/v1/experts/{path_id(expert_id, 'expert')}/contacts", params=params)["contacts"]
 
-    def expert_summary(self, expert_id: str, since: datetime) -> dict:
+    def expert_summary(self, expert_id: str, since: datetime) -> ExpertSummary:
         return self._request("GET", f"/v1/experts/{path_id(expert_id, 'expert')}/summary", params={"since": since.isoformat()})
 
     def set_expert_availability(self, expert_id: str, changes: dict) -> dict:

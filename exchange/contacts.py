@@ -12,15 +12,20 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
 from exchange import limits
-from exchange.database import one
+from exchange.api import Contact, ContactStep, ExpertSummary
+from exchange.database import Database, one
 from exchange.errors import InputRejected
 from exchange.gazetteer import Place, resolve
 from exchange.limits import checked_id, checked_text
 from exchange.models import ContactRequest, Expert, Feedback, Match, Need, User, iso, utcnow
+
+if TYPE_CHECKING:
+    from exchange.matching.matcher import MatchResult
 
 ACTIVE = ("offered", "accepted")
 ANSWERS = {"accept": "accepted", "decline": "declined", "pass": "passed", "timeout": "expired"}
@@ -39,7 +44,7 @@ def place_code(place: Place) -> str:
 
 
 
-def contact_dict(request: ContactRequest, need: Need, expert: Expert, farmer: User | None) -> dict:
+def contact_dict(request: ContactRequest, need: Need, expert: Expert, farmer: User | None) -> Contact:
     """A request as the API returns it: what the expert needs to help, and contacts only where consented."""
     expert_contact = (expert.phone or None) if expert.share_contact else None
     return {"id": request.id, "need_id": need.id, "expert_id": expert.id, "status": request.status,
@@ -63,6 +68,11 @@ class ContactOperations:
     _offers: Counter[str]
     _unavailable: frozenset[str]
     _serves: dict[str, tuple[str, ...]]
+
+    if TYPE_CHECKING:  # ExchangeService's
+        db: Database
+
+        def _match(self, text: str, region: str, domains: list[str], top: int) -> MatchResult: ...
 
     # ----- availability ------------------------------------------------------------------------
     def _refresh_availability(self, session) -> None:
@@ -106,7 +116,7 @@ class ContactOperations:
             return expert_dict(expert, operator=True)
 
     # ----- requests ----------------------------------------------------------------------------
-    def request_contact(self, need_id: str, expert_id: str) -> dict:
+    def request_contact(self, need_id: str, expert_id: str) -> Contact:
         """Offer a need to one expert (asking again returns the same open request)."""
         with self.db.transaction() as session:
             need, expert = need_row(session, need_id), expert_row(session, expert_id)
@@ -121,12 +131,12 @@ class ContactOperations:
                 self._refresh_availability(session)
             return contact_dict(request, need, expert, _farmer(session, need))
 
-    def get_contact(self, request_id: str) -> dict:
+    def get_contact(self, request_id: str) -> Contact:
         """One request, with what its expert sees."""
         with self.db.transaction() as session:
             return _full(session, _request(session, request_id))
 
-    def answer_contact(self, request_id: str, answer: str, note: str = "") -> dict:
+    def answer_contact(self, request_id: str, answer: str, note: str = "") -> ContactStep:
         """The expert's answer; on anything but accept the next-best expert is offered the need.
 
         Returns ``{"request": ..., "next": ... or None}``. Repeating the same answer is harmless.
@@ -148,7 +158,7 @@ class ContactOperations:
         following = None if accepted else self._offer_next(need_id)
         return {"request": self.get_contact(request_id), "next": following}
 
-    def record_outcome(self, request_id: str, outcome: str) -> dict:
+    def record_outcome(self, request_id: str, outcome: str) -> ContactStep:
         """The farmer's answer after contact: resolved, not yet (the need reopens) or unreachable (re-matched)."""
         if not isinstance(outcome, str) or outcome not in OUTCOMES:
             raise InputRejected("invalid_outcome", "结果应为：" + "、".join(OUTCOMES))
@@ -170,7 +180,7 @@ class ContactOperations:
         following = self._offer_next(need_id) if need_status is None else None
         return {"request": self.get_contact(request_id), "next": following}
 
-    def _offer_next(self, need_id: str) -> dict | None:
+    def _offer_next(self, need_id: str) -> Contact | None:
         """Offer the need to the best available expert not yet asked; None (need reopened) if there is none."""
         with self.db.transaction() as session:
             need = need_row(session, need_id)
@@ -199,7 +209,7 @@ class ContactOperations:
             return _full(session, request)
 
     # ----- the expert's view -------------------------------------------------------------------
-    def expert_contacts(self, expert_id: str, active_only: bool = True) -> list[dict]:
+    def expert_contacts(self, expert_id: str, active_only: bool = True) -> list[Contact]:
         """An expert's requests, oldest first (only offered and accepted ones unless asked for all)."""
         with self.db.transaction() as session:
             expert_row(session, expert_id)
@@ -208,7 +218,7 @@ class ContactOperations:
                 query = query.where(ContactRequest.status.in_(ACTIVE))
             return [_full(session, r) for r in session.execute(query.order_by(ContactRequest.created_at)).scalars()]
 
-    def expert_summary(self, expert_id: str, since: datetime) -> dict:
+    def expert_summary(self, expert_id: str, since: datetime) -> ExpertSummary:
         """Needs an expert received, accepted and resolved since a moment (the weekly summary)."""
         with self.db.transaction() as session:
             expert_row(session, expert_id)
@@ -228,7 +238,7 @@ def _offer(session, need: Need, expert_id: str) -> ContactRequest:
     return request
 
 
-def _full(session, request: ContactRequest) -> dict:
+def _full(session, request: ContactRequest) -> Contact:
     need = need_row(session, request.need_id)
     return contact_dict(request, need, expert_row(session, request.expert_id), _farmer(session, need))
 

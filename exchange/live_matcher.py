@@ -145,6 +145,12 @@ class LiveMatcher:
         """The index answering now (None before the first ``refresh``)."""
         return self._matcher
 
+    def _built(self) -> Matcher:
+        """The index, once built (what changes is indexed only after the first build)."""
+        if self._matcher is None:
+            raise RuntimeError("the index is not built yet")
+        return self._matcher
+
     def refresh(self, session: Session) -> None:
         """Bring the index up to the database: load or build it on first use, then index what changed."""
         with self._lock:
@@ -194,8 +200,8 @@ class LiveMatcher:
         moved = {kind: [i for i, at in stamps[kind].items() if self._stamps[kind].get(i) != at] for kind in stamps}
         removed = {kind: frozenset(self._stamps[kind].keys() - stamps[kind].keys()) for kind in stamps}
         rows = _read_rows(session, moved["experts"], moved["articles"])
-        self._apply((_edits(self._matcher.experts, rows.experts, removed["experts"]),
-                     _edits(self._matcher.articles, rows.articles, removed["articles"])))
+        self._apply((_edits(self._built().experts, rows.experts, removed["experts"]),
+                     _edits(self._built().articles, rows.articles, removed["articles"])))
         self._stamps = stamps
         self.serves = _limited({**{e: s for e, s in self.serves.items() if e not in removed["experts"]},
                                 **rows.serves})
@@ -206,7 +212,7 @@ class LiveMatcher:
         if len(experts.upserts) + len(articles.upserts) > MAX_DELTA:
             experts, articles = Changes(removed=experts.removed), Changes(removed=articles.removed)
             self._rebuild_in_background()
-        self._matcher = self._matcher.with_changes(experts, articles)
+        self._matcher = self._built().with_changes(experts, articles)
         if self._matcher.pending > MERGE_AT:
             self._rebuild_in_background()
 

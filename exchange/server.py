@@ -15,6 +15,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
@@ -111,6 +112,11 @@ async def _body(request: web.Request, limit: int = MAX_BODY) -> dict:
     return body
 
 
+def _field(body: dict, name: str, default: Any = None) -> Any:
+    """One field of a request body as sent, unchecked: the service checks every value it is given."""
+    return body.get(name, default)
+
+
 def _int_query(request: web.Request, name: str, default: int) -> int:
     try:
         return int(request.query.get(name, default))
@@ -118,9 +124,9 @@ def _int_query(request: web.Request, name: str, default: int) -> int:
         raise InputRejected(f"invalid_{name}", f"{name} 应为整数") from error
 
 
-async def _call(request: web.Request, method: str, *args, **kwargs):
-    service = request.app[SERVICE]
-    return await asyncio.to_thread(getattr(service, method), *args, **kwargs)
+def _service(request: web.Request) -> ExchangeService:
+    """The exchange this server serves (its operations run off the event loop: ``asyncio.to_thread``)."""
+    return request.app[SERVICE]
 
 
 routes = web.RouteTableDef()
@@ -142,7 +148,8 @@ async def openapi(request: web.Request) -> web.Response:
 async def register_user(request: web.Request) -> web.Response:
     """Register someone (self, or on behalf by a chair: ``registered_by``)."""
     await _authorized(request, "users")
-    user = await _call(request, "register_user", await _body(request), request.headers.get("Idempotency-Key"))
+    user = await asyncio.to_thread(_service(request).register_user, await _body(request),
+                                   request.headers.get("Idempotency-Key"))
     return _json(user, 201)
 
 
@@ -150,21 +157,22 @@ async def register_user(request: web.Request) -> web.Response:
 async def get_user(request: web.Request) -> web.Response:
     """A user's record: personal data, key required."""
     await _authorized(request, "users")
-    return _json(await _call(request, "get_user", request.match_info["user_id"]))
+    return _json(await asyncio.to_thread(_service(request).get_user, request.match_info["user_id"]))
 
 
 @routes.patch("/v1/users/{user_id}")
 async def update_user(request: web.Request) -> web.Response:
     """Change some fields of a user."""
     await _authorized(request, "users")
-    return _json(await _call(request, "update_user", request.match_info["user_id"], await _body(request)))
+    return _json(await asyncio.to_thread(_service(request).update_user, request.match_info["user_id"],
+                                         await _body(request)))
 
 
 @routes.delete("/v1/users/{user_id}")
 async def delete_user(request: web.Request) -> web.Response:
     """Erase a user (personal-data deletion)."""
     await _authorized(request, "erase")
-    await _call(request, "delete_user", request.match_info["user_id"])
+    await asyncio.to_thread(_service(request).delete_user, request.match_info["user_id"])
     return web.Response(status=204)
 
 
@@ -172,14 +180,16 @@ async def delete_user(request: web.Request) -> web.Response:
 async def delete_sender_needs(request: web.Request) -> web.Response:
     """Erase every need one chat posted (``sender``), registered or not; answers how many went."""
     await _authorized(request, "erase")
-    return _json({"deleted": await _call(request, "delete_sender_needs", request.query.get("sender"))})
+    deleted = await asyncio.to_thread(_service(request).delete_sender_needs, request.query.get("sender", ""))
+    return _json({"deleted": deleted})
 
 
 @routes.get("/v1/users/{user_id}/needs")
 async def list_needs(request: web.Request) -> web.Response:
     """A user's needs, newest first."""
     await _authorized(request, "users")
-    return _json({"needs": await _call(request, "list_needs", request.match_info["user_id"])})
+    needs = await asyncio.to_thread(_service(request).list_needs, request.match_info["user_id"])
+    return _json({"needs": needs})
 
 
 @routes.post("/v1/needs")
@@ -187,8 +197,8 @@ async def create_need(request: web.Request) -> web.Response:
     """Post a need; the Idempotency-Key header makes retries safe."""
     await _authorized(request, "needs")
     body = await _body(request)
-    need = await _call(request, "create_need", body, request.headers.get("Idempotency-Key"),
-                       _int_query(request, "top", 5))
+    need = await asyncio.to_thread(_service(request).create_need, body, request.headers.get("Idempotency-Key"),
+                                   _int_query(request, "top", 5))
     return _json(need, 201)
 
 
@@ -196,7 +206,7 @@ async def create_need(request: web.Request) -> web.Response:
 async def get_need(request: web.Request) -> web.Response:
     """One need with its matched experts."""
     await _authorized(request, "needs")
-    return _json(await _call(request, "get_need", request.match_info["need_id"]))
+    return _json(await asyncio.to_thread(_service(request).get_need, request.match_info["need_id"]))
 
 
 @routes.post("/v1/needs/{need_id}/status")
@@ -204,7 +214,8 @@ async def set_need_status(request: web.Request) -> web.Response:
     """Move a need along open → matched → contacted → resolved / closed."""
     await _authorized(request, "needs")
     body = await _body(request)
-    return _json(await _call(request, "set_need_status", request.match_info["need_id"], body.get("status")))
+    return _json(await asyncio.to_thread(_service(request).set_need_status, request.match_info["need_id"],
+                                         _field(body, "status")))
 
 
 @routes.post("/v1/needs/{need_id}/feedback")
@@ -212,8 +223,9 @@ async def add_feedback(request: web.Request) -> web.Response:
     """Feedback on a match: helpful / not_helpful / unreachable."""
     await _authorized(request, "needs")
     body = await _body(request)
-    feedback = await _call(request, "add_feedback", request.match_info["need_id"], body.get("verdict"),
-                           body.get("expert_id"), body.get("comment", ""), request.headers.get("Idempotency-Key"))
+    feedback = await asyncio.to_thread(_service(request).add_feedback, request.match_info["need_id"],
+                                       _field(body, "verdict"), _field(body, "expert_id"), _field(body, "comment", ""),
+                                       request.headers.get("Idempotency-Key"))
     return _json(feedback, 201)
 
 
@@ -221,35 +233,38 @@ async def add_feedback(request: web.Request) -> web.Response:
 async def match_preview(request: web.Request) -> web.Response:
     """Predicted domains, experts and articles for a text; nothing is stored."""
     body = await _body(request)
-    return _json(await _call(request, "match_preview", body.get("text"), body.get("region"),
-                             body.get("domains"), body.get("top", 5)))
+    return _json(await asyncio.to_thread(_service(request).match_preview, _field(body, "text"), _field(body, "region"),
+                                         _field(body, "domains"), _field(body, "top", 5)))
 
 
 @routes.get("/v1/experts")
 async def search_experts(request: web.Request) -> web.Response:
     """Experts for a query (q) or a domain."""
-    return _json({"experts": await _call(request, "search_experts", request.query.get("q", ""),
-                                         request.query.get("domain", ""), _int_query(request, "top", 10),
-                                         await _operator(request))})
+    experts = await asyncio.to_thread(_service(request).search_experts, request.query.get("q", ""),
+                                      request.query.get("domain", ""), _int_query(request, "top", 10),
+                                      await _operator(request))
+    return _json({"experts": experts})
 
 
 @routes.get(r"/v1/experts/{expert_id:(?!import$)[^/]+}")  # POST /v1/experts/import is not an expert
 async def get_expert(request: web.Request) -> web.Response:
     """One expert: public fields, or every field with the operator's key."""
-    return _json(await _call(request, "get_expert", request.match_info["expert_id"], await _operator(request)))
+    return _json(await asyncio.to_thread(_service(request).get_expert, request.match_info["expert_id"],
+                                         await _operator(request)))
 
 
 @routes.get("/v1/articles")
 async def search_articles(request: web.Request) -> web.Response:
     """Articles for a topic (q) or a domain."""
-    return _json({"articles": await _call(request, "search_articles", request.query.get("q", ""),
-                                          request.query.get("domain", ""), _int_query(request, "top", 10))})
+    articles = await asyncio.to_thread(_service(request).search_articles, request.query.get("q", ""),
+                                       request.query.get("domain", ""), _int_query(request, "top", 10))
+    return _json({"articles": articles})
 
 
 @routes.get(r"/v1/articles/{article_id:(?!import$)[^/]+}")
 async def get_article(request: web.Request) -> web.Response:
     """One article."""
-    return _json(await _call(request, "get_article", request.match_info["article_id"]))
+    return _json(await asyncio.to_thread(_service(request).get_article, request.match_info["article_id"]))
 
 
 @routes.post("/v1/{kind:experts|articles}/import")
@@ -260,15 +275,15 @@ async def import_records(request: web.Request) -> web.Response:
     records = body.get("records")
     if not isinstance(records, list):
         raise InputRejected("invalid_body", "records 应为列表")
-    return _json(await _call(request, "import_records", request.match_info["kind"], records))
+    return _json(await asyncio.to_thread(_service(request).import_records, request.match_info["kind"], records))
 
 
 @routes.get("/v1/stats/townships/{township_code}")
 async def township_stats(request: web.Request) -> web.Response:
     """A township's funnel by week."""
     await _authorized(request, "stats")
-    return _json(await _call(request, "township_stats", request.match_info["township_code"],
-                             _int_query(request, "weeks", 2)))
+    return _json(await asyncio.to_thread(_service(request).township_stats, request.match_info["township_code"],
+                                         _int_query(request, "weeks", 2)))
 
 
 @routes.post("/v1/needs/{need_id}/contacts")
@@ -276,14 +291,16 @@ async def request_contact(request: web.Request) -> web.Response:
     """联系TA: offer the need to one expert (asking again returns the same open request)."""
     await _authorized(request, "contacts")
     body = await _body(request)
-    return _json(await _call(request, "request_contact", request.match_info["need_id"], body.get("expert_id")), 201)
+    contact = await asyncio.to_thread(_service(request).request_contact, request.match_info["need_id"],
+                                      _field(body, "expert_id"))
+    return _json(contact, 201)
 
 
 @routes.get("/v1/contacts/{request_id}")
 async def get_contact(request: web.Request) -> web.Response:
     """One contact request with what its expert sees."""
     await _authorized(request, "contacts")
-    return _json(await _call(request, "get_contact", request.match_info["request_id"]))
+    return _json(await asyncio.to_thread(_service(request).get_contact, request.match_info["request_id"]))
 
 
 @routes.post("/v1/contacts/{request_id}/answer")
@@ -291,8 +308,8 @@ async def answer_contact(request: web.Request) -> web.Response:
     """The expert's answer: accept, decline, pass (to a peer) or timeout; the next expert is offered."""
     await _authorized(request, "contacts")
     body = await _body(request)
-    return _json(await _call(request, "answer_contact", request.match_info["request_id"], body.get("answer"),
-                             body.get("note")))
+    return _json(await asyncio.to_thread(_service(request).answer_contact, request.match_info["request_id"],
+                                         _field(body, "answer"), _field(body, "note")))
 
 
 @routes.post("/v1/contacts/{request_id}/outcome")
@@ -300,7 +317,8 @@ async def record_outcome(request: web.Request) -> web.Response:
     """The farmer's follow-up answer: resolved, not_yet or unreachable."""
     await _authorized(request, "contacts")
     body = await _body(request)
-    return _json(await _call(request, "record_outcome", request.match_info["request_id"], body.get("outcome")))
+    return _json(await asyncio.to_thread(_service(request).record_outcome, request.match_info["request_id"],
+                                         _field(body, "outcome")))
 
 
 @routes.get("/v1/experts/{expert_id}/contacts")
@@ -308,7 +326,8 @@ async def expert_contacts(request: web.Request) -> web.Response:
     """An expert's requests, oldest first."""
     await _authorized(request, "contacts")
     active = request.query.get("active", "true") != "false"
-    return _json({"contacts": await _call(request, "expert_contacts", request.match_info["expert_id"], active)})
+    contacts = await asyncio.to_thread(_service(request).expert_contacts, request.match_info["expert_id"], active)
+    return _json({"contacts": contacts})
 
 
 @routes.get("/v1/experts/{expert_id}/summary")
@@ -321,14 +340,14 @@ async def expert_summary(request: web.Request) -> web.Response:
         raise InputRejected("invalid_since", "since 应为 ISO 8601 时间") from error
     if since.tzinfo is None:
         since = since.replace(tzinfo=timezone.utc)
-    return _json(await _call(request, "expert_summary", request.match_info["expert_id"], since))
+    return _json(await asyncio.to_thread(_service(request).expert_summary, request.match_info["expert_id"], since))
 
 
 @routes.patch("/v1/experts/{expert_id}/availability")
 async def set_expert_availability(request: web.Request) -> web.Response:
     """Accepting or paused, capacity, places served."""
     await _authorized(request, "contacts")
-    return _json(await _call(request, "set_expert_availability", request.match_info["expert_id"],
+    return _json(await asyncio.to_thread(_service(request).set_expert_availability, request.match_info["expert_id"],
                              await _body(request)))
 
 

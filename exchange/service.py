@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, select, update
 
-from exchange import limits, people
+from exchange import api, limits, people
 from exchange.contacts import ContactOperations, expert_row, need_row
 from exchange.database import Database, one
 from exchange.errors import InputRejected
@@ -72,7 +72,7 @@ def article_dict(article: Article) -> dict:
             "tags": list(article.tags), "url": article.url, **(article.extra or {})}
 
 
-def user_dict(user: User) -> dict:
+def user_dict(user: User) -> api.User:
     """A user as the API returns it (to callers holding the API key: it is personal data)."""
     return {"id": user.id, "name": user.name, "phone": user.phone, "role": user.role, "township": user.township,
             "township_code": user.township_code, "registered_by": user.registered_by,
@@ -81,7 +81,7 @@ def user_dict(user: User) -> dict:
             "created_at": iso(user.created_at)}
 
 
-def need_dict(need: Need) -> dict:
+def need_dict(need: Need) -> api.Need:
     """A need as the API returns it, with its status timestamps."""
     return {"id": need.id, "user_id": need.user_id, "text": need.text, "region": need.region,
             "domains": list(need.domains), "status": need.status, "created_at": iso(need.created_at),
@@ -238,7 +238,10 @@ class ExchangeService(ContactOperations):
                     self._check_content()
         elif time.monotonic() - self._checked_at >= CONTENT_CHECK_SECONDS:
             self._check_in_background()
-        return self._live.matcher
+        matcher = self._live.matcher
+        if matcher is None:  # ``_check_content`` builds it or raises
+            raise RuntimeError("the matcher was not built")
+        return matcher
 
     def _check_content(self) -> None:
         """Index what changed since the last check (called under the lock)."""
@@ -276,12 +279,13 @@ class ExchangeService(ContactOperations):
         """What the fairness rule weighs: needs in the expert's hands plus recent declines and time-outs."""
         return self._offers[expert_id]
 
-    def match_preview(self, text: str, region: str = "", domains: Iterable[str] | None = None, top: int = 5) -> dict:
+    def match_preview(self, text: str, region: str = "", domains: Iterable[str] | None = None,
+                      top: int = 5) -> api.MatchResult:
         """Predicted domains, ranked experts and articles for a text, without storing anything."""
         result = self._match(_need_text(text), _region(region), _checked_domains(domains), _top(top))
         return self._result_dict(result)
 
-    def _result_dict(self, result: MatchResult) -> dict:
+    def _result_dict(self, result: MatchResult) -> api.MatchResult:
         ids = [x.id for x in result.experts]
         with self.db.transaction() as session:
             experts = {e.id: e for e in session.execute(select(Expert).where(Expert.id.in_(ids))).scalars()}
@@ -303,7 +307,7 @@ class ExchangeService(ContactOperations):
         }
 
     # ----- users -------------------------------------------------------------------------------
-    def register_user(self, data: dict, idempotency_key: str | None = None) -> dict:
+    def register_user(self, data: dict, idempotency_key: str | None = None) -> api.User:
         """Register a person; the same idempotency key returns the first registration, never a second user."""
         fields = _user_fields(data, partial=False)
         idempotency_key = _idempotency_key(idempotency_key)
@@ -319,12 +323,12 @@ class ExchangeService(ContactOperations):
             session.flush()
             return user_dict(user)
 
-    def get_user(self, user_id: str) -> dict:
+    def get_user(self, user_id: str) -> api.User:
         """One user (personal data: API key required over HTTP)."""
         with self.db.transaction() as session:
             return user_dict(_user(session, user_id))
 
-    def update_user(self, user_id: str, changes: dict) -> dict:
+    def update_user(self, user_id: str, changes: dict) -> api.User:
         """Change some of a user's fields (name, phone, township, role, consent)."""
         fields = _user_fields(changes, partial=True)
         with self.db.transaction() as session:
@@ -351,7 +355,7 @@ class ExchangeService(ContactOperations):
             return _delete_needs(session, select(Need.id).where(Need.sender == sender))
 
     # ----- needs -------------------------------------------------------------------------------
-    def create_need(self, data: dict, idempotency_key: str | None = None, top: int = 5) -> dict:
+    def create_need(self, data: dict, idempotency_key: str | None = None, top: int = 5) -> api.MatchedNeed:
         """Post a need and match it; the same idempotency key returns the first need, never a second."""
         text = _need_text(data.get("text"))
         domains = _checked_domains(data.get("domains"))
@@ -388,20 +392,21 @@ class ExchangeService(ContactOperations):
             created = need_dict(need)
         return {**created, "match": self._result_dict(result)}
 
-    def _need_with_matches(self, session, need: Need) -> dict:
+    def _need_with_matches(self, session, need: Need) -> api.MatchedNeed:
         """A stored need with the experts it was matched to, in the shape ``create_need`` returns."""
         rows = session.execute(select(Match, Expert).join(Expert, Expert.id == Match.expert_id)
                                .where(Match.need_id == need.id).order_by(Match.rank)).all()
-        experts = [{"id": e.id, "score": m.score, "domains": list(e.domains), "reason": m.reason, "name": e.name,
-                    "title": e.title, "organization": e.organization, "region": e.region} for m, e in rows]
+        experts: list[api.MatchedExpert] = [
+            {"id": e.id, "score": m.score, "domains": list(e.domains), "reason": m.reason, "name": e.name,
+             "title": e.title, "organization": e.organization, "region": e.region} for m, e in rows]
         return {**need_dict(need), "match": {"domains": list(need.domains), "experts": experts, "articles": []}}
 
-    def get_need(self, need_id: str) -> dict:
+    def get_need(self, need_id: str) -> api.MatchedNeed:
         """One need with the experts it was matched to."""
         with self.db.transaction() as session:
             return self._need_with_matches(session, need_row(session, need_id))
 
-    def list_needs(self, user_id: str) -> list[dict]:
+    def list_needs(self, user_id: str) -> list[api.Need]:
         """A user's needs, newest first."""
         with self.db.transaction() as session:
             _user(session, user_id)
@@ -409,7 +414,7 @@ class ExchangeService(ContactOperations):
                                     .order_by(Need.created_at.desc())).scalars()
             return [need_dict(n) for n in needs]
 
-    def set_need_status(self, need_id: str, status: str) -> dict:
+    def set_need_status(self, need_id: str, status: str) -> api.Need:
         """Move a need along its lifecycle; impossible moves are refused."""
         if status not in STATUSES:
             raise InputRejected("invalid_status", "状态应为：" + "、".join(STATUSES))

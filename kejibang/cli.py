@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from core.texts import Operator
 from kejibang.settings import Settings
 
 
@@ -69,8 +70,8 @@ def validate() -> None:
     for problem in problems:
         click.echo(f"✗ {problem}", err=True)
     if problems:
-        raise click.ClickException(f"{len(problems)} 个问题")
-    click.echo("训练数据校验通过：0 个警告")
+        raise click.ClickException(Operator.VALIDATION_PROBLEMS.format(count=len(problems)))
+    click.echo(Operator.VALIDATED)
 
 
 @main.command()
@@ -113,7 +114,8 @@ def exchange_serve(host: str, port: int | None) -> None:
     configure_logging(settings.log_level)
     service = ExchangeService(settings.exchange_db)
     service.matcher()
-    click.echo(f"交易平台：http://{host}:{port or settings.exchange_port}  数据库：{settings.exchange_db}")
+    click.echo(Operator.EXCHANGE_SERVING.format(host=host, port=port or settings.exchange_port,
+                                               database=settings.exchange_db))
     web.run_app(create_app(service, settings.exchange_api_key), host=host, port=port or settings.exchange_port,
                 print=None)
 
@@ -129,8 +131,8 @@ def exchange_import(kind: str, file: Path) -> None:
     if not report.ok:
         for bad in report.bad_lines:
             click.echo(str(bad), err=True)
-        raise click.ClickException(f"{len(report.bad_lines)} 行有误，未导入任何记录")
-    click.echo(f"{kind}：新增 {report.created}，更新 {report.updated}")
+        raise click.ClickException(Operator.IMPORT_REFUSED.format(count=len(report.bad_lines)))
+    click.echo(Operator.IMPORTED.format(kind=kind, created=report.created, updated=report.updated))
 
 
 @exchange.command("match")
@@ -180,12 +182,12 @@ def _issue_code(role: str, hours: int, township_code: str = "", expert_id: str =
 
     code, expires = Roles(store_database(_settings().assistant_db)).issue(role, township_code, hours,
                                                                           expert_id=expert_id)
-    click.echo(f"{ROLES[role]}一次性授权码：{code}")
-    click.echo(f"有效期至：{expires:%Y-%m-%d %H:%M} UTC。请当面交给本人，让 TA 在机器人里发送：/role {code}")
+    click.echo(Operator.ROLE_CODE.format(title=ROLES[role], code=code))
+    click.echo(Operator.ROLE_CODE_EXPIRES.format(expires=expires, code=code))
 
 
 @admin.command("add-chair")
-@click.option("--township", required=True, help="The chair's township, e.g. 岳池县坪滩镇.")
+@click.option("--township", required=True, help=f"The chair's township, e.g. {Operator.EXAMPLE_TOWNSHIP}.")
 @click.option("--hours", type=int, default=72, show_default=True, help="How long the code stays valid.")
 def admin_add_chair(township: str, hours: int) -> None:
     """Issue a one-time code that makes its sender the township's science-association chair."""
@@ -196,7 +198,7 @@ def admin_add_chair(township: str, hours: int) -> None:
         place = checked_township(township)
     except InputRejected as error:
         raise click.ClickException(error.message) from error
-    click.echo(f"乡镇：{place.full_name}（{place.township_code}）")
+    click.echo(Operator.CHAIR_TOWNSHIP.format(township=place.full_name, code=place.township_code))
     _issue_code("chair", hours, township_code=place.township_code)
 
 
@@ -218,7 +220,8 @@ def admin_add_expert(expert_id: str, hours: int) -> None:
         expert = _exchange(_settings()).get_expert(expert_id)
     except ExchangeError as error:
         raise click.ClickException(error.message) from error
-    click.echo(f"专家：{expert['name']}（{expert.get('organization') or '—'}，{expert_id}）")
+    click.echo(Operator.EXPERT_FOR_CODE.format(name=expert["name"], organization=expert.get("organization") or "—",
+                                              expert_id=expert_id))
     _issue_code("expert", hours, expert_id=expert_id)
 
 
@@ -231,11 +234,11 @@ def admin_revoke(chat: str, role: str) -> None:
     from store.roles import ROLES, Roles
 
     if role not in ROLES:
-        raise click.BadParameter(f"要写 {' / '.join(ROLES)} 之一", param_hint="--role")
+        raise click.BadParameter(Operator.ROLE_CHOICES.format(roles=" / ".join(ROLES)), param_hint="--role")
     sender_id = f"telegram:{chat}" if chat.lstrip("-").isdigit() else chat
     if not Roles(store_database(_settings().assistant_db)).revoke(sender_id, role):
-        raise click.ClickException(f"{sender_id} 没有“{ROLES[role]}”身份，没有改动")
-    click.echo(f"已取消 {sender_id} 的“{ROLES[role]}”身份（已记入审计日志）；TA 下次发消息时会收到通知。")
+        raise click.ClickException(Operator.ROLE_NOT_HELD.format(chat=sender_id, title=ROLES[role]))
+    click.echo(Operator.ROLE_REVOKED.format(chat=sender_id, title=ROLES[role]))
 
 
 @admin.command("audit")
@@ -263,11 +266,12 @@ def admin_outbox(retry_id: int | None, limit: int) -> None:
         _retry_dead_letter(outbox, retry_id)
         return
     letters = outbox.dead_letters(limit)
-    click.echo(f"待发 {outbox.waiting()} 条；发送失败（死信）{len(letters)} 条" + ("" if letters else "。"))
+    click.echo(Operator.OUTBOX_COUNTS.format(waiting=outbox.waiting(), dead=len(letters)) + ("" if letters else "。"))
     for letter in letters:
-        note = "（内容已清除，不能重发）" if letter.emptied else ""
-        click.echo(f"#{letter.id}  {letter.dead_at:%Y-%m-%d %H:%M:%S}  {letter.sender_id}  {letter.method}  "
-                   f"尝试 {letter.attempts} 次  {letter.code}：{letter.reason}{note}")
+        note = Operator.DEAD_LETTER_EMPTIED if letter.emptied else ""
+        click.echo(Operator.DEAD_LETTER.format(id=letter.id, at=letter.dead_at, chat=letter.sender_id,
+                                               write=letter.command.value, attempts=letter.attempts, code=letter.code,
+                                               reason=letter.reason, note=note))
 
 
 def _retry_dead_letter(outbox, retry_id: int) -> None:
@@ -276,13 +280,13 @@ def _retry_dead_letter(outbox, retry_id: int) -> None:
 
     outcome = outbox.retry(retry_id)
     if outcome is Retry.MISSING:
-        raise click.ClickException(f"没有编号为 {retry_id} 的死信")
+        raise click.ClickException(Operator.NO_DEAD_LETTER.format(id=retry_id))
     if outcome is Retry.EMPTIED:
-        raise click.ClickException(f"#{retry_id} 的内容已经清除，不能重发")
+        raise click.ClickException(Operator.CANNOT_RETRY.format(id=retry_id))
     if outcome is Retry.SUPERSEDED:
-        click.echo(f"#{retry_id} 已有更新的同一写入在待发队列里，那一条会发出；这条死信已删除")
+        click.echo(Operator.SUPERSEDED.format(id=retry_id))
         return
-    click.echo(f"#{retry_id} 已放回待发队列，机器人运行时几秒内会重新发送")
+    click.echo(Operator.RETRIED.format(id=retry_id))
 
 
 @admin.group("keys")
@@ -303,15 +307,15 @@ def admin_keys_list() -> None:
     from exchange.keys import list_keys
 
     keys = list_keys(_exchange_db())
-    click.echo(f"共 {len(keys)} 个密钥" + ("" if keys else "。"))
+    click.echo(Operator.KEY_COUNT.format(count=len(keys)) + ("" if keys else "。"))
     for key in keys:
-        state = f"已吊销 {key['revoked_at'][:19]}" if key["revoked_at"] else "有效"
+        state = Operator.KEY_REVOKED_AT.format(at=key["revoked_at"][:19]) if key["revoked_at"] else Operator.KEY_VALID
         click.echo(f"{key['id']}  {key['scope']}  {key['name']}  {key['created_at'][:19]}  {state}")
 
 
 @admin_keys.command("add")
 @click.option("--scope", required=True, type=click.Choice(["bot", "operator", "partner"]))
-@click.option("--name", required=True, help="Who holds it, e.g. 天府科技云.")
+@click.option("--name", required=True, help=f"Who holds it, e.g. {Operator.EXAMPLE_KEY_HOLDER}.")
 def admin_keys_add(scope: str, name: str) -> None:
     """Issue a key; it is printed once, only its hash is kept."""
     from exchange.errors import ExchangeError
@@ -321,7 +325,7 @@ def admin_keys_add(scope: str, name: str) -> None:
         row, key = issue_key(_exchange_db(), scope, name)
     except ExchangeError as error:
         raise click.ClickException(error.message) from error
-    click.echo(f"已发放 {row['id']}（{scope}，{row['name']}）。密钥只显示这一次，请妥善保存：")
+    click.echo(Operator.KEY_ISSUED.format(id=row["id"], scope=scope, name=row["name"]))
     click.echo(key)
 
 
@@ -336,7 +340,7 @@ def admin_keys_revoke(key_id: str) -> None:
         row = revoke_key(_exchange_db(), key_id)
     except ExchangeError as error:
         raise click.ClickException(error.message) from error
-    click.echo(f"已吊销 {row['id']}（{row['scope']}，{row['name']}）")
+    click.echo(Operator.KEY_REVOKED.format(id=row["id"], scope=row["scope"], name=row["name"]))
 
 
 @admin.command("purge")
@@ -347,8 +351,8 @@ def admin_purge(days: int | None) -> None:
 
     settings = _settings()
     purged = purge_old(settings, days)
-    click.echo(f"已删除 {days if days is not None else settings.retention_days} 天前的对话记录 {purged.events} 条、"
-               f"收件记录 {purged.updates} 条")
+    click.echo(Operator.PURGED.format(days=days if days is not None else settings.retention_days,
+                                      events=purged.events, updates=purged.updates))
 
 
 @admin.command("seed")
@@ -357,7 +361,7 @@ def admin_seed() -> None:
     from exchange.importer import seed_sample
 
     reports = seed_sample(_exchange(_settings()))
-    click.echo("; ".join(f"{r.kind}: {r.created}" for r in reports) or "已有数据，未导入")
+    click.echo("; ".join(f"{r.kind}: {r.created}" for r in reports) or Operator.NOTHING_SEEDED)
 
 
 @main.group()
@@ -386,6 +390,14 @@ def bench_experts() -> None:
 def bench_e2e() -> None:
     """Message → reply latency and messages/s through the Bot API emulator at 1, 10, 50 users."""
     from bench.e2e import main as run_bench
+
+    run_bench()
+
+
+@bench.command("turn")
+def bench_turn() -> None:
+    """Where one turn's time goes: wall and CPU per stage, CPU per turn, and a flame graph."""
+    from bench.turn import main as run_bench
 
     run_bench()
 

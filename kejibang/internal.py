@@ -14,9 +14,11 @@ import hmac
 import os
 import secrets
 
+from core.texts import Operator
+
 SECRET_HEADER = "X-Kejibang-Secret"
 SECRET_VARIABLE = "KEJIBANG_INTERNAL_SECRET"
-MISSING = f"请设置 {SECRET_VARIABLE}：没有它，本机任何进程都能冒充任何用户和对话引擎对话"
+MISSING = Operator.SECRET_MISSING.format(variable=SECRET_VARIABLE)
 
 
 def current_secret() -> str:

@@ -21,6 +21,7 @@ from pathlib import Path
 import requests
 
 from core.dialogue import DialogueBackend, RasaServer
+from core.texts import Operator
 from kejibang import model
 from kejibang.internal import MISSING, SECRET_VARIABLE, ensure_secret
 from kejibang.privacy import redact_logs
@@ -84,7 +85,7 @@ def port_is_free(port: int) -> bool:
 def start_action_server(settings: Settings, log_path: Path) -> subprocess.Popen:
     """The rasa-sdk action server as a child process on loopback; waits until it answers /health."""
     if not port_is_free(settings.actions_port):
-        raise LaunchError(f"端口 {settings.actions_port} 已被占用：请设置 KEJIBANG_ACTIONS_PORT 换一个端口")
+        raise LaunchError(Operator.PORT_TAKEN.format(port=settings.actions_port))
     log_path.parent.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "kejibang.action_server", "--actions", "actions",
                "--port", str(settings.actions_port)]
@@ -98,20 +99,20 @@ def start_action_server(settings: Settings, log_path: Path) -> subprocess.Popen:
     health = f"http://127.0.0.1:{settings.actions_port}/health"
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise LaunchError(f"动作服务器启动失败，见日志 {log_path}")
+            raise LaunchError(Operator.ACTIONS_FAILED.format(log=log_path))
         try:
             if requests.get(health, timeout=1).ok:
                 return process
         except requests.RequestException:
             time.sleep(0.3)
     process.terminate()
-    raise LaunchError(f"动作服务器 {ACTIONS_START_TIMEOUT:.0f} 秒内没有就绪，见日志 {log_path}")
+    raise LaunchError(Operator.ACTIONS_NOT_READY.format(seconds=ACTIONS_START_TIMEOUT, log=log_path))
 
 
 def prepare_exchange(settings: Settings) -> None:
     """Open (and migrate) the embedded exchange and seed it with the sample content when empty."""
     if settings.exchange_url:
-        print(f"· 交易平台：远程 {settings.exchange_url}")
+        print(Operator.REMOTE_EXCHANGE.format(url=settings.exchange_url))
         return
     from exchange.importer import seed_sample
     from exchange.service import ExchangeService
@@ -120,17 +121,17 @@ def prepare_exchange(settings: Settings) -> None:
     try:
         reports = seed_sample(service) if settings.seed_sample else []
         for report in reports:
-            print(f"· 导入样例 {report.kind}：新增 {report.created} 条")
+            print(Operator.SAMPLE_IMPORTED.format(kind=report.kind, created=report.created))
     finally:
         service.close()
-    print(f"· 交易平台：内置，数据库 {settings.exchange_db}")
+    print(Operator.EMBEDDED_EXCHANGE.format(database=settings.exchange_db))
 
 
 def ensure_model(settings: Settings) -> Path:
     """The model for the current training data, trained first when needed."""
     started = time.perf_counter()
     path = model.train(settings.model_dir)
-    print(f"· 模型：{path}（{time.perf_counter() - started:.1f} 秒）")
+    print(Operator.MODEL_READY.format(path=path, seconds=time.perf_counter() - started))
     return path
 
 
@@ -141,7 +142,7 @@ async def rasa_servers(settings: Settings) -> DialogueBackend:
         raise LaunchError(MISSING)
     backend = RasaServer(settings.rasa_urls, settings.rasa_token, settings.internal_secret)
     for url, model_file in (await backend.status()).items():
-        print(f"· 对话引擎：Rasa 服务器 {url}：{model_file}")
+        print(Operator.RASA_SERVER.format(url=url, model=model_file))
     return backend
 
 
@@ -156,7 +157,7 @@ async def in_process_rasa(settings: Settings, model_path: Path, wait: bool) -> D
     backend = InProcessRasa(model_path, settings.actions_url, settings.tracker_db,
                             ensure_secret(settings.internal_secret))
     quiet_rasa_structlog(settings.log_level)
-    print("· 正在加载模型 …", flush=True)
+    print(Operator.LOADING_MODEL, flush=True)
     loading = asyncio.create_task(_load(backend, settings))
     _BACKGROUND.add(loading)  # asyncio keeps only weak references to tasks
     loading.add_done_callback(_BACKGROUND.discard)
@@ -174,7 +175,7 @@ async def _load(backend, settings: Settings) -> None:
     except Exception:
         log.exception("the model could not be loaded")
         raise
-    print(f"· 对话引擎：本进程内，模型加载用时 {seconds:.1f} 秒；对话记录 {settings.tracker_db}", flush=True)
+    print(Operator.MODEL_LOADED.format(seconds=seconds, tracker=settings.tracker_db), flush=True)
 
 
 async def serve(settings: Settings, model_path: Path | None, terminal: bool) -> None:
@@ -194,7 +195,7 @@ async def serve(settings: Settings, model_path: Path | None, terminal: bool) -> 
 
                 await chat(core)
             else:
-                print("按 Ctrl+C 停止。", flush=True)
+                print(Operator.PRESS_CTRL_C, flush=True)
                 await asyncio.Event().wait()
     finally:
         if isinstance(backend, RasaServer):
@@ -219,8 +220,8 @@ def channel_servers(settings: Settings, terminal: bool) -> list:
 
 def channel_names(settings: Settings) -> list[str]:
     """The messaging apps whose settings are complete, as the start-up lines name them."""
-    return [name for name, configured in (("Telegram 机器人", bool(settings.telegram_token)),
-                                          ("微信公众号", settings.wechat_configured)) if configured]
+    return [name for name, configured in ((Operator.BOT.format(app="Telegram"), bool(settings.telegram_token)),
+                                          (Operator.OFFICIAL_ACCOUNT, settings.wechat_configured)) if configured]
 
 
 def run(settings: Settings, *, terminal: bool | None = None) -> None:
@@ -237,8 +238,9 @@ def run(settings: Settings, *, terminal: bool | None = None) -> None:
     actions = None
     if model_path is not None:
         actions = start_action_server(settings, settings.var_dir / "actions.log")
-        print(f"· 动作服务器：{settings.actions_url}（日志 {settings.var_dir / 'actions.log'}）")
-    print("· 前端：" + ("终端聊天" if use_terminal else "、".join(channel_names(settings))), flush=True)
+        print(Operator.ACTION_SERVER.format(url=settings.actions_url, log=settings.var_dir / "actions.log"))
+    names = Operator.TERMINAL_CHAT if use_terminal else "、".join(channel_names(settings))
+    print(Operator.FRONT_ENDS.format(names=names), flush=True)
     try:
         asyncio.run(serve(settings, model_path, use_terminal))
     finally:

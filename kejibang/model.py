@@ -9,6 +9,7 @@ import sys
 import tarfile
 from pathlib import Path
 
+from core.texts import Operator
 from kejibang.settings import PROJECT_ROOT
 
 TRAINING_INPUTS = ("config.yml", "domain", "nlu", "stories")
@@ -53,13 +54,13 @@ def train(model_dir: Path, *, force: bool = False) -> Path:
     if is_usable(path) and not force:
         return path
     if path.exists():
-        print(f"模型文件损坏，重新训练：{path}", file=sys.stderr)
+        print(Operator.MODEL_CORRUPT.format(path=path), file=sys.stderr)
         path.unlink()
     model_dir.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "OMP_NUM_THREADS": "1", "TF_CPP_MIN_LOG_LEVEL": "2", "RASA_TELEMETRY_ENABLED": "false"}
     command = [sys.executable, "-m", "rasa", "train", "--domain", "domain", "--config", "config.yml",
                "--data", "nlu", "stories", "--out", str(model_dir), "--fixed-model-name", path.name[:-7]]
-    print(f"训练模型（输入已变化）：{path.name} …", file=sys.stderr, flush=True)
+    print(Operator.TRAINING.format(name=path.name), file=sys.stderr, flush=True)
     # Rasa's progress goes to stderr so that `kejibang parse` keeps stdout for its JSON lines.
     subprocess.run(command, cwd=PROJECT_ROOT, env=env, check=True, stdout=sys.stderr)
     if not is_usable(path):

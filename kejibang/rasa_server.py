@@ -14,6 +14,7 @@ import os
 import sys
 from pathlib import Path
 
+from core.texts import Operator
 from kejibang import model
 from kejibang.internal import MISSING
 from kejibang.launcher import LaunchError, process_environment
@@ -35,14 +36,14 @@ def current_model(settings: Settings) -> Path:
     """The model of the current training inputs; never trained here (two servers would train at once)."""
     path = model.model_path(settings.model_dir)
     if not model.is_usable(path):
-        raise LaunchError(f"没有当前训练数据的模型 {path}：请先运行 kejibang train")
+        raise LaunchError(Operator.NO_CURRENT_MODEL.format(path=path))
     return path
 
 
 def serve(settings: Settings, port: int) -> None:
     """Run one Rasa server until it is stopped; refuses to start with an open API or without the model."""
     if not settings.rasa_token:
-        raise LaunchError("请设置 RASA_TOKEN：没有它，Rasa 的 HTTP 接口谁都能读对话、换模型")
+        raise LaunchError(Operator.RASA_TOKEN_MISSING)
     if not settings.internal_secret:  # the REST channel and the action endpoint need it (deploy/)
         raise LaunchError(MISSING)
     arguments = rasa_run_arguments(settings, port, current_model(settings))

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
+from exchange.api import Contact
 from exchange.database import Database
 from exchange.models import as_utc, utcnow
 from store.models import ExpertCase, ExpertLink
@@ -73,7 +74,7 @@ class ExpertCases:
                 link.summary_sent_at = at
 
     # ----- cases ------------------------------------------------------------------------------
-    def open(self, request: dict, farmer: str, expert_chat: str | None) -> int:
+    def open(self, request: Contact, farmer: str, expert_chat: str | None) -> int:
         """A case for a request of the exchange (the same request twice is one case); its number."""
         with self.db.transaction() as session:
             case = session.execute(select(ExpertCase).where(ExpertCase.request_id == request["id"])).scalar()

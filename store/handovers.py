@@ -78,7 +78,7 @@ class Handovers:
                 AccountHandover.code_hash == hashed, AccountHandover.used_by.is_(None),
                 AccountHandover.expires_at > now).values(used_by=sender_id)
                 .execution_options(synchronize_session=False)).rowcount == 1
-            if not taken:
+            if not taken or row is None:
                 return None
             link_in(session, sender_id, row.user_id)
             return row.user_id

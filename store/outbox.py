@@ -1,8 +1,9 @@
 """The outbox: writes to the exchange that could not be sent at once, kept until the worker delivers them.
 
-Each entry is one exchange method with its JSON arguments and the idempotency key that makes it arrive
-once, however often it is sent (a first attempt that timed out may still have arrived). Entries are
-delivered oldest first and deleted once delivered, so the outbox holds personal data only while it waits.
+Each entry is one write (``Write``: a typed command, stored as the name of the ``Exchange`` method it
+replays) with its JSON arguments and the idempotency key that makes it arrive once, however often it is
+sent (a first attempt that timed out may still have arrived). Entries are delivered oldest first and deleted
+once delivered, so the outbox holds personal data only while it waits.
 
 A write the exchange refuses for good (a 4xx) or answers with something unreadable is moved to the dead
 letters (``outbox_dead_letters``) with the reason: out of the way of everyone's writes, kept for the operator,
@@ -13,9 +14,10 @@ from __future__ import annotations
 
 import enum
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -24,9 +26,41 @@ from exchange.database import Database
 from exchange.models import as_utc
 from store.models import DeadLetter, OutboxEntry
 
+if TYPE_CHECKING:
+    from exchange.api import Exchange
+
 PENDING = "pending"
-WITHDRAW_REGISTRATION = "withdraw_registration"
-KEPT_ON_ERASURE = ("delete_user", "delete_sender_needs", WITHDRAW_REGISTRATION)
+
+
+class Write(str, enum.Enum):
+    """The writes the outbox may keep and replay; each value is what a row stores (the method's name, as
+    rows always have), and ``operation`` maps each to its ``Exchange`` method."""
+
+    REGISTER_USER = "register_user"
+    UPDATE_USER = "update_user"
+    DELETE_USER = "delete_user"
+    DELETE_SENDER_NEEDS = "delete_sender_needs"
+    CREATE_NEED = "create_need"
+    ADD_FEEDBACK = "add_feedback"
+    SET_NEED_STATUS = "set_need_status"
+    # a registration whose person was erased before it arrived: registered with its key, then deleted at once
+    WITHDRAW_REGISTRATION = "withdraw_registration"
+
+    def operation(self, exchange: Exchange) -> Callable[..., Any]:
+        """The exchange method that delivers this write (not the withdrawal: the worker registers, then deletes)."""
+        operations: dict[Write, Callable[..., Any]] = {
+            Write.REGISTER_USER: exchange.register_user, Write.UPDATE_USER: exchange.update_user,
+            Write.DELETE_USER: exchange.delete_user, Write.DELETE_SENDER_NEEDS: exchange.delete_sender_needs,
+            Write.CREATE_NEED: exchange.create_need, Write.ADD_FEEDBACK: exchange.add_feedback,
+            Write.SET_NEED_STATUS: exchange.set_need_status}
+        return operations[self]
+
+    def send(self, exchange: Exchange, arguments: Sequence[Any]) -> Any:
+        """Deliver this write with its stored arguments; the exchange's answer."""
+        return self.operation(exchange)(*arguments)
+
+
+KEPT_ON_ERASURE = (Write.DELETE_USER, Write.DELETE_SENDER_NEEDS, Write.WITHDRAW_REGISTRATION)
 # the answer could not be read: the write may have arrived all the same (see ``withdraw``)
 UNREADABLE = ("malformed_reply", "bad_response")
 
@@ -37,7 +71,7 @@ class OutboxItem:
 
     id: int
     sender_id: str
-    method: str
+    command: Write
     arguments: list[Any]
     key: str
     version: str  # the arguments as stored: a write replaced while it was being sent is not taken as delivered
@@ -49,7 +83,7 @@ class DeadLetterView:
 
     id: int
     sender_id: str
-    method: str
+    command: Write
     code: str
     reason: str
     attempts: int
@@ -72,14 +106,14 @@ class Outbox:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def enqueue(self, sender_id: str, method: str, arguments: list[Any], key: str) -> None:
+    def enqueue(self, sender_id: str, command: Write, arguments: list[Any], key: str) -> None:
         """Keep a write for the worker; the same key again replaces what waits under it (the latest answer wins)."""
         with self.db.transaction() as session:
             entry = session.execute(select(OutboxEntry).where(OutboxEntry.idempotency_key == key)).scalar()
             if entry is None:
                 entry = OutboxEntry(idempotency_key=key, sender_id=sender_id, attempts=0, last_error="")
                 session.add(entry)
-            entry.method, entry.arguments, entry.status = method, json.dumps(arguments, ensure_ascii=False), PENDING
+            entry.method, entry.arguments, entry.status = Write(command).value, json.dumps(arguments, ensure_ascii=False), PENDING
 
     def holds(self, sender_id: str) -> bool:
         """Whether a write of this person still waits (a newer one must then wait behind it)."""
@@ -92,7 +126,7 @@ class Outbox:
         with self.db.transaction() as session:
             entries = session.execute(select(OutboxEntry).where(OutboxEntry.status == PENDING)
                                       .order_by(OutboxEntry.id).limit(limit)).scalars()
-            return [OutboxItem(e.id, e.sender_id, e.method, json.loads(e.arguments), e.idempotency_key, e.arguments)
+            return [OutboxItem(e.id, e.sender_id, Write(e.method), json.loads(e.arguments), e.idempotency_key, e.arguments)
                     for e in entries]
 
     def delivered(self, item: OutboxItem) -> None:
@@ -100,7 +134,7 @@ class Outbox:
         still has to go, under the same key)."""
         with self.db.transaction() as session:
             entry = session.get(OutboxEntry, item.id)
-            if entry is not None and entry.arguments == item.version and entry.method == item.method:
+            if entry is not None and entry.arguments == item.version and entry.method == item.command.value:
                 session.delete(entry)
 
     def failed(self, entry_id: int, error: str) -> None:
@@ -117,7 +151,7 @@ class Outbox:
         it while it was being sent: that one still has to go, and nothing is kept of the old."""
         with self.db.transaction() as session:
             entry = session.get(OutboxEntry, item.id)
-            if entry is None or entry.arguments != item.version or entry.method != item.method:
+            if entry is None or entry.arguments != item.version or entry.method != item.command.value:
                 return False
             session.execute(delete(DeadLetter).where(DeadLetter.idempotency_key == entry.idempotency_key))
             session.add(DeadLetter(id=entry.id, idempotency_key=entry.idempotency_key, sender_id=entry.sender_id,
@@ -131,7 +165,7 @@ class Outbox:
         with self.db.transaction() as session:
             rows = session.execute(select(DeadLetter).order_by(DeadLetter.dead_at.desc(), DeadLetter.id.desc())
                                    .limit(limit)).scalars()
-            return [DeadLetterView(r.id, r.sender_id, r.method, r.code, r.reason, r.attempts, as_utc(r.dead_at),
+            return [DeadLetterView(r.id, r.sender_id, Write(r.method), r.code, r.reason, r.attempts, as_utc(r.dead_at),
                                    r.arguments == "[]") for r in rows]
 
     def waiting(self) -> int:
@@ -169,17 +203,17 @@ def withdraw(session: Session, sender_id: str) -> int:
     so it goes back to the outbox as a withdrawal."""
     entries = session.execute(select(OutboxEntry).where(OutboxEntry.sender_id == sender_id)).scalars().all()
     for entry in entries:
-        if entry.method == "register_user" and entry.status == PENDING:
-            entry.method = WITHDRAW_REGISTRATION
+        if entry.method == Write.REGISTER_USER.value and entry.status == PENDING:
+            entry.method = Write.WITHDRAW_REGISTRATION.value
         elif entry.method not in KEPT_ON_ERASURE:
             session.delete(entry)
     waiting = {entry.idempotency_key for entry in entries}
     letters = session.execute(select(DeadLetter).where(DeadLetter.sender_id == sender_id)).scalars().all()
     for letter in letters:
         session.delete(letter)
-        if letter.method == "register_user" and letter.code in UNREADABLE and letter.idempotency_key not in waiting:
+        if letter.method == Write.REGISTER_USER.value and letter.code in UNREADABLE and letter.idempotency_key not in waiting:
             session.flush()
             session.add(OutboxEntry(id=letter.id, idempotency_key=letter.idempotency_key, sender_id=sender_id,
-                                    method=WITHDRAW_REGISTRATION, arguments=letter.arguments, status=PENDING,
+                                    method=Write.WITHDRAW_REGISTRATION.value, arguments=letter.arguments, status=PENDING,
                                     attempts=0, last_error="", created_at=letter.created_at))
     return len(entries) + len(letters)

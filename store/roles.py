@@ -14,13 +14,13 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
 
+from core.texts import Staff
 from exchange.database import Database
 from exchange.models import as_utc, utcnow
 from store.models import AuditEntry, ExpertLink, Role, RoleCode
 from store.notices import leave_notice
 
-ROLES = {"chair": "乡镇科协主席", "volunteer": "科普志愿者", "expert": "科技专家"}
-REVOKED_NOTICE = "你的“{title}”身份已被管理员取消，相关命令不能再用了。如有疑问，请联系县科协。"
+ROLES = Staff.ROLE_TITLES  # role → the title its holders are told
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
@@ -96,7 +96,7 @@ class Roles:
             if role == "expert":
                 session.execute(delete(ExpertLink).where(ExpertLink.sender_id == sender_id))
             session.add(AuditEntry(actor=operator, action=f"revoke_{role}", detail=sender_id))
-            leave_notice(session, sender_id, REVOKED_NOTICE.format(title=ROLES[role]))
+            leave_notice(session, sender_id, Staff.REVOKED.format(title=ROLES[role]))
             return True
 
     def grant_of(self, sender_id: str, role: str) -> Grant | None:

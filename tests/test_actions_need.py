@@ -91,8 +91,8 @@ async def test_when_the_exchange_is_down_the_need_is_kept_for_the_outbox_once(do
         messages, events = await run(ActionPostNeed(), tracker("/affirm", "affirm", {"need_text": "鱼浮头"}))
         assert messages[0]["response"] == "utter_need_queued"
         assert slots_of(events) == {"pending": None}
-    [waiting] = wired["outbox"].pending()
-    assert (waiting.method, waiting.arguments[0]["text"]) == ("create_need", "鱼浮头")
+    [waiting] = wired.outbox.pending()
+    assert (waiting.command, waiting.arguments[0]["text"]) == ("create_need", "鱼浮头")
 
 
 @pytest.mark.asyncio
@@ -112,7 +112,7 @@ async def test_the_place_named_in_the_message_is_read_back(embedded):
 
 @pytest.mark.asyncio
 async def test_a_location_shared_today_places_a_need_that_names_no_place(embedded, wired):
-    wired["places"].remember("user-1", "四川省广安市")
+    wired.places.remember("user-1", "四川省广安市")
     messages, events = await run(ActionReadBackNeed(), tracker("猪不吃食还发烧"))
     assert "地点：四川省广安市" in messages[0]["need_summary"]
     assert slots_of(events)["need_region"] == "四川省广安市"
@@ -127,9 +127,9 @@ async def test_contacting_an_expert_opens_a_volunteer_case_and_feedback_resolves
     slots = {"need_id": need_id, "need_text": "猪拉稀不吃食", "expert_id": expert_id}
     messages, _ = await run(ActionContactExpert(), tracker("/contact_expert", "contact_expert", slots))
     assert messages[0]["response"] == "utter_contact_requested"
-    case = wired["handoffs"].active_case_of("user-1")
+    case = wired.handoffs.active_case_of("user-1")
     assert case is not None and case[1] == "open"
-    assert expert_id in wired["handoffs"].queue()[0].summary
+    assert expert_id in wired.handoffs.queue()[0].summary
     thanks, _ = await run(ActionRecordFeedback(), tracker("/feedback", "feedback", {**slots, "verdict": "helpful"}))
     assert thanks[0]["response"] == "utter_feedback_thanks"
     assert embedded.get_need(need_id)["status"] == "resolved"
@@ -138,8 +138,8 @@ async def test_contacting_an_expert_opens_a_volunteer_case_and_feedback_resolves
 def _link_expert(wired, sender_id: str, expert_id: str) -> None:
     from store.roles import Roles
 
-    code, _ = Roles(wired["db"]).issue("expert", expert_id=expert_id)
-    assert Roles(wired["db"]).redeem(sender_id, code).expert_id == expert_id
+    code, _ = Roles(wired.db).issue("expert", expert_id=expert_id)
+    assert Roles(wired.db).redeem(sender_id, code).expert_id == expert_id
 
 
 @pytest.mark.asyncio
@@ -152,9 +152,9 @@ async def test_contacting_an_expert_who_uses_the_app_offers_the_need_in_their_ch
     slots = {"need_id": need_id, "need_text": "猪拉稀不吃食", "expert_id": expert_id}
     messages, _ = await run(ActionContactExpert(), tracker("/contact_expert", "contact_expert", slots))
     assert messages[0]["response"] == "utter_contact_sent"
-    [case] = wired["experts"].to_deliver()
+    [case] = wired.experts.to_deliver()
     assert (case.expert_chat, case.farmer, case.number) == ("telegram:77", "user-1", messages[0]["case_number"])
-    assert wired["handoffs"].active_case_of("user-1") is None, "no volunteer needed"
+    assert wired.handoffs.active_case_of("user-1") is None, "no volunteer needed"
 
     embedded.set_expert_availability(expert_id, {"accepting": False})
     other = slots_of((await run(ActionPostNeed(), tracker("/affirm", "affirm", {"need_text": "小猪拉稀还发烧"})))[1])
@@ -171,4 +171,4 @@ async def test_a_handoff_keeps_the_needs_domain_by_name_for_the_volunteers_group
     messages, _ = await run(ActionOpenHandoff(), tracker("转人工", "request_human",
                                                          {"need_text": "猪不吃食", "need_domains": ["pig"]}))
     assert messages[0]["response"] == "utter_handoff_opened"
-    assert wired["handoffs"].queue()[0].domain == "生猪养殖"
+    assert wired.handoffs.queue()[0].domain == "生猪养殖"

@@ -40,7 +40,7 @@ async def test_the_phone_is_kept_out_of_the_dialogue(wired):
     result = await ValidateRegistrationForm().validate_phone("１３８ ８１２３ ４５６７", dispatcher,
                                                              tracker("138..."), {})
     assert result == {"phone": "138****4567"}
-    assert wired["accounts"].kept_phone("user-1") == "13881234567"
+    assert wired.accounts.kept_phone("user-1") == "13881234567"
     bad = await ValidateRegistrationForm().validate_phone("12345", dispatcher, tracker("12345"), {})
     assert bad == {"phone": None} and dispatcher.messages[-1]["response"] == "utter_invalid_phone"
 
@@ -57,40 +57,40 @@ def test_a_misspelt_township_offers_the_closest_as_buttons():
 
 @pytest.mark.asyncio
 async def test_registering_twice_keeps_one_user_and_greets_by_name(wired, sqlite_service):
-    wired["accounts"].keep_phone("user-1", "13881234567")
+    wired.accounts.keep_phone("user-1", "13881234567")
     messages, events = await run(ActionRegisterUser(), tracker("同意", "affirm", FILLED))
     assert messages[0]["response"] == "utter_registered" and messages[0]["phone"] == "138****4567"
-    user_id = wired["accounts"].user_of("user-1")
+    user_id = wired.accounts.user_of("user-1")
     assert sqlite_service.get_user(user_id)["phone"] == "13881234567"
     again, _ = await run(ActionRegisterUser(), tracker("注册", "register", FILLED))
     assert again[0]["response"] == "utter_already_registered"
-    assert wired["accounts"].user_of("user-1") == user_id
+    assert wired.accounts.user_of("user-1") == user_id
     hello, _ = await run(ActionGreet(), tracker("你好", "greet"))
     assert hello[0] == {**hello[0], "response": "utter_greet_known", "person_name": "张德明"}
 
 
 @pytest.mark.asyncio
 async def test_a_correction_after_registration_updates_the_same_user(wired, sqlite_service):
-    wired["accounts"].keep_phone("user-1", "13881234567")
+    wired.accounts.keep_phone("user-1", "13881234567")
     await run(ActionRegisterUser(), tracker("同意", "affirm", FILLED))
     _, events = await run(ActionCorrectRegistration(), tracker("电话写错了", "correct", FILLED))
     assert slots_of(events) == {"phone": None}
-    wired["accounts"].keep_phone("user-1", "13981234567")
+    wired.accounts.keep_phone("user-1", "13981234567")
     messages, _ = await run(ActionRegisterUser(), tracker("13981234567", "inform", {**FILLED, "phone": "139****4567"}))
     assert messages[0]["response"] == "utter_registration_updated"
-    assert sqlite_service.get_user(wired["accounts"].user_of("user-1"))["phone"] == "13981234567"
+    assert sqlite_service.get_user(wired.accounts.user_of("user-1"))["phone"] == "13981234567"
 
 
 @pytest.mark.asyncio
 async def test_deleting_my_data_erases_exchange_user_link_and_subscriptions(wired, sqlite_service):
-    wired["accounts"].keep_phone("user-1", "13881234567")
+    wired.accounts.keep_phone("user-1", "13881234567")
     await run(ActionRegisterUser(), tracker("同意", "affirm", FILLED))
-    user_id = wired["accounts"].user_of("user-1")
-    wired["subscriptions"].subscribe("user-1", "pig")
+    user_id = wired.accounts.user_of("user-1")
+    wired.subscriptions.subscribe("user-1", "pig")
     messages, events = await run(ActionDeleteMyData(), tracker("确定", "affirm", {"pending": "confirm_delete"}))
     assert messages[0]["response"] == "utter_data_deleted"
     with pytest.raises(NotFound):
         sqlite_service.get_user(user_id)
-    assert wired["accounts"].user_of("user-1") is None and wired["accounts"].kept_phone("user-1") is None
-    assert wired["subscriptions"].domains_of("user-1") == []
+    assert wired.accounts.user_of("user-1") is None and wired.accounts.kept_phone("user-1") is None
+    assert wired.subscriptions.domains_of("user-1") == []
     assert slots_of(events)["person_name"] is None and slots_of(events)["registered"] is False

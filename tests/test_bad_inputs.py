@@ -30,7 +30,7 @@ from telegram.ext import Application
 
 from core.assistant import MAX_INPUT_CHARS, Assistant
 from core.dialogue import Button, DialogueBackend, InProcessRasa, Reply
-from core.rate_limit import STAFF_COMMANDS
+from desks.commands import command_of
 from exchange.people import ROLES, mainland_mobile
 from kejibang.settings import Settings
 from store.database import store_database
@@ -74,8 +74,8 @@ def _text_first(items: list[BadInput]) -> list[BadInput]:
 def _staff_chat(text: str) -> int | None:
     """The volunteer or chair whose own command this is, as the adapter hands it on (…@this_bot too)."""
     name, _, bot = text.split(" ", 1)[0].partition("@")
-    role = next((role for role, names in STAFF_COMMANDS.items() if name in names), None) if bot in (
-        "", "kejibang_test_bot") else None
+    command = command_of(name) if bot in ("", "kejibang_test_bot") else None
+    role = command.exempt_role if command and command.name == name else None
     return {"volunteer": VOLUNTEER, "chair": CHAIR}.get(role or "")
 
 

@@ -61,14 +61,14 @@ def world(request, monkeypatch, tmp_path) -> Iterator[dict]:
     monkeypatch.setattr(services, "exchange", lambda: exchange)
     monkeypatch.setattr(services, "stores", lambda: found)
     yield {"exchange": exchange, "stores": found, "tracker": tracker_url}
-    found["db"].close()
+    found.db.close()
     for name in names:
         drop_database(name)
 
 
 async def _exchange_records(world: dict) -> str:
     """Needs before and after registering, from both chats; a contact request with a note; feedback."""
-    accounts, exchange = world["stores"]["accounts"], world["exchange"]
+    accounts, exchange = world["stores"].accounts, world["exchange"]
     early = {"need_text": "我叫张德明，坪滩镇三组，猪拉稀不吃食", "need_region": "岳池县坪滩镇"}
     await _run(ActionPostNeed(), _tracker(CHAT, "/affirm", "affirm", early))
     [early_need] = accounts.needs_of(CHAT)
@@ -91,11 +91,11 @@ async def _exchange_records(world: dict) -> str:
 
 def _store_records(world: dict, user_id: str) -> None:
     """One row of every kind the assistant's store keeps about a person, in both chats."""
-    handoffs, now = world["stores"]["handoffs"], utcnow()
+    handoffs, now = world["stores"].handoffs, utcnow()
     ticket = handoffs.open_case(CHAT, "request_human", "张德明 猪拉稀")
     handoffs.add_message(ticket.number, "user", "我电话13881234567")
-    world["stores"]["subscriptions"].subscribe(CHAT, "animal_husbandry")
-    with world["stores"]["db"].transaction() as session:
+    world["stores"].subscriptions.subscribe(CHAT, "animal_husbandry")
+    with world["stores"].db.transaction() as session:
         session.add(s.Invite(code="inv-1", township_code="511621106", chair="telegram:1"))
         session.flush()
         session.add_all([
@@ -138,7 +138,7 @@ def _left(world: dict, user_id: str, refs: list[str], need_ids: list[str]) -> di
                       .scalar() for model in (Match, ContactRequest, Feedback))
         exchange = needs + hanging + (session.get(User, user_id) is not None)
     chats = [CHAT, OTHER]
-    with world["stores"]["db"].transaction() as session:
+    with world["stores"].db.transaction() as session:
         store = sum(session.execute(select(func.count()).select_from(model).where(model.sender_id.in_(chats)))
                     .scalar() for model in KEYED_BY_CHAT)
         store += session.execute(select(func.count()).select_from(s.ExpertCase).where(
@@ -161,7 +161,7 @@ async def test_deleting_my_data_leaves_nothing_about_me_in_any_store(world):
     _store_records(world, user_id)
     _tracker_records(world["tracker"])
     refs = [sender_ref(CHAT), sender_ref(OTHER)]
-    need_ids = world["stores"]["accounts"].needs_of(CHAT) + world["stores"]["accounts"].needs_of(OTHER)
+    need_ids = world["stores"].accounts.needs_of(CHAT) + world["stores"].accounts.needs_of(OTHER)
     before = _left(world, user_id, refs, need_ids)
     assert len(need_ids) == 3 and all(before.values()), before
 
@@ -170,14 +170,14 @@ async def test_deleting_my_data_leaves_nothing_about_me_in_any_store(world):
     [erase] = [r["custom"][ERASE_CONVERSATION] for r in replies if ERASE_CONVERSATION in (r.get("custom") or {})]
     for chat in _erased_chats(erase, CHAT):  # what the front end does once the turn is saved
         forget_conversation(world["tracker"], chat)
-    worker = OutboxWorker(world["stores"]["outbox"], world["stores"]["accounts"], world["exchange"],
+    worker = OutboxWorker(world["stores"].outbox, world["stores"].accounts, world["exchange"],
                           RecordingOutbound())
     assert (await worker.deliver_due()).delivered == 1
 
     left = _left(world, user_id, refs, need_ids)
     print(f"\nbefore deletion: {before}\nleft after deletion: {left}")
     assert left == {"exchange": 0, "assistant store": 0, "tracker": 0}, f"left per store: {left}"
-    with world["stores"]["db"].transaction() as session:
+    with world["stores"].db.transaction() as session:
         audit = [(a.actor, a.action, a.detail) for a in session.execute(select(s.AuditEntry)).scalars()]
     assert sorted(audit) == [(ERASED, ERASED, ""), (ERASED, ERASED, ""),
                              ("operator", "issue_chair_code", "511621106")]

@@ -32,10 +32,10 @@ from actions.handoff import ActionRecordFeedback
 from actions.need import ActionPostNeed
 from actions.registration import ActionRegisterUser, ValidateRegistrationForm
 from channels.telegram import replay_unfinished
-from core import messages
 from core.assistant import Assistant
 from core.dialogue import RasaUnavailable, Reply
 from core.outbox import OutboxWorker
+from core.texts import Farmer
 from exchange.client import ExchangeClient
 from exchange.models import Feedback, Need, User
 from tests.conftest import API_KEY, ServerThread
@@ -126,7 +126,7 @@ async def _post(dispatcher: CollectingDispatcher, sender_id: str, said: str) -> 
 
 
 async def _feedback(dispatcher: CollectingDispatcher, sender_id: str, said: str) -> None:
-    need_ids = await services.in_store("accounts", "needs_of", sender_id)
+    need_ids = await services.in_store(lambda s: s.accounts.needs_of(sender_id))
     slots = {"need_id": need_ids[0] if need_ids else None, "verdict": "helpful"}
     await ActionRecordFeedback().run(dispatcher, _tracker(sender_id, slots), {})
 
@@ -151,8 +151,8 @@ class Lab:
     def __init__(self, server: ServerThread, sick: SickService, emulator: BotApiEmulator, wired: dict) -> None:
         self.server, self.sick, self.emulator = server, sick, emulator
         self.dialogue = ActionsAsDialogue()
-        self.assistant = Assistant(self.dialogue, accounts=wired["accounts"])
-        self.worker = OutboxWorker(wired["outbox"], wired["accounts"], services.exchange(), RecordingOutbound())
+        self.assistant = Assistant(self.dialogue, accounts=wired.accounts)
+        self.worker = OutboxWorker(wired.outbox, wired.accounts, services.exchange(), RecordingOutbound())
         self.faults: Counter[str] = Counter()
         self.told: list[tuple[str, Person]] = []
         self.asked_to_resend = self.replayed = self.delivered_later = 0
@@ -191,7 +191,7 @@ class Lab:
         else:
             async with self.fault(kind):
                 reply = await self._say(person, text)
-            if reply == messages.BROKEN:
+            if reply == Farmer.BROKEN:
                 self.asked_to_resend += 1
                 reply = await self._say(person, text)
         if reply in TOLD_RECEIVED[step]:

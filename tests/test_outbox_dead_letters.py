@@ -17,15 +17,15 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from core import messages
 from core.outbox import OutboxWorker
+from core.texts import Farmer
 from exchange.errors import ExchangeUnavailable, InputRejected
 from exchange.models import Need
 from kejibang.cli import main
 from store.accounts import Accounts
 from store.database import store_database
 from store.erasure import forget_person
-from store.outbox import Outbox, Retry
+from store.outbox import Outbox, Retry, Write
 from tests.support.figures import report
 from tests.support.reliability import RecordingOutbound
 
@@ -47,7 +47,7 @@ def outbox(store_url) -> Outbox:
 
 
 def _need(outbox: Outbox, sender: str, body: dict, key: str) -> None:
-    outbox.enqueue(sender, "create_need", [body, key, 5], key)
+    outbox.enqueue(sender, Write.CREATE_NEED, [body, key, 5], key)
 
 
 def _arrived(service, texts: list[str]) -> int:
@@ -87,7 +87,7 @@ async def test_a_poison_write_among_twenty_people_is_dead_lettered_and_holds_nob
     assert _arrived(storage_service, texts) == WRITERS
     assert outbox.pending() == [], "nothing is left waiting: not the poison, not anyone behind it"
     [dead] = outbox.dead_letters()
-    assert (dead.method, dead.code, dead.sender_id) == ("create_need", "region_too_long", "telegram:poison")
+    assert (dead.command, dead.code, dead.sender_id) == ("create_need", "region_too_long", "telegram:poison")
     first, then = told.to("telegram:poison")
     assert first.startswith("😥 你之前的需求平台没有收下：地区太长了") and then.startswith("✅")
     report(request.config, f"poison among writers [{request.node.callspec.id}]", {
@@ -165,7 +165,7 @@ async def test_an_answer_that_cannot_be_read_is_dead_lettered_and_the_person_tol
     assert (result.delivered, result.refused) == (0, 1)
     [dead] = outbox.dead_letters()
     assert dead.code == "malformed_reply"
-    assert worker.outbound.to("telegram:7") == [messages.WRITE_STUCK.format(what="需求")]
+    assert worker.outbound.to("telegram:7") == [Farmer.WRITE_STUCK.format(what="需求")]
     assert (await worker.deliver_due()).refused == 0, "a dead letter is not tried again"
 
 
@@ -190,7 +190,7 @@ def test_the_operator_lists_dead_letters_and_retries_one(tmp_path, sqlite_servic
     outbox, accounts = Outbox(store_database(url)), Accounts(store_database(url))
     body = {"name": "刘大爷", "role": "农户", "township": "岳池县坪滩镇",
             "consent": {"purpose": "注册", "scope": "姓名", "share_contact": False}}
-    outbox.enqueue("telegram:42", "register_user", [body, "register:telegram:42"], "register:telegram:42")
+    outbox.enqueue("telegram:42", Write.REGISTER_USER, [body, "register:telegram:42"], "register:telegram:42")
     worker = OutboxWorker(outbox, accounts, RefusingOnce(sqlite_service), RecordingOutbound())
     assert asyncio.run(worker.deliver_due()).refused == 1
     [dead] = outbox.dead_letters()

@@ -319,7 +319,7 @@ def test_log_lines_lose_id_and_bank_card_numbers_too():
 @pytest.mark.asyncio
 async def test_the_dialogue_never_gets_a_number_raw_however_it_is_written(wired):
     dialogue = ScriptedDialogue()
-    assistant = Assistant(dialogue, accounts=wired["accounts"])
+    assistant = Assistant(dialogue, accounts=wired.accounts)
     sent = [w for w in CAUGHT if w.form in ("dictated 幺两", "zero-width", "full-width +86", "0086 dashes",
                                             "every digit spaced", "Chinese", "groups of 4", "(area)")]
     for i, w in enumerate(sent):
@@ -329,5 +329,5 @@ async def test_the_dialogue_never_gets_a_number_raw_however_it_is_written(wired)
            if leaks(text, w.number)]
     assert raw == []
     for i, w in enumerate(sent):
-        kept = wired["accounts"].kept_phone(f"user-{i}")
+        kept = wired.accounts.kept_phone(f"user-{i}")
         assert kept == (w.number if w.kind == "mobile" else None), (w.text, kept)

@@ -14,11 +14,11 @@ from click.testing import CliRunner
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.registration import ValidateRegistrationForm
-from core import messages
 from core.assistant import Assistant
 from core.dialogue import Reply
 from core.rate_limit import RateLimit, Verdict
 from core.retention import purge_old
+from core.texts import Farmer
 from desks.volunteers import Desk
 from exchange.models import utcnow
 from kejibang.privacy import ERASE_CONVERSATION, RedactingFilter, mask_phones, redact
@@ -75,10 +75,10 @@ def test_the_filter_rewrites_messages_and_tracebacks_before_any_handler_writes_t
 @pytest.mark.asyncio
 async def test_the_dialogue_gets_the_phone_masked_and_registration_still_gets_the_real_number(wired):
     dialogue = ScriptedDialogue()
-    assistant = Assistant(dialogue, accounts=wired["accounts"])
+    assistant = Assistant(dialogue, accounts=wired.accounts)
     await assistant.on_text("user-1", "我的号码是 138 8123 4567")
     assert dialogue.received == [("user-1", "我的号码是 138****4567")]
-    assert wired["accounts"].kept_phone("user-1") == "13881234567"
+    assert wired.accounts.kept_phone("user-1") == "13881234567"
 
     form, dispatcher = ValidateRegistrationForm(), CollectingDispatcher()
     assert await form.validate_phone("我的号码是 138****4567", dispatcher, tracker("x"), {}) == {"phone": "138****4567"}
@@ -107,12 +107,12 @@ def test_the_limit_counts_a_sliding_window_and_warns_once():
 @pytest.mark.asyncio
 async def test_a_flood_is_told_once_and_kept_from_the_dialogue_and_staff_only_keep_their_own_commands(wired):
     clock, dialogue = Clock(), ScriptedDialogue()
-    roles = Roles(wired["db"])
-    desk = Desk(roles, Handoffs(wired["db"]), RecordingOutbound())
+    roles = Roles(wired.db)
+    desk = Desk(roles, Handoffs(wired.db), RecordingOutbound())
     assistant = Assistant(dialogue, desk, rate_limit=RateLimit(5, 60, clock))
     replies = [await assistant.on_text("telegram:1", f"第{i}句") for i in range(8)]
     assert [r[0].text for r in replies[:5]] == [f"收到：第{i}句" for i in range(5)]
-    assert replies[5][0].text == messages.SLOW_DOWN.format(messages=5, seconds=60) and replies[6:] == [[], []]
+    assert replies[5][0].text == Farmer.SLOW_DOWN.format(messages=5, seconds=60) and replies[6:] == [[], []]
     assert len(dialogue.received) == 5
 
     code, _ = roles.issue("volunteer")
@@ -120,7 +120,7 @@ async def test_a_flood_is_told_once_and_kept_from_the_dialogue_and_staff_only_ke
     for _ in range(8):
         assert "待处理" in (await assistant.on_text("telegram:2", "/queue"))[0].text, "a volunteer's own command"
     assert [(await assistant.on_text("telegram:2", f"第{i}句")) for i in range(7)][5:] == [
-        [Reply(messages.SLOW_DOWN.format(messages=5, seconds=60))], []], "anything else counts like anyone's"
+        [Reply(Farmer.SLOW_DOWN.format(messages=5, seconds=60))], []], "anything else counts like anyone's"
     clock.now += 61
     assert (await assistant.on_text("telegram:1", "好了"))[0].text == "收到：好了"
 

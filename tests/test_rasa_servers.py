@@ -15,9 +15,9 @@ import pytest_asyncio
 from aiohttp import web
 
 from channels import terminal
-from core import messages
 from core.assistant import Assistant
 from core.dialogue import RasaServer, RasaUnavailable
+from core.texts import Farmer
 from kejibang import launcher
 from kejibang.internal import SECRET_HEADER, SECRET_VARIABLE
 from kejibang.settings import Settings
@@ -89,7 +89,7 @@ async def test_with_every_server_down_the_person_gets_the_chinese_apology(server
         await backend.respond("telegram:1", "你好")
     replies = await Assistant(backend).on_text("telegram:1", "你好")
     await backend.close()
-    assert replies[0].text == messages.BROKEN
+    assert replies[0].text == Farmer.BROKEN
 
 
 @pytest.mark.asyncio

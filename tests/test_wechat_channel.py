@@ -12,8 +12,8 @@ import pytest
 import pytest_asyncio
 
 from channels.wechat import MENU, serving
-from core import messages
 from core.dialogue import Reply
+from core.texts import Farmer
 from kejibang.app import build_core
 from store.database import store_database
 from store.handoffs import Handoffs
@@ -102,11 +102,11 @@ async def test_the_menu_is_set_at_start_and_a_click_sends_its_payload(wechat):
 async def test_a_photo_joins_the_need_and_a_voice_message_is_acknowledged_and_kept(wechat, tmp_path):
     emulator, dialogue, _ = wechat
     await emulator.user_sends_image(FARMER)
-    assert await emulator.wait_for_text(FARMER, messages.PHOTO_RECEIVED)
-    assert await emulator.wait_for_text(FARMER, f"收到：{messages.PHOTO_AS_QUESTION}")
+    assert await emulator.wait_for_text(FARMER, Farmer.PHOTO_RECEIVED)
+    assert await emulator.wait_for_text(FARMER, f"收到：{Farmer.PHOTO_AS_QUESTION}")
     await emulator.user_sends_voice(FARMER)
-    heard = await emulator.wait_for_text(FARMER, messages.VOICE_RECEIVED)
-    assert f"1. {messages.TYPE_INSTEAD}" in heard and f"2. {messages.ASK_VOLUNTEER}" in heard
+    heard = await emulator.wait_for_text(FARMER, Farmer.VOICE_RECEIVED)
+    assert f"1. {Farmer.TYPE_INSTEAD}" in heard and f"2. {Farmer.ASK_VOLUNTEER}" in heard
     assert [path.read_bytes() for path in (tmp_path / "voice").glob("*/*.amr")] == [TINY_AMR]
 
 
