@@ -100,7 +100,8 @@ class Recorder:
         self.restore.clear()
 
     def _timed(self, stage: Stage, function: Callable) -> Callable:
-        calls = self.calls
+        def record(started: float, cpu: float) -> None:
+            self.calls.append(Call(stage.label, started, time.perf_counter() - started, time.thread_time() - cpu))
 
         if inspect.iscoroutinefunction(function):
             @functools.wraps(function)
@@ -111,16 +112,18 @@ class Recorder:
                 try:
                     return await function(*args, **kwargs)
                 finally:
-                    calls.append(Call(stage.label, started, time.perf_counter() - started, time.thread_time() - cpu))
+                    record(started, cpu)
             return timed_async
 
         @functools.wraps(function)
         def timed(*args, **kwargs):
+            if stage.skip and stage.skip(*args, **kwargs):
+                return function(*args, **kwargs)
             started, cpu = time.perf_counter(), time.thread_time()
             try:
                 return function(*args, **kwargs)
             finally:
-                calls.append(Call(stage.label, started, time.perf_counter() - started, time.thread_time() - cpu))
+                record(started, cpu)
         return timed
 
 
