@@ -7,6 +7,7 @@ import pytest
 
 from exchange.matching.matcher import Matcher, Profile
 from exchange.matching.subjects import KIN, SAME, SIBLING, UNRELATED, kinship, lineage, subjects_in
+from exchange.matching.symptoms import suggested_problems
 
 ARTICLES = [Profile("a-1", "番茄晚疫病怎么防 叶片黑斑 霉层", ("vegetables", "plant_protection"))]
 
@@ -61,3 +62,20 @@ def test_lineage_reads_the_head_of_a_name_of_the_same_kind_only():
 
 def test_the_subject_named_twice_is_the_read_back_subject():
     assert subjects_in("梨子和桃子种在一起 桃子老是落果")[0].canonical == subjects_in("桃子")[0].canonical
+
+
+def test_a_symptom_only_need_ranks_the_vet_naming_the_suggested_disease_above_the_generalist():
+    experts = [
+        Profile("scours-vet", "仔猪黄痢、白痢的预防，产房保温与初乳管理", ("pig",)),
+        Profile("generalist", "仔猪、育肥猪饲养管理与猪舍建设，母猪配种和出栏安排", ("pig",)),
+    ]
+    assert ranked(experts, "小猪拉黄色稀屎 站不起来")[0] == "scours-vet"  # 黄色稀屎: 仔猪黄痢
+
+
+def test_the_same_sign_suggests_by_the_animal_it_is_seen_on():
+    experts = [
+        Profile("poultry-vet", "家禽疫病诊断，新城疫与禽流感免疫抗体监测", ("poultry",)),
+        Profile("layer-farmer", "蛋鸡笼养管理，育雏保温与光照程序", ("poultry",)),
+    ]
+    assert ranked(experts, "鸡拉绿色的屎 死了好几只")[0] == "poultry-vet"  # 绿粪: 新城疫, 禽流感
+    assert "新城疫" not in suggested_problems("猪拉绿色的屎", frozenset({"猪"}))

@@ -4,6 +4,8 @@
 - ``exchange/knowledge/domain_terms.yml``: words that point to each domain (strong / weak);
 - ``exchange/knowledge/colloquial.tsv``: everyday words mapped to the concepts experts write;
 - ``exchange/knowledge/subjects.tsv``: crops, animals, pests, drugs… by every name farmers use;
+- ``exchange/knowledge/symptom_problems.tsv``: signs farmers describe → the problems they suggest
+  (read by ``exchange.matching.symptoms``);
 - ``nlu/jieba/*.txt``: the jieba dictionary shared with the Rasa tokenizer.
 """
 
