@@ -29,6 +29,7 @@ from wechatpy.utils import check_signature
 from channels.rendering import CHOOSE_BY_NUMBER, choice_lines, chosen_payload, chunks, numbered
 from core.assistant import HANDOVER_PREFIX
 from core.dialogue import Button, Reply
+from core.pushes import PUSH
 from core.texts import Channel, Farmer, Operator
 from kejibang.app import Core
 
@@ -187,6 +188,7 @@ class WeChatChannel:
                        if settings.wechat_aes_key else None)
         self._choices: OrderedDict[str, list[Button]] = OrderedDict()
         self._turns: set[asyncio.Task] = set()
+        self._unreachable: set[str] = set()  # the volunteers were told; until the person writes again
 
     def web_app(self) -> web.Application:
         """The callback's aiohttp application: GET to verify the URL, POST for messages."""
@@ -238,6 +240,7 @@ class WeChatChannel:
         key, sender = inbox_key(message), f"{NAME}:{message.source}"
         if not await asyncio.to_thread(self.core.inbox.receive, key, sender, {"xml": xml}):
             return False
+        self._unreachable.discard(sender)  # their message opens the window: a new refusal is news again
         task = asyncio.create_task(self._answer(key, sender, message))
         self._turns.add(task)
         task.add_done_callback(self._turns.discard)
@@ -312,7 +315,8 @@ class WeChatChannel:
 
     async def send(self, address: str, replies: list[Reply]) -> None:
         """Replies as customer-service messages. Past the 48-hour window WeChat refuses them: the texts are
-        kept as notices and told when the person next writes (their message opens the window again)."""
+        kept as notices and told when the person next writes (their message opens the window again), and
+        the volunteers hear of it."""
         openid = address.partition(":")[2]
         self._remember(address, numbered(replies))
         outgoing = [message for reply in _numbered_texts(replies) for message in await self._messages(openid, reply)]
@@ -324,13 +328,29 @@ class WeChatChannel:
                     raise
                 log.warning("wechat: outside the 48-hour window (%s); %d message(s) kept", error.code,
                             len(outgoing) - index)
-                await asyncio.to_thread(self._keep_for_later, address, outgoing[index:])
+                kept = await asyncio.to_thread(self._keep_for_later, address, outgoing[index:])
+                if not all(reply.custom.get(PUSH) for reply in replies):  # a missed 科普 push alarms nobody
+                    await self._tell_volunteers(address, kept)
                 return
 
-    def _keep_for_later(self, address: str, outgoing: list[dict]) -> None:
-        for message in outgoing:
-            if message["msgtype"] == "text":
-                self.core.notices.leave(address, message["text"]["content"])
+    def _keep_for_later(self, address: str, outgoing: list[dict]) -> int:
+        """The texts kept as the person's notices; how many."""
+        texts = [message["text"]["content"] for message in outgoing if message["msgtype"] == "text"]
+        for text in texts:
+            self.core.notices.leave(address, text)
+        return len(texts)
+
+    async def _tell_volunteers(self, address: str, kept: int) -> None:
+        """The volunteer desk hears once per person until they write again, not once per refused reply (a
+        turn of three replies would be three alarms). Held in memory: after a restart they may hear twice.
+        Telling them failing (their app down) must not fail this send: the messages are kept either way."""
+        if address in self._unreachable:
+            return
+        self._unreachable.add(address)
+        try:
+            await self.core.desk.unreachable(address, kept)
+        except Exception:
+            log.warning("wechat: the volunteers could not be told of an unreachable person", exc_info=True)
 
     async def _messages(self, openid: str, reply: Reply) -> list[dict]:
         """One reply as WeChat messages: its text in pieces WeChat takes, then its picture."""

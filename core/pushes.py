@@ -18,6 +18,8 @@ from exchange.matching.knowledge import taxonomy
 from store.subscriptions import Subscriptions
 
 log = logging.getLogger(__name__)
+# Marks a push among replies: an app that cannot deliver it need not alarm anyone (channels/wechat.py)
+PUSH = "push"
 CHECK_EVERY_SECONDS = 3600.0
 CANDIDATES = 50
 
@@ -45,7 +47,8 @@ async def push_due(subscriptions: Subscriptions, exchange: Exchange, outbound: O
         text = Farmer.WEEKLY_ARTICLE.format(domain=taxonomy()[domain].name, title=article["title"],
                                             summary=article.get("summary", ""))
         await outbound.send(sender_id, [Reply(text, buttons=(Button(Farmer.HAVE_A_QUESTION, "/describe_need"),
-                                                             Button(Farmer.UNSUBSCRIBE, Farmer.UNSUBSCRIBE)))])
+                                                             Button(Farmer.UNSUBSCRIBE, Farmer.UNSUBSCRIBE)),
+                                              custom={PUSH: True})])
         await asyncio.to_thread(subscriptions.pushed, sender_id, domain, article["id"])
         sent += 1
     return sent

@@ -151,6 +151,10 @@ class Volunteer:
     CANCELLED_NOTE = "用户取消"
     FROM_USER = "#{number} 用户：{text}"
     NEW_CASE = "🙋 有人需要帮忙：\n{case}"
+    # a WeChat user past the 48-hour window (or the reply limit): told once, until they write again
+    UNREACHABLE = ("📵 联系不上微信用户 {person}{case}：TA 超过 48 小时没发消息（或回复太多），"
+                   "已有 {count} 条消息在等，TA 下次发消息时一起送到。")
+    UNREACHABLE_CASE = "（案件 #{number}）"
     # the summaries of cases opened for a volunteer when no expert could be reached
     CONTACT_EXPERT = "请帮忙联系专家 {name}（{expert_id}）。需求 {need_id}：{summary}"
     CONTACT_EXPERT_AT = "请帮忙联系专家 {name}（{organization}，{expert_id}）。需求 {need_id}：{summary}"

@@ -170,10 +170,22 @@ class Desk:
         cases = await asyncio.to_thread(self.handoffs.to_announce, self.remind_after)
         if not cases:
             return 0
+        for case in cases:
+            await self._tell_volunteers(Reply(Volunteer.NEW_CASE.format(case=case_line(case)),
+                                              buttons=(claim_button(case.number),)))
+        return len(cases)
+
+    async def unreachable(self, person: str, waiting: int) -> None:
+        """Tell the volunteers that an app refuses to deliver to ``person`` until they write again (WeChat's
+        48-hour window): ``waiting`` messages are kept for then, and only a human can reach them sooner
+        (a phone call). Named with their case number when they are in one, so the volunteer knows whom."""
+        active = await asyncio.to_thread(self.handoffs.active_case_of, person)
+        case = Volunteer.UNREACHABLE_CASE.format(number=active[0]) if active else ""
+        await self._tell_volunteers(Reply(Volunteer.UNREACHABLE.format(person=person, case=case, count=waiting)))
+
+    async def _tell_volunteers(self, reply: Reply) -> None:
+        """To the volunteers' group when there is one, else to every volunteer privately."""
         targets = [self.volunteer_chat] if self.volunteer_chat else await asyncio.to_thread(self.roles.holders,
                                                                                              "volunteer")
-        for case in cases:
-            reply = Reply(Volunteer.NEW_CASE.format(case=case_line(case)), buttons=(claim_button(case.number),))
-            for target in targets:
-                await self.outbound.send(target, [reply])
-        return len(cases)
+        for target in targets:
+            await self.outbound.send(target, [reply])

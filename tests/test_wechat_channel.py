@@ -13,7 +13,8 @@ import pytest_asyncio
 
 from channels.wechat import MENU, serving
 from core.dialogue import Reply
-from core.texts import Farmer
+from core.pushes import PUSH
+from core.texts import Farmer, Volunteer
 from kejibang.app import build_core
 from store.database import store_database
 from store.handoffs import Handoffs
@@ -148,6 +149,30 @@ async def test_past_the_48_hour_window_a_message_is_kept_and_told_when_the_perso
     await emulator.user_sends(FARMER, "在吗")
     await emulator.wait_for_text(FARMER, "收到：在吗")
     assert emulator.texts(FARMER) == ["志愿者：明天上午来看看", "收到：在吗"]
+
+
+@pytest.mark.asyncio
+async def test_volunteers_hear_once_per_episode_of_a_person_past_the_window_who_then_gets_everything(wechat):
+    emulator, _, core = wechat
+    volunteer = "oVolunteer0000000000000001"
+    code, _ = Roles(store_database(core.settings.assistant_db)).issue("volunteer")
+    await emulator.user_sends(volunteer, f"/role {code}")
+    await emulator.wait_for_text(volunteer, "授权成功")
+    emulator.outside_window.add(FARMER)
+    await core.router.send(f"wechat:{FARMER}", [Reply("本周科普：柑橘冬季清园", custom={PUSH: True})])
+    assert not [text for text in emulator.texts(volunteer) if FARMER in text], "a missed 科普 push alarms nobody"
+    kept = ["志愿者：明天上午来看看", "志愿者：记得把鸡隔开", "志愿者：有事再找我"]
+    for text in kept:
+        await core.router.send(f"wechat:{FARMER}", [Reply(text)])
+    told = [text for text in emulator.texts(volunteer) if FARMER in text]
+    assert told == [Volunteer.UNREACHABLE.format(person=f"wechat:{FARMER}", case="", count=1)]
+    emulator.outside_window.clear()
+    await emulator.user_sends(FARMER, "在吗")
+    await emulator.wait_for_text(FARMER, "收到：在吗")
+    assert emulator.texts(FARMER) == ["本周科普：柑橘冬季清园", *kept, "收到：在吗"]
+    emulator.outside_window.add(FARMER)  # a new episode is news again
+    await core.router.send(f"wechat:{FARMER}", [Reply("志愿者：还在吗")])
+    assert len([text for text in emulator.texts(volunteer) if FARMER in text]) == 2
 
 
 @pytest.mark.asyncio

@@ -74,6 +74,7 @@ class WeChatEmulator:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.sent: list[dict] = []  # every customer-service message, in order
+        self.sent_at: list[float] = []  # when each of them arrived (time.perf_counter), for the WeChat bench
         self.tokens_issued: list[str] = []
         self.media: dict[str, bytes] = {}
         self.menus: list[dict] = []
@@ -150,6 +151,7 @@ class WeChatEmulator:
             return self._error(45002, "content size out of limit")
         async with self._changed:
             self.sent.append(message)
+            self.sent_at.append(time.perf_counter())
             self._changed.notify_all()
         return self._error(0, "ok")
 
