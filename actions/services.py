@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from typing import Any, TypeVar
 
-from exchange.api import Exchange, connect
+from exchange.api import Exchange, connected
 from exchange.database import Database
 from exchange.errors import ExchangeUnavailable
 from kejibang.settings import Settings
@@ -29,11 +30,11 @@ UNAVAILABLE = (ExchangeUnavailable, TimeoutError)
 T = TypeVar("T")
 
 
-@lru_cache(maxsize=1)
 def exchange() -> Exchange:
-    """The exchange for this process: embedded (in-process) or HTTP, as configured."""
+    """The exchange as configured: embedded or HTTP; when the actions run inside ``kejibang run``, the
+    core's own (``exchange.api.connected``)."""
     settings = Settings.from_env()
-    return connect(settings.exchange_url, settings.exchange_api_key, settings.exchange_db)
+    return connected(settings.exchange_url, settings.exchange_api_key, settings.exchange_db)
 
 
 @dataclass(frozen=True)
@@ -54,10 +55,24 @@ def stores_on(db: Database) -> Stores:
     return Stores(db, Accounts(db), Subscriptions(db), Handoffs(db), ExpertCases(db), Outbox(db), SharedPlaces(db))
 
 
-@lru_cache(maxsize=1)
 def stores() -> Stores:
     """The assistant's own stores, on the database named by KEJIBANG_DB."""
-    return stores_on(store_database(Settings.from_env().assistant_db))
+    return _stores_for(Settings.from_env().assistant_db)
+
+
+_OPENING = threading.Lock()
+
+
+@cache
+def _stores_on_url(database_url: str) -> Stores:
+    return stores_on(store_database(database_url))
+
+
+def _stores_for(database_url: str) -> Stores:
+    """One set of stores per database and process; the lock keeps two first calls (actions run in
+    threads) from opening and migrating the database twice at once."""
+    with _OPENING:
+        return _stores_on_url(database_url)
 
 
 async def call(operation: Callable[[Exchange], T]) -> T:

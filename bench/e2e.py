@@ -1,11 +1,13 @@
-"""`kejibang bench e2e`: message → reply latency and throughput through the Telegram Bot API emulator.
+"""`kejibang bench e2e`: message → reply latency, throughput, CPU and memory through the Bot API emulator.
 
-The whole stack runs for real: python-telegram-bot polling the emulator on loopback, the trained
-model in-process, the action server as its own process, the embedded exchange on SQLite. Simulated
-users each send a short conversation (hello, a need from the dev set, a confirmation) and wait for
-each answer before the next message, at 1, 10 and 50 concurrent users. Latency is the emulator's
-delivery of the update to the bot's first reply; throughput counts messages over wall time (each user
-waits 50 ms after a turn's last reply, so it slightly understates what the bot can do).
+The whole stack runs for real, as ``kejibang run`` starts it in Telegram mode: python-telegram-bot polling
+the emulator on loopback, the trained model with the custom actions in-process (or in N worker processes,
+``--workers N``), the embedded exchange on SQLite. Simulated users each send a short conversation (hello,
+a need from the dev set, a confirmation) and wait for each answer before the next message, at 1, 10 and 50
+concurrent users, on one worker and on one per core. Latency is the emulator's delivery of the update to
+the bot's first reply; throughput counts messages over wall time (each user waits 50 ms after a turn's
+last reply, so it slightly understates what the bot can do); CPU per turn and resident memory add up the
+bot's process and its workers'.
 """
 
 from __future__ import annotations
@@ -18,13 +20,13 @@ import socket
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bench.report import RESULTS, percentile, resident_mb, save, table
+from bench.report import RESULTS, cpu_seconds, percentile, resident_mb, save, table
 
 if TYPE_CHECKING:
     from tests.support.bot_api_emulator import BotApiEmulator
@@ -67,68 +69,88 @@ async def one_user(emulator, chat: int, script: list[str], latencies: list[float
     return len(script)
 
 
-async def run_level(emulator, users: int, scripts: list[list[str]]) -> dict:
-    """One concurrency level: every user runs ROUNDS[users] conversations."""
+async def run_level(emulator, users: int, scripts: list[list[str]],
+                    user: Callable[..., Awaitable[int]] = one_user) -> dict:
+    """One concurrency level: every user runs ROUNDS[users] conversations (``user`` plays one of them on the
+    emulator's app: another channel's bench brings its own)."""
     latencies: list[float] = []
     lost: list[str] = []
     started = time.perf_counter()
     counts = await asyncio.gather(*(
-        one_user(emulator, next(CHATS), [m for r in range(ROUNDS[users])
+        user(emulator, next(CHATS), [m for r in range(ROUNDS[users])
                                                         for m in scripts[(u * ROUNDS[users] + r) % len(scripts)]],
                  latencies, lost)
         for u in range(users)))
     elapsed = time.perf_counter() - started
     return {"users": users, "messages": sum(counts), "p50_ms": percentile(latencies, 0.5),
-            "p95_ms": percentile(latencies, 0.95), "msgs_per_s": sum(counts) / elapsed, "lost": len(lost),
-            "rss_mb": resident_mb()}
+            "p95_ms": percentile(latencies, 0.95), "msgs_per_s": sum(counts) / elapsed, "lost": len(lost)}
 
 
 @dataclass
 class Stack:
-    """The running stack: the emulator users send through, and the action server's process id."""
+    """The running stack: the emulator users send through, the dialogue's worker processes (none when the
+    model runs in the bot's own process) and how long the dialogue took to be ready."""
 
     emulator: BotApiEmulator
-    action_server_pid: int
+    workers: tuple[int, ...]
+    load_s: float
+
+    def cpu_seconds(self) -> float:
+        """CPU time used so far by the bot and its workers."""
+        return cpu_seconds() + sum(cpu_seconds(pid) for pid in self.workers)
+
+    def resident_mb(self) -> float:
+        """Resident memory of the bot and its workers."""
+        return resident_mb() + sum(resident_mb(pid) for pid in self.workers)
 
 
 @asynccontextmanager
-async def running_stack() -> AsyncIterator[Stack]:
-    """The whole stack in a temporary folder, as ``kejibang run`` starts it in Telegram mode: the embedded
-    exchange, the action server process, the model loaded in-process, and the Telegram channel polling the
-    Bot API emulator (simulated users send through it)."""
-    from core.dialogue import InProcessRasa
+async def running_stack(workers: int = 1) -> AsyncIterator[Stack]:
+    """The whole stack in a temporary folder, as ``kejibang run --workers N`` starts it in Telegram mode: the
+    seeded embedded exchange, the dialogue (the model and the actions in-process, or N workers), and the
+    Telegram channel polling the Bot API emulator (simulated users send through it)."""
     from kejibang import launcher, model
-    from kejibang.settings import PROJECT_ROOT, Settings
+    from kejibang.settings import PROJECT_ROOT
 
     sys.path.insert(0, str(PROJECT_ROOT))  # the emulator is test infrastructure, kept under tests/support
     from tests.support.bot_api_emulator import BotApiEmulator
+    from tests.support.model_stack import local_stack
     from tests.support.running_bot import running_bot
 
-    with tempfile.TemporaryDirectory() as var:
-        os.environ.update({"KEJIBANG_VAR_DIR": var, "KEJIBANG_ACTIONS_PORT": str(free_port())})
-        os.environ.pop("KEJIBANG_ACTIONS_URL", None)
-        settings = Settings.from_env()
-        launcher.configure_logging("WARNING")
-        launcher.process_environment(settings)
-        launcher.prepare_exchange(settings)
-        actions = launcher.start_action_server(settings, Path(var) / "actions.log")
-        try:
-            backend = InProcessRasa(model.train(settings.model_dir), settings.actions_url, settings.tracker_db)
-            launcher.quiet_rasa_structlog("WARNING")
-            await backend.load()
+    launcher.configure_logging("WARNING")
+    with tempfile.TemporaryDirectory() as var, local_stack(Path(var)) as local:
+        settings = replace(local, workers=workers)
+        async with AsyncExitStack() as dialogue:
+            started = time.perf_counter()
+            backend = await launcher.dialogue_backend(settings, model.train(settings.model_dir), True, dialogue)
+            load_s = time.perf_counter() - started
             async with BotApiEmulator() as emulator, running_bot(emulator, backend):
-                yield Stack(emulator, actions.pid)
-        finally:
-            actions.terminate()
-            actions.wait(timeout=10)
+                yield Stack(emulator, children(), load_s)
 
 
-async def bench() -> list[dict]:
-    """Start the stack and measure every concurrency level."""
-    async with running_stack() as stack:
-        emulator = stack.emulator
-        await run_level(emulator, 1, conversations()[:1])  # warm-up
-        return [await run_level(emulator, users, conversations()) for users in CONCURRENCY]
+def children() -> tuple[int, ...]:
+    """The process ids of this process's children (the dialogue workers)."""
+    found: list[int] = []
+    for listing in Path("/proc/self/task").glob("*/children"):
+        found += [int(pid) for pid in listing.read_text().split()]
+    return tuple(found)
+
+
+async def measured_level(stack: Stack, users: int, scripts: list[list[str]]) -> dict:
+    """One concurrency level with the CPU it cost per message and the memory held at its end."""
+    cpu = stack.cpu_seconds()
+    row = await run_level(stack.emulator, users, scripts)
+    return {**row, "cpu_ms_per_turn": (stack.cpu_seconds() - cpu) * 1000 / max(row["messages"], 1),
+            "rss_mb": stack.resident_mb()}
+
+
+async def bench(workers: int) -> dict:
+    """Every concurrency level on one stack of ``workers`` dialogue workers (after one warm-up conversation
+    per worker: each loads its own caches)."""
+    async with running_stack(workers) as stack:
+        await run_level(stack.emulator, 2 * workers, conversations()[:2 * workers])  # warm-up
+        levels = [await measured_level(stack, users, conversations()) for users in CONCURRENCY]
+        return {"workers": workers, "load_s": stack.load_s, "levels": levels}
 
 
 def plot(rows: list[dict]) -> Path:
@@ -153,9 +175,23 @@ def plot(rows: list[dict]) -> Path:
     return path
 
 
-def main() -> list[dict]:
-    """Run, print the table, save bench/results/e2e.json and e2e.png."""
-    rows = asyncio.run(bench())
-    print(table(["users", "messages", "p50 ms", "p95 ms", "msgs/s", "lost", "RSS MB"], [list(r.values()) for r in rows]))
-    print(f"保存：{save('e2e', {'levels': rows})}，{plot(rows)}")
+def summary(runs: list[dict]) -> list[list[object]]:
+    """Per worker count: the model's load, p95 at 10 people over p50 at 1, and messages/s against one worker."""
+    base = {row["users"]: row["msgs_per_s"] for row in runs[0]["levels"]}
+    rows = []
+    for run in runs:
+        by_users = {row["users"]: row for row in run["levels"]}
+        rows.append([run["workers"], run["load_s"], by_users[10]["p95_ms"] / by_users[1]["p50_ms"],
+                     *(by_users[users]["msgs_per_s"] / base[users] for users in (10, 50))])
     return rows
+
+
+def main(workers: tuple[int, ...] = (1, os.cpu_count() or 1)) -> list[dict]:
+    """Run on each worker count, print the tables, save bench/results/e2e.json and e2e.png."""
+    runs = [asyncio.run(bench(count)) for count in dict.fromkeys(workers)]
+    columns = ("users", "messages", "p50_ms", "p95_ms", "msgs_per_s", "cpu_ms_per_turn", "rss_mb", "lost")
+    print(table(["workers", "users", "messages", "p50 ms", "p95 ms", "msgs/s", "CPU ms/turn", "RSS MB", "lost"],
+                [[run["workers"], *(row[c] for c in columns)] for run in runs for row in run["levels"]]))
+    print(table(["workers", "ready after s", "p95@10 / p50@1", "msgs/s vs 1 worker @10", "@50"], summary(runs)))
+    print(f"保存：{save('e2e', {'runs': runs})}，{plot(runs[0]['levels'])}")
+    return runs

@@ -4,6 +4,8 @@
   need, intent macro-F1 and accuracy, and the remaining confusions.
 - **Realistic hold-out set** (``bench/data/farmer_holdout``): the same, on a set written after the
   tuning by another hand and never tuned on: the honest figures.
+- **Fresh set** (``bench/data/farmer_fresh``): every intent in farmers' wordings, by a hand that saw
+  neither the training data nor the other sets; never tuned on.
 - **Test file** (``bench/data/nlu_test.yml``, written in the training data's hand): accuracy and
   macro-F1.
 
@@ -28,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from bench.devsets import FARMER_HOLDOUT, farmer_questions, nlu_test_examples
+from bench.devsets import FARMER_DEV, FARMER_FRESH, FARMER_HOLDOUT, farmer_questions, nlu_test_examples
 from bench.report import percentile, save, table
 from kejibang.settings import PROJECT_ROOT
 
@@ -148,14 +150,48 @@ def _configs(folder: Path) -> dict[str, Path]:
     return paths
 
 
+def evaluation_sets() -> dict[str, list[tuple[str, str]]]:
+    """(text, gold intent) of every set, none of them in the training data (tests/test_nlu_data.py)."""
+    sets = {name: [(q.text, q.intent) for q in farmer_questions(folder)]
+            for name, folder in (("realistic", FARMER_DEV), ("holdout", FARMER_HOLDOUT), ("fresh", FARMER_FRESH))}
+    sets["test_file"] = nlu_test_examples()
+    print("；".join(f"{name}：{len(pairs)} 条（其中需求 {sum(i == NEED for _, i in pairs)} 条）"
+                   for name, pairs in sets.items()) + "。都不在训练数据里。")
+    return sets
+
+
+def print_scores(figures: dict, systems: tuple[str, ...], sets: dict) -> None:
+    """The systems' table and the current pipeline's commonest confusions on each set."""
+    print("\n" + table(["system", "read as need", "realistic macro-F1", "realistic acc", "hold-out need",
+                        "hold-out macro-F1", "fresh need", "fresh macro-F1", "fresh acc", "test-file macro-F1",
+                        "test-file acc", "parse p50 ms", "parse p95 ms", "train s", "load s"],
+                       [[s, f["realistic"]["need_rate"], f["realistic"]["macro_f1"], f["realistic"]["accuracy"],
+                         f["holdout"]["need_rate"], f["holdout"]["macro_f1"], f["fresh"]["need_rate"],
+                         f["fresh"]["macro_f1"], f["fresh"]["accuracy"],
+                         f["test_file"]["macro_f1"], f["test_file"]["accuracy"], f["parse_p50_ms"],
+                         f["parse_p95_ms"], f.get("train_s", ""), f["load_s"]]
+                        for s, f in figures.items() if s in systems]))
+    for name in sets:
+        print(f"\n最常见的混淆（kejibang，{name}）：")
+        print(table(["gold", "predicted", "count"],
+                    [[c["gold"], c["predicted"], c["count"]] for c in figures["kejibang"][name]["confusions"]]))
+
+
+def current() -> dict:
+    """Score the trained model of the current training inputs only (no probe, no training): minutes, not an hour."""
+    from kejibang import model
+    from kejibang.settings import Settings
+
+    sets = evaluation_sets()
+    figures = {"kejibang": asyncio.run(evaluate(model.train(Settings.from_env().model_dir), sets))}
+    print_scores(figures, ("kejibang",), sets)
+    print(f"\n保存：{save('nlu_current', figures)}")
+    return figures
+
+
 def main(systems: tuple[str, ...] = ("before", "kejibang", "stock")) -> dict:
-    """Probe the encoders, train each pipeline, evaluate on both dev sets, print tables, save JSON."""
-    realistic = [(q.text, q.intent) for q in farmer_questions()]
-    holdout = [(q.text, q.intent) for q in farmer_questions(FARMER_HOLDOUT)]
-    sets = {"realistic": realistic, "holdout": holdout, "test_file": nlu_test_examples()}
-    print(f"真实风格开发集：{len(realistic)} 条（其中需求 {sum(i == NEED for _, i in realistic)} 条）；"
-          f"留出集：{len(holdout)} 条（其中需求 {sum(i == NEED for _, i in holdout)} 条）；"
-          f"旧测试文件：{len(sets['test_file'])} 条。都不在训练数据里。")
+    """Probe the encoders, train each pipeline, evaluate on every set, print tables, save JSON."""
+    sets = evaluation_sets()
     figures: dict = {"encoders": encoder_probe(training_examples(), sets)}
     print("\n句向量探针（只用 nlu/ 训练的逻辑回归，冻结的向量）：")
     print(table(["features", "realistic need rate", "realistic macro-F1", "hold-out need rate",
@@ -168,17 +204,6 @@ def main(systems: tuple[str, ...] = ("before", "kejibang", "stock")) -> dict:
             model, train_s = train_nlu(configs[system], Path(tmp), system)
             figures[system] = {"train_s": train_s, **asyncio.run(evaluate(model, sets))}
             print(f"  {system}: 训练 {train_s:.0f} s", flush=True)
-    print("\n" + table(["system", "read as need", "realistic macro-F1", "realistic acc", "hold-out need",
-                        "hold-out macro-F1", "test-file macro-F1", "test-file acc", "parse p50 ms", "parse p95 ms",
-                        "train s", "load s"],
-                       [[s, f["realistic"]["need_rate"], f["realistic"]["macro_f1"], f["realistic"]["accuracy"],
-                         f["holdout"]["need_rate"], f["holdout"]["macro_f1"],
-                         f["test_file"]["macro_f1"], f["test_file"]["accuracy"], f["parse_p50_ms"],
-                         f["parse_p95_ms"], f["train_s"], f["load_s"]]
-                        for s, f in figures.items() if s in systems]))
-    for name in sets:
-        print(f"\n最常见的混淆（kejibang，{name}）：")
-        print(table(["gold", "predicted", "count"],
-                    [[c["gold"], c["predicted"], c["count"]] for c in figures["kejibang"][name]["confusions"]]))
+    print_scores(figures, systems, sets)
     print(f"\n保存：{save('nlu', figures)}")
     return figures

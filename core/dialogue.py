@@ -12,6 +12,7 @@ import asyncio
 import itertools
 import logging
 import time
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,9 +65,9 @@ class InProcessRasa:
 
     def __init__(self, model_path: Path, actions_url: str, tracker_db: str, secret: str | None = None) -> None:
         self.model_path = model_path
-        self.actions_url = actions_url
+        self.actions_url = actions_url  # "": the actions run in this process (rasa_plugins/action_executor.py)
         self.tracker_db = tracker_db
-        self.secret = secret  # the action server's internal secret; None: this run's (kejibang.internal)
+        self.secret = secret  # the action server's internal secret; None: KEJIBANG_INTERNAL_SECRET
         self._agent: Any = None  # rasa.core.agent.Agent once loaded (Rasa ships no type information)
         self._ready = asyncio.Event()
 
@@ -93,7 +94,12 @@ class InProcessRasa:
         return time.perf_counter() - started
 
     def _action_endpoint(self, endpoint_config: type) -> Any:
-        """The action server, called with the internal secret (it answers nobody else)."""
+        """The custom actions: run in this process (no ``actions_url``), or an action server called with the
+        internal secret (it answers nobody else)."""
+        if not self.actions_url:
+            from rasa_plugins.action_executor import InProcessActions
+
+            return InProcessActions()
         secret = current_secret() if self.secret is None else self.secret
         return endpoint_config(url=self.actions_url, headers=secret_headers(secret))
 
@@ -103,6 +109,10 @@ class InProcessRasa:
         return self._ready.is_set()
 
     async def respond(self, user_id: str, text: str, metadata: dict | None = None) -> list[Reply]:
+        return [reply_from_rasa(m) for m in await self.messages(user_id, text, metadata)]
+
+    async def messages(self, user_id: str, text: str, metadata: dict | None = None) -> list[dict]:
+        """The turn's output as Rasa's REST channel gives it (a worker of ``--workers N`` sends it on)."""
         await self._ready.wait()
         if self._agent is None:
             raise RuntimeError(f"the model {self.model_path} is not loaded")
@@ -110,7 +120,7 @@ class InProcessRasa:
 
         output = CollectingOutputChannel()
         await self._agent.handle_message(UserMessage(text, output, user_id, metadata=metadata or {}))
-        return [reply_from_rasa(m) for m in output.messages]
+        return output.messages
 
 
 class RasaUnavailable(RuntimeError):
@@ -118,20 +128,22 @@ class RasaUnavailable(RuntimeError):
 
 
 class RasaServer:
-    """Rasa servers reached over their REST channel (``RASA_URL``), taken in turn per message.
+    """Rasa servers reached over their REST channel (``RASA_URL``, or the workers of ``--workers N``).
 
-    The turn goes round-robin per message, not per user: any server must be able to carry on any
-    conversation, which is what the shared tracker store and the Redis lock store are for, and a
-    restarted server loses nobody. A server that refuses the connection (down, restarting) is skipped
+    With ``RASA_URL`` the turn goes round-robin per message, not per user: any server must be able to
+    carry on any conversation, which is what the shared tracker store and the Redis lock store are for,
+    and a restarted server loses nobody. The workers are ``sticky``: a person's turns always go to the
+    same one, so no lock is shared between them (kejibang/worker.py). A server that refuses the connection (down, restarting) is skipped
     for the next one. Once a server has accepted the request the message is never sent again, not even
     after a timeout: the turn may still be running there, and a second copy would be a duplicated turn.
     """
 
-    def __init__(self, urls: Sequence[str], token: str = "", secret: str | None = None) -> None:
+    def __init__(self, urls: Sequence[str], token: str = "", secret: str | None = None, sticky: bool = False) -> None:
         if not urls:
             raise ValueError("RasaServer needs at least one URL")
         self.urls = tuple(url.rstrip("/") for url in urls)
         self.token = token
+        self.sticky = sticky  # each person to one server (``kejibang run --workers N``), not in turn
         # the REST channel answers only the bot (kejibang.rest_channel); None: KEJIBANG_INTERNAL_SECRET
         self.secret = current_secret() if secret is None else secret
         self._turns = itertools.count()
@@ -142,15 +154,17 @@ class RasaServer:
             self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=RASA_TIMEOUT))
         return self._session
 
-    def _rotation(self) -> tuple[str, ...]:
-        """Every server once, starting one further along than the previous message did."""
-        start = next(self._turns) % len(self.urls)
+    def _rotation(self, user_id: str) -> tuple[str, ...]:
+        """Every server once, starting with the person's own (sticky) or one further along than the
+        previous message did. The person's own is a stable hash of the address (crc32, not ``hash()``,
+        which changes with every process start)."""
+        start = (zlib.crc32(user_id.encode()) if self.sticky else next(self._turns)) % len(self.urls)
         return self.urls[start:] + self.urls[:start]
 
     async def respond(self, user_id: str, text: str, metadata: dict | None = None) -> list[Reply]:
         body = {"sender": user_id, "message": text, "metadata": metadata or {}}
         refused: list[str] = []
-        for url in self._rotation():
+        for url in self._rotation(user_id):
             try:
                 async with self._client().post(f"{url}/webhooks/rest/webhook", json=body,
                                                    headers=secret_headers(self.secret)) as response:

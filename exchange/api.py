@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Protocol, TypedDict
@@ -191,3 +192,30 @@ def connect(exchange_url: str, api_key: str, database_url: str) -> Exchange:
     from exchange.service import ExchangeService
 
     return ExchangeService(database_url)
+
+
+_CONNECTED: dict[tuple[str, str, str], Exchange] = {}
+_CONNECTING = threading.Lock()
+
+
+def connected(exchange_url: str, api_key: str, database_url: str) -> Exchange:
+    """The exchange of this configuration in this process, opened on first use.
+
+    The core and the custom actions it runs in-process share it: one matcher and one connection pool,
+    not two. Keyed by the configuration, so a process that changes it (a test module's own folder)
+    gets its own. The lock keeps two first calls (actions run in threads) from opening two.
+    """
+    key = (exchange_url, api_key, database_url)
+    with _CONNECTING:
+        if key not in _CONNECTED:
+            _CONNECTED[key] = connect(*key)
+        return _CONNECTED[key]
+
+
+def warm(exchange: Exchange) -> None:
+    """Build the embedded exchange's matcher now (index, sentence encoder, the profiles' vectors), so that
+    no farmer's first read-back waits for it; a remote exchange is warmed by its own server."""
+    from exchange.service import ExchangeService
+
+    if isinstance(exchange, ExchangeService):
+        exchange.matcher()

@@ -12,6 +12,8 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from actions.services import exchange
+from exchange.api import warm
 from kejibang.internal import MISSING, SECRET_HEADER, current_secret, is_the_bot
 
 hookimpl = pluggy.HookimplMarker("rasa_sdk")
@@ -39,23 +41,12 @@ class OnlyTheBot:
         require_secret(app, self.secret)
 
 
-def warm_exchange() -> None:
-    """Build the embedded exchange's matcher (the sentence encoder and the profiles' vectors included)
-    before the server answers its health check, so no farmer's first read-back waits for it."""
-    from actions.services import exchange
-    from exchange.service import ExchangeService
-
-    embedded = exchange()
-    if isinstance(embedded, ExchangeService):
-        embedded.matcher()
-
-
 def main() -> None:
     """Run rasa-sdk's server with the check; without a secret it does not start at all."""
     secret = current_secret()
     if not secret:
         raise SystemExit(MISSING)
-    warm_exchange()
+    warm(exchange())  # before the health check answers, so no first read-back waits for the matcher
     import rasa_sdk.__main__
     from rasa_sdk.plugin import plugin_manager
 

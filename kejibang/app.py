@@ -27,7 +27,7 @@ from desks.chairs import Chairs
 from desks.experts import ExpertDesk
 from desks.handover import HandoverDesk
 from desks.volunteers import Desk
-from exchange.api import Exchange, connect
+from exchange.api import Exchange, connected
 from kejibang.settings import Settings
 from store.accounts import Accounts
 from store.buttons import ButtonPayloads
@@ -144,7 +144,7 @@ def build_core(settings: Settings, backend: DialogueBackend,
     db = store_database(settings.assistant_db)
     router = Router()
     roles, handoffs, accounts, handovers = Roles(db), Handoffs(db), Accounts(db), Handovers(db)
-    exchange = connect(settings.exchange_url, settings.exchange_api_key, settings.exchange_db)
+    exchange = connected(settings.exchange_url, settings.exchange_api_key, settings.exchange_db)  # the actions' too
     desk = Desk(roles, handoffs, router, settings.volunteer_chat, timedelta(minutes=settings.handoff_remind_minutes))
     chairs = Chairs(roles, Invites(db), accounts, exchange, router.link, handovers, router)
     experts = ExpertDesk(ExpertCases(db), exchange, roles, handoffs, NeedPhotos(db), router,

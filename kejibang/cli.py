@@ -29,13 +29,18 @@ def main() -> None:
 
 
 @main.command()
-def run() -> None:
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="dialogue worker processes (default KEJIBANG_WORKERS, else 1)")
+def run(workers: int | None) -> None:
     """Start the assistant: Telegram when TELEGRAM_BOT_TOKEN is set, else the terminal chat."""
+    from dataclasses import replace
+
     from kejibang.launcher import LaunchError
     from kejibang.launcher import run as launch
 
+    settings = _settings()
     try:
-        launch(_settings())
+        launch(replace(settings, workers=workers or settings.workers))
     except LaunchError as error:
         raise click.ClickException(str(error)) from error
 
@@ -394,6 +399,14 @@ def bench_e2e() -> None:
     run_bench()
 
 
+@bench.command("wechat")
+def bench_wechat() -> None:
+    """WeChat latency, signed POST → customer-service call, and messages/s at 1 and 10 users."""
+    from bench.wechat import main as run_bench
+
+    run_bench()
+
+
 @bench.command("turn")
 def bench_turn() -> None:
     """Where one turn's time goes: wall and CPU per stage, CPU per turn, and a flame graph."""
@@ -419,11 +432,12 @@ def bench_storage() -> None:
 
 
 @bench.command("nlu")
-def bench_nlu() -> None:
+@click.option("--current", is_flag=True, help="score the trained model only (no encoder probe, no baselines)")
+def bench_nlu(current: bool) -> None:
     """Intent accuracy and macro-F1 on the separate test file, vs a stock baseline; latency and timings."""
-    from bench.nlu import main as run_bench
+    from bench import nlu
 
-    run_bench()
+    nlu.current() if current else nlu.main()
 
 
 if __name__ == "__main__":

@@ -5,14 +5,13 @@ any tracker it is sent: on a shared machine, any local process could act as any 
 volunteer. So the bot (``RasaServer``), and Rasa calling its actions, send ``X-Kejibang-Secret``; the
 REST channel (``kejibang.rest_channel``) and the action server (``kejibang.action_server``) answer 403
 without it. Production sets ``KEJIBANG_INTERNAL_SECRET`` (its servers refuse to start without it);
-``kejibang run`` with everything embedded makes one per run and hands it to its action server.
+``kejibang run`` with everything embedded needs none: its actions run in its own process.
 """
 
 from __future__ import annotations
 
 import hmac
 import os
-import secrets
 
 from core.texts import Operator
 
@@ -24,14 +23,6 @@ MISSING = Operator.SECRET_MISSING.format(variable=SECRET_VARIABLE)
 def current_secret() -> str:
     """The secret of this process (and its children), or "" when none was set or made."""
     return os.environ.get(SECRET_VARIABLE, "").strip()
-
-
-def ensure_secret(configured: str = "") -> str:
-    """The configured secret, else the one this run already made, else a new one, kept in the environment
-    so the action server started as a child and the in-process Rasa send and expect the same one."""
-    secret = configured or current_secret() or secrets.token_urlsafe(32)
-    os.environ[SECRET_VARIABLE] = secret
-    return secret
 
 
 def is_the_bot(given: str | None, secret: str) -> bool:

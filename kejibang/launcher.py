@@ -1,8 +1,8 @@
 """`kejibang run`: start the whole assistant on the embedded default, saying what runs where.
 
 Order: model (trained if its inputs changed) → embedded exchange (seeded with the sample content
-when empty) → action server process → dialogue backend → the core (kejibang/app.py) → every configured
-channel (Telegram, WeChat), or the terminal chat.
+when empty) → dialogue backend (the model and, in the same process, the custom actions) → the core
+(kejibang/app.py) → every configured channel (Telegram, WeChat), or the terminal chat.
 """
 
 from __future__ import annotations
@@ -10,25 +10,28 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import secrets
 import socket
 import subprocess
 import sys
 import time
 import warnings
-from contextlib import AsyncExitStack
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
-import requests
+import aiohttp
 
 from core.dialogue import DialogueBackend, RasaServer
 from core.texts import Operator
+from exchange.api import connected, warm
 from kejibang import model
-from kejibang.internal import MISSING, SECRET_VARIABLE, ensure_secret
+from kejibang.internal import MISSING, SECRET_VARIABLE
 from kejibang.privacy import redact_logs
 from kejibang.settings import PROJECT_ROOT, Settings
 
 log = logging.getLogger(__name__)
-ACTIONS_START_TIMEOUT = 120.0
+WORKER_START_TIMEOUT = 180.0
 
 
 class LaunchError(RuntimeError):
@@ -67,63 +70,20 @@ def process_environment(settings: Settings) -> dict[str, str]:
     """The environment handed to child processes and Rasa (endpoints.yml reads it)."""
     os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    os.environ["KEJIBANG_ACTIONS_URL"] = settings.actions_url
     return {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
 
 
-def port_is_free(port: int) -> bool:
-    """True when nothing listens on 127.0.0.1:port."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-def start_action_server(settings: Settings, log_path: Path) -> subprocess.Popen:
-    """The rasa-sdk action server as a child process on loopback; waits until it answers /health."""
-    if not port_is_free(settings.actions_port):
-        raise LaunchError(Operator.PORT_TAKEN.format(port=settings.actions_port))
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, "-m", "kejibang.action_server", "--actions", "actions",
-               "--port", str(settings.actions_port)]
-    # rasa-sdk has no --interface flag and listens on every address unless SANIC_HOST says otherwise;
-    # it answers only calls with the internal secret (made for this run when none is configured)
-    env = {**process_environment(settings), "SANIC_HOST": "127.0.0.1",
-           SECRET_VARIABLE: ensure_secret(settings.internal_secret)}
-    with log_path.open("ab") as log_file:
-        process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + ACTIONS_START_TIMEOUT
-    health = f"http://127.0.0.1:{settings.actions_port}/health"
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise LaunchError(Operator.ACTIONS_FAILED.format(log=log_path))
-        try:
-            if requests.get(health, timeout=1).ok:
-                return process
-        except requests.RequestException:
-            time.sleep(0.3)
-    process.terminate()
-    raise LaunchError(Operator.ACTIONS_NOT_READY.format(seconds=ACTIONS_START_TIMEOUT, log=log_path))
-
-
 def prepare_exchange(settings: Settings) -> None:
-    """Open (and migrate) the embedded exchange and seed it with the sample content when empty."""
+    """Open (and migrate) the embedded exchange, kept open for the core and the actions, and seed it with the
+    sample content when empty."""
     if settings.exchange_url:
         print(Operator.REMOTE_EXCHANGE.format(url=settings.exchange_url))
         return
     from exchange.importer import seed_sample
-    from exchange.service import ExchangeService
 
-    service = ExchangeService(settings.exchange_db)
-    try:
-        reports = seed_sample(service) if settings.seed_sample else []
-        for report in reports:
-            print(Operator.SAMPLE_IMPORTED.format(kind=report.kind, created=report.created))
-    finally:
-        service.close()
+    service = connected(settings.exchange_url, settings.exchange_api_key, settings.exchange_db)
+    for report in seed_sample(service) if settings.seed_sample else []:
+        print(Operator.SAMPLE_IMPORTED.format(kind=report.kind, created=report.created))
     print(Operator.EMBEDDED_EXCHANGE.format(database=settings.exchange_db))
 
 
@@ -154,8 +114,7 @@ async def in_process_rasa(settings: Settings, model_path: Path, wait: bool) -> D
     """
     from core.dialogue import InProcessRasa
 
-    backend = InProcessRasa(model_path, settings.actions_url, settings.tracker_db,
-                            ensure_secret(settings.internal_secret))
+    backend = InProcessRasa(model_path, settings.actions_url, settings.tracker_db, settings.internal_secret)
     quiet_rasa_structlog(settings.log_level)
     print(Operator.LOADING_MODEL, flush=True)
     loading = asyncio.create_task(_load(backend, settings))
@@ -178,15 +137,84 @@ async def _load(backend, settings: Settings) -> None:
     print(Operator.MODEL_LOADED.format(seconds=seconds, tracker=settings.tracker_db), flush=True)
 
 
+async def dialogue_backend(settings: Settings, model_path: Path | None, terminal: bool,
+                           stack: AsyncExitStack) -> DialogueBackend:
+    """The Rasa servers of RASA_URL (no model given), the workers of ``--workers N``, or the model in-process."""
+    if model_path is None:
+        servers = await rasa_servers(settings)
+        stack.push_async_callback(servers.close)  # its HTTP session
+        return servers
+    if settings.workers > 1:
+        return await stack.enter_async_context(dialogue_workers(settings, model_path))
+    return await in_process_rasa(settings, model_path, wait=terminal)
+
+
+@asynccontextmanager
+async def dialogue_workers(settings: Settings, model_path: Path) -> AsyncIterator[RasaServer]:
+    """``settings.workers`` worker processes (kejibang/worker.py), each person routed to one, ready before
+    anyone is answered; stopped when the block ends. They and this process share a secret of this run."""
+    secret = settings.internal_secret or secrets.token_urlsafe(32)
+    ports = [free_port() for _ in range(settings.workers)]
+    log_path = settings.var_dir / "workers.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    env = {**process_environment(settings), SECRET_VARIABLE: secret}
+    print(Operator.LOADING_WORKERS.format(count=len(ports)), flush=True)
+    started = time.perf_counter()
+    with log_path.open("ab") as log_file:
+        processes = [subprocess.Popen([sys.executable, "-m", "kejibang.worker", "--port", str(port),
+                                       "--model", str(model_path)], cwd=PROJECT_ROOT, env=env,
+                                      stdout=log_file, stderr=subprocess.STDOUT) for port in ports]
+    backend = RasaServer([f"http://127.0.0.1:{port}" for port in ports], secret=secret, sticky=True)
+    try:
+        await _until_ready(processes, ports, log_path)
+        print(Operator.WORKERS_READY.format(count=len(ports), seconds=time.perf_counter() - started,
+                                            tracker=settings.tracker_db), flush=True)
+        yield backend
+    finally:
+        await backend.close()
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=10)
+
+
+async def _until_ready(processes: list[subprocess.Popen], ports: list[int], log_path: Path) -> None:
+    """Wait until every worker answers /health; a worker that exits first is the operator's to read about."""
+    deadline = time.monotonic() + WORKER_START_TIMEOUT
+    waiting = dict(zip(ports, processes, strict=True))
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=1)) as session:
+        while waiting:
+            for port, process in list(waiting.items()):
+                if process.poll() is not None:
+                    raise LaunchError(Operator.WORKER_FAILED.format(log=log_path))
+                try:
+                    async with session.get(f"http://127.0.0.1:{port}/health") as answer:
+                        if answer.ok:
+                            del waiting[port]
+                except aiohttp.ClientError:
+                    pass
+            if time.monotonic() > deadline:
+                raise LaunchError(Operator.WORKERS_NOT_READY.format(seconds=WORKER_START_TIMEOUT, log=log_path))
+            await asyncio.sleep(0.5)
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on now (the system's choice)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 async def serve(settings: Settings, model_path: Path | None, terminal: bool) -> None:
-    """Reach the dialogue backend (the Rasa servers, or the model given), build the core once and serve it on
-    every configured channel (the terminal chat when no messaging app is configured, or when asked)."""
+    """Reach the dialogue backend, build the core once and serve it on every configured channel (the
+    terminal chat when no messaging app is configured, or when asked)."""
     from kejibang.app import build_core
 
-    backend = (await rasa_servers(settings) if model_path is None
-               else await in_process_rasa(settings, model_path, wait=terminal))
-    try:
-        core = build_core(settings, backend)
+    warming = asyncio.create_task(asyncio.to_thread(warm, connected(
+        settings.exchange_url, settings.exchange_api_key, settings.exchange_db)))  # beside the model's load
+    async with AsyncExitStack() as stack:
+        core = build_core(settings, await dialogue_backend(settings, model_path, terminal, stack))
+        await warming
         async with core.running(), AsyncExitStack() as channels:
             for serving in channel_servers(settings, terminal):
                 await channels.enter_async_context(serving(core))
@@ -197,9 +225,6 @@ async def serve(settings: Settings, model_path: Path | None, terminal: bool) -> 
             else:
                 print(Operator.PRESS_CTRL_C, flush=True)
                 await asyncio.Event().wait()
-    finally:
-        if isinstance(backend, RasaServer):
-            await backend.close()  # its HTTP session; the in-process model needs no closing
 
 
 def channel_servers(settings: Settings, terminal: bool) -> list:
@@ -235,15 +260,6 @@ def run(settings: Settings, *, terminal: bool | None = None) -> None:
     use_terminal = terminal if terminal is not None else not channel_names(settings)
     model_path = None if settings.rasa_urls else ensure_model(settings)
     prepare_exchange(settings)
-    actions = None
-    if model_path is not None:
-        actions = start_action_server(settings, settings.var_dir / "actions.log")
-        print(Operator.ACTION_SERVER.format(url=settings.actions_url, log=settings.var_dir / "actions.log"))
     names = Operator.TERMINAL_CHAT if use_terminal else "、".join(channel_names(settings))
     print(Operator.FRONT_ENDS.format(names=names), flush=True)
-    try:
-        asyncio.run(serve(settings, model_path, use_terminal))
-    finally:
-        if actions is not None:
-            actions.terminate()
-            actions.wait(timeout=10)
+    asyncio.run(serve(settings, model_path, use_terminal))

@@ -52,5 +52,9 @@ def serve(settings: Settings, port: int) -> None:
     os.environ["KEJIBANG_TRACKER_DB"] = settings.tracker_db
     from rasa.__main__ import main as rasa_main
 
+    from rasa_plugins.action_executor import check_action_results_once_compiled
+
+    check_action_results_once_compiled()  # 30 ms less CPU per action call
+
     sys.argv = ["rasa", *arguments]
     rasa_main()

@@ -42,11 +42,12 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("KEJIBANG_DB", "", "SQLAlchemy URL of the assistant's own store; unset: sqlite under KEJIBANG_VAR_DIR"),
     Variable("KEJIBANG_TRACKER_DB", "", "SQLAlchemy URL of Rasa's tracker store; unset: sqlite under KEJIBANG_VAR_DIR"),
     Variable("KEJIBANG_MODEL_DIR", "models", "where trained Rasa models are kept (relative to the project)"),
-    Variable("KEJIBANG_ACTIONS_PORT", "5055", "port of the custom-action server started by `kejibang run`"),
-    Variable("KEJIBANG_ACTIONS_URL", "", "webhook URL of the action server; unset: http://127.0.0.1:KEJIBANG_ACTIONS_PORT/webhook"),
+    Variable("KEJIBANG_ACTIONS_PORT", "5055", "port of the custom-action server of the production profile (`python -m kejibang.action_server`, deploy/)"),
+    Variable("KEJIBANG_ACTIONS_URL", "", "webhook URL of an action server for the model `kejibang run` loads; unset: the custom actions run inside `kejibang run` (no server, no HTTP)"),
+    Variable("KEJIBANG_WORKERS", "1", "dialogue worker processes of `kejibang run` (`--workers`); each loads the model and runs the actions, and each person is always served by the same one: raise it to the number of cores when one core is busy (deploy/README.md: what a worker costs)"),
     Variable("RASA_URL", "", "URLs of running Rasa servers, comma-separated, taken in turn per message; unset: the model is loaded in-process"),
     Variable("RASA_TOKEN", "", "auth token of the Rasa servers' HTTP API (`kejibang rasa serve` requires it; the bot sends it)"),
-    Variable("KEJIBANG_INTERNAL_SECRET", "", "shared secret the bot and Rasa send to the Rasa REST channel and the action server (header X-Kejibang-Secret; others get 403); unset: `kejibang run` makes one per run, production servers refuse to start"),
+    Variable("KEJIBANG_INTERNAL_SECRET", "", "shared secret the bot and Rasa send to the Rasa REST channel and the action server (header X-Kejibang-Secret; others get 403); unset: production servers refuse to start (`kejibang run` runs its actions in-process and needs none)"),
     Variable("KEJIBANG_VAR_DIR", "var", "folder for the embedded databases and logs (relative to the project)"),
     Variable("KEJIBANG_SEED_SAMPLE", "1", "1: seed an empty embedded exchange with the sample experts and articles"),
     Variable("KEJIBANG_VOLUNTEER_CHAT", "", "the volunteers' group chat, e.g. telegram:-1001234567890; unset: volunteers are told one by one"),
@@ -95,6 +96,7 @@ class Settings:
     model_dir: Path
     actions_port: int
     actions_url: str
+    workers: int
     rasa_urls: tuple[str, ...]
     rasa_token: str
     internal_secret: str
@@ -141,7 +143,8 @@ class Settings:
             tracker_db=_env("KEJIBANG_TRACKER_DB") or f"sqlite:///{var_dir / 'tracker.db'}",
             model_dir=_project_path(_env("KEJIBANG_MODEL_DIR")),
             actions_port=actions_port,
-            actions_url=_env("KEJIBANG_ACTIONS_URL") or f"http://127.0.0.1:{actions_port}/webhook",
+            actions_url=_env("KEJIBANG_ACTIONS_URL"),
+            workers=max(1, int(_env("KEJIBANG_WORKERS"))),
             rasa_urls=tuple(url.strip().rstrip("/") for url in _env("RASA_URL").split(",") if url.strip()),
             rasa_token=_env("RASA_TOKEN"),
             internal_secret=_env("KEJIBANG_INTERNAL_SECRET"),

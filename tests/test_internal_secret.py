@@ -25,6 +25,7 @@ from kejibang import launcher
 from kejibang.internal import SECRET_HEADER, SECRET_VARIABLE
 from kejibang.settings import Settings
 from tests.conftest import free_port
+from tests.support.action_server import start_action_server
 
 SECRET = "only-the-bot"
 BODY = {"sender": "telegram:1", "message": "我是别人"}
@@ -90,23 +91,21 @@ def test_the_rest_channel_does_not_start_without_a_secret(monkeypatch):
 
 @pytest.fixture
 def action_server(monkeypatch, tmp_path: Path):
-    """The action server as `kejibang run` starts it, with no secret configured (the embedded default)."""
+    """The production profile's action server (deploy/), with its configured secret."""
     port = free_port()
     monkeypatch.setenv("KEJIBANG_VAR_DIR", str(tmp_path))
     monkeypatch.setenv("KEJIBANG_ACTIONS_PORT", str(port))
-    monkeypatch.setenv("KEJIBANG_ACTIONS_URL", "")
-    monkeypatch.setenv(SECRET_VARIABLE, "")
+    monkeypatch.setenv(SECRET_VARIABLE, SECRET)
     settings = Settings.from_env()
-    process = launcher.start_action_server(settings, tmp_path / "actions.log")
+    process = start_action_server(settings, tmp_path / "actions.log")
     yield f"http://127.0.0.1:{port}", settings
     process.terminate()
     process.wait(timeout=20)
 
 
-def test_the_action_server_answers_only_callers_with_this_runs_secret(action_server):
+def test_the_action_server_answers_only_callers_with_the_secret(action_server):
     url, _ = action_server
-    secret = os.environ[SECRET_VARIABLE]
-    assert len(secret) >= 32, "kejibang run made a secret for this run and gave it to its action server"
+    secret = SECRET
     call = {"next_action": "action_open_handoff", "sender_id": "telegram:1", "tracker": {}, "domain": {}}
     assert requests.post(f"{url}/webhook", json=call, timeout=10).status_code == 403
     assert requests.post(f"{url}/webhook", json=call, headers={SECRET_HEADER: "guess"}, timeout=10).status_code == 403

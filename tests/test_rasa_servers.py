@@ -82,6 +82,31 @@ async def test_a_server_that_is_down_is_skipped_and_no_message_is_lost(servers):
 
 
 @pytest.mark.asyncio
+async def test_sticky_workers_serve_each_person_always_from_the_same_one(servers):
+    a, b, _ = servers
+    backend = RasaServer([a, b], secret=SECRET, sticky=True)
+    served: dict[str, set[str]] = {}
+    try:
+        for turn in range(36):
+            person = f"telegram:{turn % 12}"
+            served.setdefault(person, set()).add((await backend.respond(person, "m"))[0].text)
+    finally:
+        await backend.close()
+    assert all(len(answers) == 1 for answers in served.values()), "one person, one worker: turns in order"
+    assert set().union(*served.values()) == {"a:m", "b:m"}, "the people are spread over both workers"
+
+
+@pytest.mark.asyncio
+async def test_a_sticky_workers_people_go_to_another_when_it_is_down(servers):
+    a, _, down = servers
+    backend = RasaServer([down, a], secret=SECRET, sticky=True)
+    try:
+        assert {(await backend.respond(f"telegram:{n}", "m"))[0].text for n in range(6)} == {"a:m"}
+    finally:
+        await backend.close()
+
+
+@pytest.mark.asyncio
 async def test_with_every_server_down_the_person_gets_the_chinese_apology(servers):
     *_, down = servers
     backend = RasaServer([down, down])
@@ -148,7 +173,7 @@ async def test_the_bot_does_not_start_against_rasa_servers_without_the_secret(se
         await launcher.serve(Settings.from_env(), None, terminal=True)
 
 
-def test_kejibang_run_with_rasa_url_neither_loads_a_model_nor_starts_an_action_server(monkeypatch, tmp_path):
+def test_kejibang_run_with_rasa_url_neither_loads_a_model_nor_starts_workers(monkeypatch, tmp_path):
     monkeypatch.setenv("RASA_URL", "http://127.0.0.1:5005")
     monkeypatch.setenv("KEJIBANG_VAR_DIR", str(tmp_path))
     monkeypatch.setenv("KEJIBANG_SEED_SAMPLE", "0")
@@ -163,7 +188,7 @@ def test_kejibang_run_with_rasa_url_neither_loads_a_model_nor_starts_an_action_s
     monkeypatch.setattr(launcher, "configure_logging", lambda level: None)  # keep the test session's logging
     monkeypatch.setattr(launcher, "process_environment", lambda settings: {})  # and its environment
     monkeypatch.setattr(launcher, "ensure_model", refuse)
-    monkeypatch.setattr(launcher, "start_action_server", refuse)
+    monkeypatch.setattr(launcher, "dialogue_workers", refuse)
     monkeypatch.setattr(launcher, "serve", serve)
     launcher.run(Settings.from_env(), terminal=True)
     assert started == [None]

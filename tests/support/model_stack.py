@@ -1,7 +1,7 @@
 """The local stack behind a villager's message, for the tests that need the trained model.
 
-The model is loaded in-process (trained once per run by the test command); the action server runs as a
-child process on a port of its own; the embedded exchange and the assistant's store are SQLite files in
+The model is loaded in-process (trained once per run by the test command) and runs the custom actions
+in the same process, as `kejibang run` does; the embedded exchange and the assistant's store are SQLite files in
 one folder, seeded as `kejibang run` seeds them. The environment is restored when the block ends.
 """
 
@@ -15,36 +15,27 @@ import pytest
 
 from core.dialogue import InProcessRasa
 from kejibang import launcher, model
-from kejibang.internal import SECRET_VARIABLE
 from kejibang.settings import Settings
-from tests.conftest import free_port
 
 
 @contextmanager
 def local_stack(var_dir: Path) -> Iterator[Settings]:
-    """Settings that put everything under ``var_dir``, with the exchange seeded and the action server up."""
+    """Settings that put everything under ``var_dir``, with the exchange seeded; the actions run in-process."""
     patch = pytest.MonkeyPatch()
     patch.setenv("KEJIBANG_VAR_DIR", str(var_dir))
-    patch.setenv("KEJIBANG_ACTIONS_PORT", str(free_port()))
-    patch.setenv("KEJIBANG_ACTIONS_URL", "")  # process_environment sets it; undo() then removes it again
+    patch.delenv("KEJIBANG_ACTIONS_URL", raising=False)
     patch.delenv("KEJIBANG_EXCHANGE_URL", raising=False)
-    patch.setenv(SECRET_VARIABLE, "")  # the action server makes this run's secret; undo() removes it again
     try:
         settings = Settings.from_env()
         launcher.process_environment(settings)
         launcher.prepare_exchange(settings)
-        process = launcher.start_action_server(settings, settings.var_dir / "actions.log")
-        try:
-            yield settings
-        finally:
-            process.terminate()
-            process.wait(timeout=10)
+        yield settings
     finally:
         patch.undo()
 
 
 async def loaded_assistant(settings: Settings) -> InProcessRasa:
-    """The trained model, loaded and talking to the stack's action server and tracker store."""
+    """The trained model, loaded with the actions in-process and the stack's tracker store."""
     backend = InProcessRasa(model.train(settings.model_dir), settings.actions_url, settings.tracker_db)
     await backend.load()
     return backend

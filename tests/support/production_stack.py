@@ -27,6 +27,7 @@ from core.dialogue import RasaServer
 from kejibang import launcher
 from kejibang.settings import PROJECT_ROOT, Settings
 from tests.conftest import free_port
+from tests.support.action_server import start_action_server
 from tests.support.databases import create_database, drop_database
 
 RASA_START_TIMEOUT = 300.0
@@ -140,7 +141,7 @@ def production_stack(workdir: Path, servers: int) -> Iterator[Stack]:
         logs = {port: workdir / f"rasa-{port}.log" for port in (free_port() for _ in range(servers))}
         rasa = {port: processes.enter_context(_process(_rasa_command(port), log)) for port, log in logs.items()}
         launcher.prepare_exchange(settings)  # while the servers load the model
-        actions = launcher.start_action_server(settings, workdir / "actions.log")
+        actions = start_action_server(settings, workdir / "actions.log")
         processes.callback(_stop, actions)
         urls = tuple(f"http://127.0.0.1:{port}" for port in rasa)
         for url, (port, process) in zip(urls, rasa.items(), strict=True):
