@@ -70,8 +70,18 @@ def nlu_test_examples(path: Path = NLU_TEST) -> list[tuple[str, str]]:
 
 
 def subject_correct(predicted: list[str], gold: str) -> bool:
-    """The read-back's subject is right when it names the gold thing: the same word, or one inside
-    the other (母猪 for 猪 and back); with no gold subject, right when none is claimed."""
+    """The read-back's subject is right when it names the gold thing: the same word, one inside the
+    other (母猪 for 猪 and back), or the same thing by the farmer's own name or a kind of it as the
+    gazetteer knows them (海椒 for 辣椒, 沃柑 for 柑橘: the read-back shows the farmer's word, and the
+    sets' writers gave standard names); with no gold subject, right when none is claimed."""
     if not gold:
         return not predicted
-    return bool(predicted) and (predicted[0] in gold or gold in predicted[0])
+    return bool(predicted) and (predicted[0] in gold or gold in predicted[0] or _same_or_kind(predicted[0], gold))
+
+
+def _same_or_kind(name: str, gold: str) -> bool:
+    from exchange.matching.normalize import normalize
+    from exchange.matching.subjects import gazetteer, lineage
+
+    named, wanted = gazetteer().get(normalize(name)), gazetteer().get(normalize(gold))
+    return named is not None and (wanted.canonical if wanted else gold) in lineage(named.canonical)

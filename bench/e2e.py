@@ -75,11 +75,11 @@ async def run_level(emulator, users: int, scripts: list[list[str]],
     emulator's app: another channel's bench brings its own)."""
     latencies: list[float] = []
     lost: list[str] = []
+    rounds = ROUNDS.get(users, 1)
     started = time.perf_counter()
     counts = await asyncio.gather(*(
-        user(emulator, next(CHATS), [m for r in range(ROUNDS[users])
-                                                        for m in scripts[(u * ROUNDS[users] + r) % len(scripts)]],
-                 latencies, lost)
+        user(emulator, next(CHATS), [m for r in range(rounds) for m in scripts[(u * rounds + r) % len(scripts)]],
+             latencies, lost)
         for u in range(users)))
     elapsed = time.perf_counter() - started
     return {"users": users, "messages": sum(counts), "p50_ms": percentile(latencies, 0.5),

@@ -165,7 +165,7 @@ def farmer_quality(experts: list[Profile], articles: list[dict], questions: list
                 with_articles += 1
                 precision += sum(_article_right(by_id[a], q) for a in shown) / len(shown) if shown else 0.0
         rows.append({"system": name, "needs": len(needs), "domain_top1": top1 / len(needs),
-                     "hit_at_3": hit3 / len(needs), "expert_recall_at_5": recall / max(with_experts, 1),
+                     "hit_at_3": hit3 / len(needs), "expert_recall_at_5": recall / with_experts if with_experts else float("nan"),  # no gold
                      "article_p_at_3": precision / max(with_articles, 1), "articles_shown": shown_total / len(needs)})
     asked = [q for q in questions if q.intent == "describe_need"]
     subjects = sum(subject_correct([t.name for t in subjects_in(q.text)], q.subject) for q in asked)
