@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, TypeVar
 
+from common.database import Database
 from exchange.api import Exchange, connected
-from exchange.database import Database
 from exchange.errors import ExchangeUnavailable
 from kejibang.settings import Settings
 from store.accounts import Accounts

@@ -20,8 +20,9 @@ from sqlalchemy import func, insert, select
 
 from bench.matching import SAMPLE, _jsonl
 from bench.report import percentile, save, table
+from common.clock import utcnow
 from exchange.importer import import_file
-from exchange.models import Need, User, utcnow
+from exchange.models import Need, User
 from exchange.service import ExchangeService
 
 EXPERTS = 250_000

@@ -8,7 +8,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from exchange.models import utcnow
+from common.clock import utcnow
 from kejibang.settings import Settings
 from rasa_plugins.tracker_store import forget_events_before
 from store.database import store_database

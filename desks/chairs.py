@@ -16,13 +16,13 @@ from datetime import datetime, timedelta
 
 import qrcode
 
+from common.clock import utcnow
 from core.dialogue import Button, Reply
 from core.texts import Chair, Farmer
 from desks.volunteers import Outbound
 from exchange.api import Exchange, User
 from exchange.errors import ExchangeError, InputRejected
 from exchange.gazetteer import place_of
-from exchange.models import utcnow
 from exchange.people import ROLES as USER_ROLES
 from exchange.people import mainland_mobile, mask_phone
 from store.accounts import Accounts

@@ -14,13 +14,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from common.clock import utcnow
 from core.dialogue import Button, Reply
 from core.texts import Expert, Farmer, Volunteer
 from desks.volunteers import Outbound, case_number
 from exchange.api import Contact, Exchange
 from exchange.errors import ExchangeError
 from exchange.matching.knowledge import taxonomy
-from exchange.models import utcnow
 from store.expert_cases import CaseView, ExpertCases
 from store.handoffs import Handoffs
 from store.photos import NeedPhotos

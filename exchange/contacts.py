@@ -16,13 +16,14 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
+from common.clock import utcnow
 from exchange import limits
 from exchange.api import Contact, ContactStep, ExpertSummary
 from exchange.database import Database, one
 from exchange.errors import InputRejected
 from exchange.gazetteer import Place, resolve
 from exchange.limits import checked_id, checked_text
-from exchange.models import ContactRequest, Expert, Feedback, Match, Need, User, iso, utcnow
+from exchange.models import ContactRequest, Expert, Feedback, Match, Need, User, iso
 
 if TYPE_CHECKING:
     from exchange.matching.matcher import MatchResult

@@ -15,9 +15,10 @@ import uuid
 
 from sqlalchemy import select
 
-from exchange.database import Database
+from common.clock import utcnow
+from common.database import Database
 from exchange.errors import InputRejected, NotFound
-from exchange.models import ApiKey, iso, utcnow
+from exchange.models import ApiKey, iso
 
 SCOPES = ("bot", "operator", "partner")
 # the bot also erases (a person's own request, made in the chat) and reads a township's funnel (chairs)

@@ -32,7 +32,7 @@ from sqlalchemy import select
 from sqlalchemy.engine.url import make_url
 from sqlalchemy.orm import Session
 
-from exchange.database import Database
+from common.database import Database
 from exchange.matching import snapshot
 from exchange.matching.matcher import Changes, Matcher, Profile
 from exchange.models import Article, Expert

@@ -6,29 +6,15 @@ these models and the migrated schema agree.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Any, overload
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import JSON, Boolean, Column, DateTime, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import declarative_base
 
+from common.clock import as_utc, utcnow
+
 Base: Any = declarative_base()  # SQLAlchemy 1.4 has no type information: the models are typed by their columns
-
-
-def utcnow() -> datetime:
-    """Timezone-aware now, stored as UTC."""
-    return datetime.now(timezone.utc)
-
-
-@overload
-def as_utc(moment: datetime) -> datetime: ...
-@overload
-def as_utc(moment: None) -> None: ...
-def as_utc(moment: datetime | None) -> datetime | None:
-    """A stored time as aware UTC (SQLite hands timestamps back without their zone)."""
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=timezone.utc)
 
 
 def iso(moment: datetime | None) -> str | None:

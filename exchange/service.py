@@ -17,9 +17,10 @@ from typing import Any
 
 from sqlalchemy import delete, func, select, update
 
+from common.clock import utcnow
 from exchange import api, limits, people
 from exchange.contacts import ContactOperations, expert_row, need_row
-from exchange.database import Database, one
+from exchange.database import exchange_database, one
 from exchange.errors import InputRejected
 from exchange.gazetteer import resolve
 from exchange.limits import checked_id, checked_text, optional_id
@@ -27,7 +28,7 @@ from exchange.live_matcher import LiveMatcher, snapshot_path
 from exchange.matching.knowledge import taxonomy
 from exchange.matching.matcher import Matcher, MatchResult
 from exchange.matching.normalize import normalize
-from exchange.models import Article, ContactRequest, Expert, Feedback, Match, Need, User, iso, utcnow
+from exchange.models import Article, ContactRequest, Expert, Feedback, Match, Need, User, iso
 from exchange.records import CONTACT_FIELDS, KINDS, check_record
 
 MAX_NEED_CHARS = 2000
@@ -141,7 +142,7 @@ class ExchangeService(ContactOperations):
     """The exchange over one database; thread-safe; the matcher is rebuilt when content changes."""
 
     def __init__(self, database_url: str) -> None:
-        self.db = Database(database_url)
+        self.db = exchange_database(database_url)
         self._live = LiveMatcher(self.db, snapshot_path(database_url))
         self._content_stamp: tuple | None = None
         self._checked_at = 0.0

@@ -301,9 +301,9 @@ def admin_keys() -> None:
 
 def _exchange_db():
     """The exchange's database (keys live beside the data they guard), migrated on open."""
-    from exchange.database import Database
+    from exchange.database import exchange_database
 
-    return Database(_settings().exchange_db)
+    return exchange_database(_settings().exchange_db)
 
 
 @admin_keys.command("list")

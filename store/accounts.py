@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 
-from exchange.database import Database
+from common.database import Database
 from store.models import Account, NeedPhoto, PostedNeed, RegistrationDraft
 
 

@@ -14,8 +14,8 @@ from datetime import timedelta
 
 from sqlalchemy import delete
 
-from exchange.database import Database
-from exchange.models import utcnow
+from common.clock import utcnow
+from common.database import Database
 from store.models import ButtonPayload
 
 KEEP = timedelta(days=90)

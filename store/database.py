@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from exchange.database import Database
+from common.database import Database
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 

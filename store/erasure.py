@@ -12,7 +12,7 @@ import hashlib
 
 from sqlalchemy import delete, or_, select, update
 
-from exchange.database import Database
+from common.database import Database
 from store.inbox import PROCESSED
 from store.models import (
     Account,

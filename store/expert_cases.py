@@ -13,9 +13,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
+from common.clock import as_utc, utcnow
+from common.database import Database
 from exchange.api import Contact
-from exchange.database import Database
-from exchange.models import as_utc, utcnow
 from store.models import ExpertCase, ExpertLink
 
 OPEN = ("offered", "accepted")

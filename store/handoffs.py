@@ -12,8 +12,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
-from exchange.database import Database
-from exchange.models import as_utc, utcnow
+from common.clock import as_utc, utcnow
+from common.database import Database
 from store.models import HandoffCase, HandoffMessage
 
 DEFAULT_WAIT_PER_CASE = timedelta(minutes=10)

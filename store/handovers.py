@@ -18,8 +18,8 @@ from datetime import timedelta
 
 from sqlalchemy import delete, func, select, update
 
-from exchange.database import Database
-from exchange.models import as_utc, utcnow
+from common.clock import as_utc, utcnow
+from common.database import Database
 from store.accounts import link_in
 from store.models import AccountHandover, CodeFailure
 

@@ -16,8 +16,8 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
-from exchange.database import Database
-from exchange.models import utcnow
+from common.clock import utcnow
+from common.database import Database
 from store.models import InboxEntry
 
 log = logging.getLogger(__name__)

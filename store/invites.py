@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from exchange.database import Database
+from common.database import Database
 from store.models import Invite, InviteUse
 from store.roles import CODE_ALPHABET
 

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Column, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import declarative_base
 
-from exchange.models import utcnow
+from common.clock import utcnow
 
 Base: Any = declarative_base()  # SQLAlchemy 1.4 has no type information (see exchange/models.py)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import delete, select
 
-from exchange.database import Database
+from common.database import Database
 from store.models import PendingNotice
 
 

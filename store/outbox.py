@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from exchange.database import Database
-from exchange.models import as_utc
+from common.clock import as_utc
+from common.database import Database
 from store.models import DeadLetter, OutboxEntry
 
 if TYPE_CHECKING:

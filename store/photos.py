@@ -11,8 +11,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from exchange.database import Database
-from exchange.models import utcnow
+from common.clock import utcnow
+from common.database import Database
 from store.models import NeedPhoto, PostedNeed
 
 RECENT = timedelta(days=2)

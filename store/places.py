@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from exchange.database import Database
-from exchange.models import as_utc, utcnow
+from common.clock import as_utc, utcnow
+from common.database import Database
 from store.models import SharedPlace
 
 FRESH = timedelta(days=1)

@@ -14,9 +14,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
 
+from common.clock import as_utc, utcnow
+from common.database import Database
 from core.texts import Staff
-from exchange.database import Database
-from exchange.models import as_utc, utcnow
 from store.models import AuditEntry, ExpertLink, Role, RoleCode
 from store.notices import leave_notice
 

@@ -6,8 +6,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select
 
-from exchange.database import Database
-from exchange.models import utcnow
+from common.clock import utcnow
+from common.database import Database
 from store.models import Subscription
 
 PUSH_EVERY = timedelta(days=7)

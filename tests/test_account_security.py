@@ -21,7 +21,7 @@ import pytest
 from click.testing import CliRunner
 from telegram.ext import Application
 
-from exchange.models import as_utc, utcnow
+from common.clock import as_utc, utcnow
 from kejibang.settings import Settings
 from store.accounts import Accounts
 from store.database import store_database

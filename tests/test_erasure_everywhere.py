@@ -16,9 +16,10 @@ from sqlalchemy import create_engine, func, or_, select, text
 from actions import services
 from actions.need import ActionPostNeed
 from actions.registration import ActionDeleteMyData, ActionRegisterUser
+from common.clock import utcnow
 from core.assistant import _erased_chats
 from core.outbox import OutboxWorker
-from exchange.models import ContactRequest, Feedback, Match, Need, User, utcnow
+from exchange.models import ContactRequest, Feedback, Match, Need, User
 from kejibang.privacy import ERASE_CONVERSATION
 from rasa_plugins.tracker_store import forget_conversation
 from store import models as s

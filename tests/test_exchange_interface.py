@@ -28,3 +28,18 @@ def test_every_write_the_outbox_keeps_is_stored_under_its_exchange_method(sqlite
             continue
         assert write.value in OPERATIONS
         assert write.operation(sqlite_service).__name__ == write.value
+
+
+def test_the_assistants_store_knows_the_exchange_only_by_its_interface():
+    """store/ stands on common/ and exchange/api.py: a change inside the exchange (its tables, its service)
+    cannot break the assistant's store, and the exchange can move to its own server without it."""
+    import ast
+
+    from kejibang.settings import PROJECT_ROOT
+
+    reached = set()
+    for path in (PROJECT_ROOT / "store").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("exchange"):
+                reached.add((path.name, node.module))
+    assert {module for _, module in reached} <= {"exchange.api"}, sorted(reached)

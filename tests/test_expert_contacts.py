@@ -8,8 +8,8 @@ from datetime import timedelta
 
 import pytest
 
+from common.clock import utcnow
 from exchange.errors import InputRejected
-from exchange.models import utcnow
 
 FARMER = {"name": "王秀英", "phone": "13881234567", "role": "农户", "township": "岳池县坪滩镇",
           "consent": {"purpose": "匹配专家", "scope": "姓名、电话", "share_contact": True}}

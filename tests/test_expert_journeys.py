@@ -12,7 +12,7 @@ from datetime import timedelta
 
 import pytest
 
-from exchange.models import utcnow
+from common.clock import utcnow
 from exchange.service import ExchangeService
 from kejibang.settings import Settings
 from store.database import store_database

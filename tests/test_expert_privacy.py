@@ -15,7 +15,8 @@ import pytest
 import requests
 import sqlalchemy
 
-from exchange.database import MIGRATIONS, open_engine
+from common.database import open_engine
+from exchange.database import MIGRATIONS
 from exchange.service import ExchangeService
 from tests.conftest import API_KEY, ServerThread
 

@@ -8,7 +8,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from exchange.database import open_engine
+from common.database import open_engine
 from exchange.models import Base
 from kejibang.settings import PROJECT_ROOT, VARIABLES, Settings, markdown_table
 
@@ -40,7 +40,8 @@ def test_defaults_are_safe_and_local(monkeypatch):
 
 @pytest.mark.parametrize("store", ["exchange", "store"])
 def test_migrations_build_exactly_the_schema_of_the_models(tmp_path: Path, store: str):
-    from exchange.database import MIGRATIONS, migrate
+    from common.database import migrate
+    from exchange.database import MIGRATIONS
     from store.database import MIGRATIONS as STORE_MIGRATIONS
     from store.models import Base as StoreBase
 

@@ -10,8 +10,8 @@ from datetime import timedelta
 import pytest
 
 from channels.telegram import replay_unfinished
+from common.clock import utcnow
 from core.dialogue import Reply
-from exchange.models import utcnow
 from store.database import store_database
 from store.inbox import Inbox
 from tests.support.bot_api_emulator import BotApiEmulator

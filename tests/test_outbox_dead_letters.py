@@ -232,7 +232,7 @@ def test_writes_the_old_worker_had_rejected_become_dead_letters_on_upgrade(empty
     from alembic.config import Config
     from sqlalchemy import text
 
-    from exchange.database import open_engine
+    from common.database import open_engine
     from store.database import MIGRATIONS
 
     engine = open_engine(empty_store_url)

@@ -14,13 +14,13 @@ from click.testing import CliRunner
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.registration import ValidateRegistrationForm
+from common.clock import utcnow
 from core.assistant import Assistant
 from core.dialogue import Reply
 from core.rate_limit import RateLimit, Verdict
 from core.retention import purge_old
 from core.texts import Farmer
 from desks.volunteers import Desk
-from exchange.models import utcnow
 from kejibang.privacy import ERASE_CONVERSATION, RedactingFilter, mask_phones, redact
 from kejibang.settings import Settings
 from store.handoffs import Handoffs

@@ -226,8 +226,8 @@ async def test_a_chair_registers_a_villager_with_consent_who_later_takes_the_acc
 async def test_the_weekly_push_sends_one_new_article_a_week_to_each_subscription(desk_bot, sqlite_service):
     from datetime import timedelta
 
+    from common.clock import utcnow
     from core.pushes import push_due
-    from exchange.models import utcnow
     from store.subscriptions import Subscriptions
 
     emulator, _, desk, _, _ = desk_bot

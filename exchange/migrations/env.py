@@ -1,4 +1,4 @@
-"""Alembic environment: runs on the connection handed over by ``exchange.database.migrate``."""
+"""Alembic environment: runs on the connection handed over by ``common.database.migrate``."""
 
 from alembic import context
 
