@@ -79,3 +79,33 @@ def test_the_same_sign_suggests_by_the_animal_it_is_seen_on():
     ]
     assert ranked(experts, "鸡拉绿色的屎 死了好几只")[0] == "poultry-vet"  # 绿粪: 新城疫, 禽流感
     assert "新城疫" not in suggested_problems("猪拉绿色的屎", frozenset({"猪"}))
+
+
+
+SELLERS_AND_GROWERS = [
+    Profile("navel-grower", "脐橙丰产栽培与控梢保果，脐橙裂果防控", ("fruit",)),
+    Profile("citrus-pests", "柑橘红蜘蛛、潜叶蛾防治与清园", ("fruit", "plant_protection")),
+    Profile("citrus-pruner", "柑橘整形修剪与大小年调控", ("fruit",)),
+    Profile("pig-vet", "生猪疫病防治与猪场生物安全，仔猪腹泻、猪瘟诊断", ("pig",)),
+    Profile("pig-farmer", "育肥猪饲养管理与出栏安排，猪舍通风降温", ("pig",)),
+    Profile("sow-breeder", "母猪配种与产仔管理，种猪选育", ("pig",)),
+    Profile("wholesale", "农产品进商超与批发市场对接，供货合同谈判", ("ecommerce",)),
+    Profile("group-buying", "社区团购与微信社群运营，团长招募", ("ecommerce",)),
+]
+
+
+@pytest.mark.parametrize("need", ["脐橙滞销 树上还挂着两万斤 有没有啥路子", "今年的猪卖不掉 猪贩子压价"])
+def test_a_selling_need_ranks_the_marketers_before_the_growers_of_its_produce(need: str):
+    """A selling question is a selling question: the crop or animal says which produce, not whom to ask."""
+    first = ranked(SELLERS_AND_GROWERS, need)[:3]
+    assert first[0] in {"wholesale", "group-buying"}
+    assert {"wholesale", "group-buying"} <= set(first)
+
+
+def test_a_bee_question_counts_the_chinese_honeybee_specialist_as_its_own():
+    experts = [
+        Profile("apis-cerana", "中蜂春繁与秋繁管理，奖励饲喂糖水与花粉代用品", ("beekeeping",)),
+        Profile("apiary", "蜂场春季管理与饲喂，蜂箱保温", ("beekeeping",)),
+    ]
+    assert kinship("蜜蜂", "中蜂") == KIN  # 中蜂 is a honeybee, though its head 蜂 only stands for 蜜蜂
+    assert ranked(experts, "蜜蜂春繁喂糖水 白糖和水兑多少")[0] == "apis-cerana"

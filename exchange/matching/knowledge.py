@@ -1,7 +1,8 @@
 """The reviewable data the matcher runs on, loaded once per process.
 
 - ``exchange/knowledge/domains.yml``: the 21 domain codes (a copy of the shared taxonomy);
-- ``exchange/knowledge/domain_terms.yml``: words that point to each domain (strong / weak);
+- ``exchange/knowledge/domain_terms.yml``: words that point to each domain (strong / weak), and the
+  phrases of a need that asks for a domain's service whatever it names (intent: 卖不出去, 冷库);
 - ``exchange/knowledge/colloquial.tsv``: everyday words mapped to the concepts experts write;
 - ``exchange/knowledge/subjects.tsv``: crops, animals, pests, drugs… by every name farmers use;
 - ``exchange/knowledge/symptom_problems.tsv``: signs farmers describe → the problems they suggest
@@ -51,9 +52,17 @@ def domain_terms() -> dict[str, dict[str, float]]:
     terms: dict[str, dict[str, float]] = {}
     for code, groups in data.items():
         weights = {str(t): WEAK for t in groups.get("weak") or []}
-        weights.update({str(t): STRONG for t in groups.get("strong") or []})
+        weights.update({str(t): STRONG for t in [*(groups.get("strong") or []), *(groups.get("intent") or [])]})
         terms[code] = weights
     return terms
+
+
+@lru_cache(maxsize=1)
+def intent_terms() -> dict[str, tuple[str, ...]]:
+    """Domain code → phrases saying the need asks for that domain's service (selling, storing), whatever
+    crop or animal it names; they also weigh as strong terms in ``domain_terms``."""
+    data = yaml.safe_load((KNOWLEDGE_DIR / "domain_terms.yml").read_text(encoding="utf-8")) or {}
+    return {code: tuple(str(t) for t in groups["intent"]) for code, groups in data.items() if groups.get("intent")}
 
 
 @lru_cache(maxsize=1)

@@ -202,6 +202,11 @@ class _Collection:
             shares[self.rows_about.get(subject, [])] = True
         return shares, self.names_any & ~shares
 
+    def of_domain(self, code: str) -> np.ndarray:
+        """Per profile: whether it lists this domain (first or not)."""
+        column = list(knowledge.taxonomy()).index(code)
+        return np.asarray(self.domain_matrix[:, column].todense()).ravel() > 0
+
     def kinship(self, subjects: frozenset[str]) -> np.ndarray:
         """Per profile: how close its crops and animals come to the need's (``subjects.kinship``, the
         closest of them), or -1 for a profile naming none (a generalist)."""
@@ -424,7 +429,7 @@ class Matcher:
         need_vector = _embed([text])[0] if self.experts.vectors is not None else None
         result.articles = self._articles(text, evidence, guess, need_vector, subjects, top)
         scores, hits = self.experts.base_scores(evidence, guess, need_vector, self._feedback(result.articles))
-        scores = scores + _place_bonus(self.experts, region) + self._expert_fit(text, subjects, suggested)
+        scores = scores + _place_bonus(self.experts, region) + self._expert_fit(text, subjects, suggested, guess.intent)
         for expert_id in unavailable:
             if expert_id in self.experts.row_of:
                 scores[self.experts.row_of[expert_id]] = -1.0
@@ -443,16 +448,21 @@ class Matcher:
                 words.update(dict.fromkeys(words_of(normalize(profile.text)), 1.0))
         return words
 
-    def _expert_fit(self, text: str, subjects: frozenset[str], suggested: list[str]) -> np.ndarray | float:
+    def _expert_fit(self, text: str, subjects: frozenset[str], suggested: list[str],
+                    intent: str = "") -> np.ndarray | float:
         """What an expert's named crops, animals and problems add: the specialist of this crop or of this
         pest first, the specialist of another crop last (a generic plant-protection expert in between). A
         problem the need's signs suggest (鸡拉绿粪 → 新城疫) counts as one it names: farmers describe, experts
-        name."""
+        name. In a need asking for a domain's service (``intent``: 脐橙滞销) the crop says which produce, not
+        whom to ask: only that domain's experts gain by naming it (the orange seller, not the orange grower)."""
         fit: np.ndarray | float = 0.0
         if subjects:
             closest = self.experts.kinship(subjects)
-            fit = (EXPERT_SAME_SUBJECT * (closest == SAME) + EXPERT_KIN_SUBJECT * (closest == KIN)
-                   + EXPERT_SIBLING_SUBJECT * (closest == SIBLING) - EXPERT_OTHER_SUBJECT * (closest == UNRELATED))
+            gain = (EXPERT_SAME_SUBJECT * (closest == SAME) + EXPERT_KIN_SUBJECT * (closest == KIN)
+                    + EXPERT_SIBLING_SUBJECT * (closest == SIBLING))
+            if intent:
+                gain = gain * self.experts.of_domain(intent)
+            fit = gain - EXPERT_OTHER_SUBJECT * (closest == UNRELATED)
         problems = frozenset(t.canonical for t in things_in(text) if t.kind in PROBLEM_KINDS)
         if problems:
             fit = fit + SAME_PROBLEM * self.experts.naming(problems)

@@ -170,8 +170,9 @@ def _subjects(located: list[tuple[int, Thing]]) -> list[Thing]:
     return list(seen.values())
 
 
-# Names of a whole domain's crops or animals: a 家禽 vet treats the chicken, a 蔬菜 agronomist the pepper.
-GROUP_NAMES = frozenset({"家禽", "鱼", "蔬菜", "果树", "水果", "食用菌"})
+# Names of a whole domain's crops or animals: a 家禽 vet treats the chicken, a 蔬菜 agronomist the pepper,
+# and a 蜜蜂 question is one about the 中蜂 and 意蜂 (whose head 蜂 only stands for 蜜蜂).
+GROUP_NAMES = frozenset({"家禽", "鱼", "蔬菜", "果树", "水果", "食用菌", "蜜蜂"})
 # How close a profile's crop or animal is to the need's (``kinship``): the same one, one a kind of the
 # other (架子猪 and 猪, 鲫鱼 and a 鱼 vet, 鸡 and a 家禽 vet), two kinds of one (肉牛 and 犊牛), unrelated.
 SAME, KIN, SIBLING, UNRELATED = 3, 2, 1, 0
@@ -200,6 +201,14 @@ def lineage(canonical: str) -> tuple[str, ...]:
     return tuple(chain)
 
 
+def _covers(group: str, member: str) -> bool:
+    """Whether a group name (蔬菜, 蜜蜂) takes in a crop or animal of its domain, either way round: a 蔬菜
+    agronomist answers for the pepper, and a pepper specialist answers a 蔬菜 question."""
+    thing, whole = gazetteer().get(member), gazetteer().get(group)
+    return (group in GROUP_NAMES and thing is not None and whole is not None
+            and bool(set(thing.domains) & set(whole.domains)))
+
+
 @lru_cache(maxsize=65536)
 def kinship(need: str, named: str) -> int:
     """How close a crop or animal a profile names is to the need's (both standard names): SAME, KIN,
@@ -207,10 +216,7 @@ def kinship(need: str, named: str) -> int:
     if need == named:
         return SAME
     mine, theirs = lineage(need), lineage(named)
-    thing = gazetteer().get(need)
-    covers = named in GROUP_NAMES and thing is not None and bool(
-        set(thing.domains) & set(gazetteer()[named].domains))
-    if named in mine or need in theirs or covers:
+    if named in mine or need in theirs or _covers(named, need) or _covers(need, named):
         return KIN
     return SIBLING if set(mine) & set(theirs) else UNRELATED
 
