@@ -46,7 +46,7 @@ def configure_logging(level: str) -> None:
     """
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
     redact_logs()  # phone numbers, labelled names and the bot token never reach a log line
-    for noisy in ("httpx", "httpcore", "telegram.ext.Updater", "apscheduler", "rasa", "tensorflow", "absl",
+    for noisy in ("httpx", "httpcore", "telegram.ext.Updater", "apscheduler", "rasa", "rasa_sdk", "tensorflow", "absl",
                   "jieba", "matplotlib", "asyncio", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     if level != "DEBUG":
