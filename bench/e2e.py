@@ -16,7 +16,6 @@ import asyncio
 import itertools
 import json
 import os
-import socket
 import sys
 import tempfile
 import time
@@ -36,13 +35,6 @@ ROUNDS = {1: 10, 10: 3, 50: 1}
 DRAIN_SECONDS = 0.05
 DEV = Path(__file__).resolve().parent / "data" / "needs_dev.jsonl"
 CHATS = itertools.count(700_000)  # every simulated user of every level is a different person (rate limits are per person)
-
-
-def free_port() -> int:
-    """A loopback port nobody listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def conversations() -> list[list[str]]:

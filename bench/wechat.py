@@ -20,8 +20,9 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bench.e2e import DRAIN_SECONDS, conversations, free_port, run_level
+from bench.e2e import DRAIN_SECONDS, conversations, run_level
 from bench.report import save, table
+from kejibang.launcher import free_port
 
 if TYPE_CHECKING:
     from tests.support.wechat_emulator import WeChatEmulator
