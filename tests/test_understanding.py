@@ -96,3 +96,37 @@ def test_the_featurizer_adds_one_dense_sentence_vector_per_message(tmp_path):
 def test_a_need_that_asks_for_reading_matter_gets_science(text: str, wanted: bool):
     assert wants_material("describe_need", text) is wanted
     assert not wants_material("subscribe", text)  # "以后有科普就发给我" stays a subscription
+
+
+@pytest.mark.parametrize(("intent", "text"), [
+    ("thank", "鱼儿不浮头了 谢谢你们哈"), ("thank", "猪儿不拉稀了，感谢老师"), ("thank", "鸭子不再咳嗽 多谢专家"),
+    ("thank", "牛儿发烧退了，谢谢哈"), ("thank", "兔子拉肚子好多了 谢谢老师"), ("thank", "辣椒叶子不发黄了 感谢"),
+    ("thank", "蚜虫没得了 多谢老师"), ("thank", "没得红蜘蛛了，谢谢你们"), ("thank", "黄瓜霜霉病治好了 谢谢"),
+    ("thank", "羊子再没拉稀了 辛苦老师了"), ("inform", "打了药过后鸡不拉稀啦"), ("affirm", "对头，鱼塘不泛塘了"),
+])
+def test_a_thanks_that_reports_the_problem_gone_keeps_its_reading(intent: str, text: str):
+    assert not reading(intent, text)
+
+
+@pytest.mark.parametrize(("intent", "text"), [
+    ("thank", "谢谢老师，鸡不下蛋了"), ("thank", "猪儿不吃食了 咋个办"), ("thank", "辣椒不开花了 谢谢哈"),
+    ("thank", "牛不反刍了，多谢"),  # a lost function names its own 不: a problem, not an outcome
+    ("thank", "鱼儿不浮头了吗"), ("thank", "猪还拉不拉稀了"), ("thank", "蚜虫没得了 红蜘蛛咋个打"),  # asking
+    ("thank", "谢谢，猪儿还是在拉稀"), ("thank", "鸡不拉稀了 又开始咳嗽 谢谢"),  # still there, or a new problem
+    ("thank", "蚜虫好多了 多谢"),  # 好多 of a pest is "many", not "much better"
+])
+def test_a_problem_still_there_or_asked_about_is_still_a_need(intent: str, text: str):
+    assert reading(intent, text)
+
+
+@pytest.mark.parametrize("text", ["蟹蟹", "蟹蟹你", "蟹蟹老师", "蟹蟹啦！", "谢谢啦", "3q"])
+def test_thanks_typed_by_sound_is_no_crab(text: str):
+    assert not reading("thank", text)
+
+
+@pytest.mark.parametrize(("intent", "text"), [
+    ("thank", "螃蟹死了好多 咋办"), ("inform", "蟹塘水发黑"), ("greet", "老师好，河蟹长不大是啥原因"),
+    ("thank", "蟹蟹老师，我塘头的螃蟹脱不了壳咋个办"),  # a thanks by sound before a crab question
+])
+def test_crab_needs_are_still_needs(intent: str, text: str):
+    assert reading(intent, text)

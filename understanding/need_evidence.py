@@ -8,14 +8,17 @@ messages as ``describe_need`` when the text carries domain evidence (a named thi
 gazetteer) or is a content-free farm question ("这是什么病", "咋回事"), which the read-back answers
 with one clarifying question. Intents with a purpose of their own keep their reading when their
 own cue words are there (a status question that names the pig is still a status question); a need
-that asks for reading matter by name (资料, 教程, 科普) is a request for 科普.
+that asks for reading matter by name (资料, 教程, 科普) is a request for 科普. Not every name is evidence:
+a problem reported as gone in a message that asks nothing ("鱼不浮头了 谢谢") is an outcome, and the 蟹 of
+"蟹蟹" is a thanks typed by sound (``evidence_in``).
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, NamedTuple
 
+from pypinyin import lazy_pinyin
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -25,7 +28,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from exchange.matching.normalize import cjk_runs, normalize
-from exchange.matching.subjects import is_open_question, things_in
+from exchange.matching.subjects import Thing, is_open_question, things_in
 
 NEED = "describe_need"
 # Confidence reported for a need read from evidence rather than from the classifier's scores.
@@ -55,9 +58,84 @@ PROBLEM_KINDS = frozenset({"pest", "disease", "agrochemical", "fertilizer", "sym
 SCIENCE = "ask_science"
 # Asking for reading or watching matter: "有没有讲猕猴桃溃疡病的资料" wants 科普, not an expert.
 MATERIAL = re.compile(r"资料|教程|视频|科普|文章|材料|小常识|入门|手册|课程")
+# A problem reported as gone is an outcome, not a need: "鱼不浮头了 谢谢" thanks the expert. Three shapes:
+# "no longer" before the problem ("不再拉稀", "再没咳嗽"), with or without 了;
+NO_LONGER = re.compile(r"(?:不再|没再|没有再|再不|再也不|再没有?|再也没有?)(?:太|大)?$")
+# "not" before it and a change after it ("不拉稀了", "没得蚜虫了"): without the 了 it is a plain statement;
+NOT_NOW = re.compile(r"(?:不|没有?|没得|莫得|莫)(?:太|大)?$")
+NOW = re.compile(r"^(?:了|啦|咯|喽)")
+# a cure or an end after it ("拉稀好了", "霜霉病治好了", "咳嗽好多了", "发烧退了", "蚜虫没得了"). Pests are
+# cleared, not cured: "蚜虫好多了" says there are many aphids now (好多 is "many" in Sichuanese).
+_ENDED = r"(?:已经|都|也|就|基本|基本上)?(?:{})(?:了|啦|咯|喽)"
+CURED = re.compile("^" + _ENDED.format(r"(?:治好|医好|好|止住|退|消)(?:多|些|点)?|不见|没有|没得|莫得|没"))
+CLEARED = re.compile("^" + _ENDED.format(r"不见|没有|没得|莫得|没|死光|死完"))
+ENDED_AFTER = {"symptom": CURED, "disease": CURED, "pest": CLEARED}
+# A thanks typed by sound: a pinyin keyboard offers 蟹 (crab) or 薤 for xiè, so "蟹蟹" is 谢谢.
+THANKS_SOUND = "xie"
+DOUBLED = re.compile(r"(.)\1+")
 
 
-def _asks_about(text: str, things: list) -> bool:
+class Named(NamedTuple):
+    """A named thing and where it is written in the normalized text (start, end)."""
+
+    start: int
+    end: int
+    thing: Thing
+
+
+def _named(plain: str) -> list[Named]:
+    """``things_in`` with the place of each thing in normalized text. The things come left to right
+    without overlaps, and the scan takes the first place a name can start, so the first occurrence of
+    each name after the previous thing is where it was found."""
+    found: list[Named] = []
+    end = 0
+    for thing in things_in(plain):
+        start = plain.find(thing.name, end)
+        end = start + len(thing.name)
+        found.append(Named(start, end, thing))
+    return found
+
+
+def _typed_by_sound(plain: str, named: Named) -> bool:
+    """Whether a thing is one character of a doubled xiè ("蟹蟹", "蟹蟹你"): thanks typed by pinyin, not
+    a crab. A crab named in earnest ("螃蟹", "蟹塘") is not doubled."""
+    return any(m.start() <= named.start and named.end <= m.end() and lazy_pinyin(m.group(1))[0] == THANKS_SOUND
+               for m in DOUBLED.finditer(plain))
+
+
+def _gone(plain: str, named: Named) -> bool:
+    """Whether a symptom, disease or pest is reported as gone ("不浮头了", "不再拉稀", "拉稀好了",
+    "蚜虫没得了"): negated just before its name or ended just after it. Only the problem itself can be
+    negated: a loss of a normal function ("不吃食", "不下蛋", "不开花") is a symptom whose name holds its
+    own 不, so "猪不吃食了" is a problem, not an outcome. Drugs and fertilizers are never gone
+    ("不打多菌灵了" is about the treatment, not the result)."""
+    ended = ENDED_AFTER.get(named.thing.kind)
+    if ended is None:
+        return False
+    before, after = plain[:named.start], plain[named.end:]
+    not_now = bool(NOT_NOW.search(before) and NOW.match(after)) and not _a_not_a(before, named.thing.name)
+    return bool(NO_LONGER.search(before) or not_now or ended.match(after))
+
+
+def _a_not_a(before: str, name: str) -> bool:
+    """Whether the 不 or 没 before a name is the middle of an A-not-A question ("猪还拉不拉稀了"):
+    asking whether the problem is gone, without a question word, is still a question."""
+    return any(before.endswith(name[0] + negation) for negation in "不没")
+
+
+def evidence_in(text: str) -> list[Thing]:
+    """The named things of a message that are evidence of a need. Not evidence: a 蟹 that is half of a
+    thanks typed by sound ("蟹蟹"), and, in a message that asks nothing, a problem reported as gone
+    ("猪不拉稀了，谢谢老师" reports an outcome). A message that asks ("鱼不浮头了吗") keeps every thing:
+    a question about a problem is a need whatever its polarity, and a problem still there beside one
+    that has gone ("不拉稀了 又咳嗽") is a need."""
+    plain = normalize(text)
+    asking = bool(ASKING.search(plain))
+    return [n.thing for n in _named(plain)
+            if not _typed_by_sound(plain, n) and (asking or not _gone(plain, n))]
+
+
+def _asks_about(text: str, things: list[Thing]) -> bool:
     """A problem named (a pest, a disease, a drug, a symptom), an open farm question, or a question
     about a named crop or animal."""
     plain = normalize(text)
@@ -65,7 +143,7 @@ def _asks_about(text: str, things: list) -> bool:
             or (bool(things) and bool(ASKING.search(plain))) or _just_a_name(plain, things))
 
 
-def _just_a_name(plain: str, things: list) -> bool:
+def _just_a_name(plain: str, things: list[Thing]) -> bool:
     """"番茄" or "是番茄": the answer to "是啥子庄稼还是牲畜？", or a need put in one word."""
     named = sum(len(t.name) for t in things if t.is_subject)
     return named > 0 and 2 * named >= sum(map(len, cjk_runs(plain)))
@@ -81,7 +159,7 @@ def reading(intent: str, text: str) -> bool:
     """True when a message first read as ``intent`` should be read as a need instead."""
     if intent == NEED or text.lstrip().startswith("/"):
         return False
-    things = things_in(text)
+    things = evidence_in(text)
     if not _asks_about(text, things):
         return False
     if intent in YIELDING:
