@@ -1,10 +1,12 @@
-"""Places: what a villager or a profile writes, resolved to Sichuan's divisions."""
+"""Places and named things: what a villager or a profile writes, resolved to Sichuan's divisions, and
+the crop or animal a message is about (``exchange.matching.subjects``)."""
 
 from __future__ import annotations
 
 import pytest
 
 from exchange.gazetteer import resolve
+from exchange.matching.subjects import subjects_in, things_in
 
 
 @pytest.mark.parametrize("text,expected", [
@@ -26,3 +28,70 @@ def test_a_township_name_shared_by_several_counties_needs_its_county():
 @pytest.mark.parametrize("text", ["", "北京", "火星乡", "<script>", "'; drop table"])
 def test_unknown_places_resolve_to_nothing(text):
     assert not resolve(text).known
+
+
+# Subjects: what a farmer's message is about. The sentences are our own.
+
+
+def _first(text: str) -> str:
+    """The standard name of the read-back's subject, or "" when none is claimed."""
+    found = subjects_in(text)
+    return found[0].canonical if found else ""
+
+
+@pytest.mark.parametrize("text,canonical", [
+    ("我屋头的窝笋叶子发黄咋个办", "莴笋"),        # a homophone typo of 莴笋
+    ("广柑树今年一个果都不挂", "橙子"),            # Sichuan's old name for the sweet orange
+    ("二季豆爬藤了要不要搭架子", "菜豆"),
+    ("地地菜好久撒种合适", "荠菜"),
+    ("泸州这边红粮啥时候收", "高粱"),
+    ("黄莲苗子发黄是啥子原因", "黄连"),
+    ("秧子才两叶一心 能不能打除草剂", "水稻"),
+    ("屋头养了两头驴 不吃草了", "驴"),
+    ("娃儿遭狗咬了 要打针不", "狗"),
+])
+def test_everyday_regional_and_misspelt_names_are_subjects(text, canonical):
+    assert _first(text) == canonical
+
+
+@pytest.mark.parametrize("text,canonical", [
+    ("玉米、麸皮、豆粕咋个配 喂架子猪", "育肥猪"),   # the crop is an ingredient of the pigs' ration
+    ("玉米加豆粕喂的 蛋鸡下蛋少了", "蛋鸡"),
+    ("想搞稻鸭共养 鸭儿好久放下田", "鸭"),        # the crop names the field the ducks are raised in
+    ("水稻田头养鸭 打药要注意啥", "鸭"),
+])
+def test_a_crop_named_as_feed_or_field_yields_to_the_animal(text, canonical):
+    assert _first(text) == canonical
+
+
+def test_a_crop_grown_for_the_animals_stays_the_subject():
+    assert _first("种黑麦草喂羊 啥时候播") == "黑麦草"
+    assert _first("玉米地里套种大豆 行距咋个留") == "玉米"
+
+
+def test_the_animal_a_breed_was_crossed_into_is_the_subject():
+    assert subjects_in("安格斯杂交的母牛不发情")[0].name == "母牛"
+    assert [t.name for t in subjects_in("玉米杂交的种子")] == ["玉米"]  # no cross joins crops
+
+
+@pytest.mark.parametrize("text,subjects", [
+    ("海椒叶子卷成鸡爪子了", ["海椒"]),
+    ("叶子全部长成鸡爪状 是不是药害", []),
+    ("果子龟裂咋回事", []),
+    ("狗日的虫子把莲花白啃完了", ["莲花白"]),
+])
+def test_a_name_inside_a_simile_or_an_oath_names_nothing(text, subjects):
+    assert [t.name for t in subjects_in(text)] == subjects
+
+
+def test_a_chicken_s_own_feet_still_name_the_chicken():
+    assert _first("鸡爪子肿了 走路一瘸一拐") == "鸡"
+
+
+@pytest.mark.parametrize("text", [
+    "大棚土头起了一层白霜 是不是盐渍化了",   # a soil problem: the 大棚 is only where it happens
+    "秸秆还田要不要加腐熟剂",               # straw returned to the field is a fertilizer, not a subject
+])
+def test_a_soil_or_fertilizer_question_claims_no_subject(text):
+    assert subjects_in(text) == []
+    assert things_in(text)

@@ -31,6 +31,17 @@ OPEN_QUESTION = re.compile(
     r"帮我看看|帮我看下|帮忙看|看一下这|看下这|这是什么|这是啥|这个是啥|怎么治|咋治|咋个治|怎么防治|用什么药|打什么药|"
     r"用啥药|打啥药|能治吗|有救吗|还有救|什么问题|啥问题")
 
+# Words that hold a crop's or an animal's name but name none, passed over whole: the similes farmers
+# describe signs with (叶子卷成鸡爪, 猪肝色, 鱼鳞状, 龟裂), and idioms and slang (鸡毛蒜皮, 吹牛, 狗日的,
+# 沧桑). Without them "叶子卷成鸡爪" is read back as a chicken question and "狗日的虫" as a need about dogs.
+NOT_NAMES = frozenset({
+    "鸡爪状", "鸡爪形", "成鸡爪", "像鸡爪", "猪肝色", "猪肝红", "鱼鳞状", "鱼鳞纹", "龟裂", "蜂窝状", "蜂窝煤",
+    "鸡皮疙瘩", "鸡毛蒜皮", "鸡飞蛋打", "鸡犬不宁", "鸡同鸭讲", "杀鸡儆猴", "打鸡血", "吹牛", "牛逼", "牛批",
+    "牛角尖", "牛脾气", "对牛弹琴", "当牛做马", "亡羊补牢", "羊癫疯", "狗日", "狗屁", "狗急跳墙", "猪脑子",
+    "猪队友", "倔驴", "驴脾气", "卸磨杀驴", "井底之蛙", "浑水摸鱼", "鱼龙混杂", "虾兵蟹将", "一窝蜂", "放鸽子",
+    "沧桑", "桑拿", "装蒜", "桃花运", "麦当劳", "麦克风", "芝麻官",
+})
+
 
 @dataclass(frozen=True)
 class Thing:
@@ -73,20 +84,29 @@ def gazetteer() -> dict[str, Thing]:
 
 
 @lru_cache(maxsize=1)
+def _lexicon() -> dict[str, Thing | None]:
+    """The gazetteer with the words that only look like names (``NOT_NAMES``) standing for nothing."""
+    return {**gazetteer(), **dict.fromkeys(map(normalize, NOT_NAMES))}
+
+
+@lru_cache(maxsize=1)
 def _longest_name() -> int:
-    return max(map(len, gazetteer()), default=1)
+    return max(map(len, _lexicon()), default=1)
 
 
 def _located(text: str) -> list[tuple[int, Thing]]:
-    """(start, thing) of the named things of normalized text, longest name first at each place, no overlaps."""
-    known, longest = gazetteer(), _longest_name()
+    """(start, thing) of the named things of normalized text, longest name first at each place, no overlaps;
+    a word of ``NOT_NAMES`` is passed over whole, so the 鸡 of 鸡爪状 is never found."""
+    known, longest = _lexicon(), _longest_name()
     found: list[tuple[int, Thing]] = []
     start = 0
     while start < len(text):
         for size in range(min(longest, len(text) - start), 0, -1):
-            thing = known.get(text[start:start + size])
-            if thing:
-                found.append((start, thing))
+            piece = text[start:start + size]
+            if piece in known:
+                thing = known[piece]
+                if thing is not None:
+                    found.append((start, thing))
                 start += size
                 break
         else:
@@ -132,22 +152,65 @@ def _qualifies(first: Thing, head: Thing) -> bool:
     return first.canonical == head.canonical or len(first.name) > len(head.name)
 
 
+# The husbandry domains: a product only they know is a feed (豆粕, 麸皮, 青贮), while eggs, milk and wool
+# are also the processors'.
+HUSBANDRY_DOMAINS = frozenset({"pig", "herbivore", "poultry", "aquaculture", "beekeeping"})
+
+
+def _is_feed(thing: Thing) -> bool:
+    """A product that only animal husbandry knows: what animals eat, not what they yield."""
+    return thing.kind == "product" and set(thing.domains) <= HUSBANDRY_DOMAINS
+
+
+def _side_crops(located: list[tuple[int, Thing]]) -> set[int]:
+    """Starts of the crops written as what an animal eats or is raised with, which yield to the animal:
+    a crop listed beside a feed (玉米豆粕麸皮, 玉米 麸皮) is an ingredient of the ration, and a crop written
+    right before an animal (稻虾共作, 稻鸭, 桑蚕) names the field or food it is raised on, Chinese putting
+    the head last."""
+    ends = {start + len(thing.name): thing for start, thing in located}
+    starts = dict(located)
+    side = set()
+    for start, thing in located:
+        if thing.kind != "crop":
+            continue
+        end = start + len(thing.name)
+        before = [ends.get(start - gap) for gap in (0, 1)]
+        after = [starts.get(end + gap) for gap in (0, 1)]
+        if (any(t is not None and _is_feed(t) for t in before + after)
+                or (after[0] is not None and after[0].kind == "animal")):
+            side.add(start)
+    return side
+
+
+# What a farmer writes between a breed and the animal it was crossed into: 西门塔尔杂交的架子牛 is a 架子牛.
+CROSSED = frozenset({"杂交的", "杂交", "杂的", "杂"})
+
+
+def _written_together(between: str, first: Thing, head: Thing) -> bool:
+    """Whether two names are written as one phrase: side by side, or a breed and an animal with only the
+    word for a cross between them (an 杂交的 never joins two crops or a crop and an animal)."""
+    return not between or (between in CROSSED and first.kind == head.kind == "animal")
+
+
 def subjects_in(text: str) -> list[Thing]:
     """What a text is about, most telling first: crops and animals (also those inside a disease's or a
     site's name), then products, then equipment and sites; of two names written together where the first
     qualifies the second, the second is the head (红阳猕猴桃)."""
-    return _subjects(_located(normalize(text)))
+    normalized = normalize(text)
+    return _subjects(_located(normalized), normalized)
 
 
 def read(text: str) -> tuple[list[Thing], list[Thing]]:
     """``subjects_in`` and ``things_in`` of a text at the cost of one scan (indexing 250 000 profiles)."""
-    located = _located(normalize(text))
-    return _subjects(located), [thing for _, thing in located]
+    normalized = normalize(text)
+    located = _located(normalized)
+    return _subjects(located, normalized), [thing for _, thing in located]
 
 
-def _subjects(located: list[tuple[int, Thing]]) -> list[Thing]:
-    """What ``subjects_in`` returns, from the located names of a text."""
+def _subjects(located: list[tuple[int, Thing]], text: str) -> list[Thing]:
+    """What ``subjects_in`` returns, from the located names of a (normalized) text."""
     about_a_problem = any(thing.kind in PROBLEM_KINDS for _, thing in located)
+    side_crops = _side_crops(located)
     candidates: list[tuple[int, float, Thing]] = []  # (end, rank, subject)
     for start, thing in located:
         subject = thing if thing.is_subject else _host(thing)
@@ -156,11 +219,13 @@ def _subjects(located: list[tuple[int, Thing]]) -> list[Thing]:
         if subject is None:
             continue
         previous = candidates[-1] if candidates else None
-        if (previous and previous[0] == start and previous[2].is_living and subject.is_living
-                and _qualifies(previous[2], subject)):
+        if (previous and _written_together(text[previous[0]:start], previous[2], subject)
+                and previous[2].is_living and subject.is_living and _qualifies(previous[2], subject)):
             candidates.pop()
         # what a site keeps (稻田 → 稻) yields to a crop or animal named outright (稻田养鱼 is about the fish)
-        rank = RANKS[subject.kind] + (0.5 if thing.kind == "site" and subject is not thing else 0)
+        # so does a crop named as feed or as what an animal is raised on (玉米豆粕 for the pigs, 稻虾)
+        yields = (thing.kind == "site" and subject is not thing) or start in side_crops
+        rank = RANKS[subject.kind] + (0.5 if yields else 0)
         candidates.append((start + len(thing.name), rank, subject))
     named = Counter(subject.canonical for _, _, subject in candidates)
     ranked = sorted(candidates, key=lambda c: (c[1], -named[c[2].canonical]))
