@@ -121,10 +121,10 @@ async def evaluate(model: Path, sets: dict[str, list[tuple[str, str]]]) -> dict:
 
 
 async def _evaluate(model: Path, sets: dict[str, list[tuple[str, str]]]) -> dict:
-    from rasa.core.agent import Agent
+    from rasa_plugins.model_loading import load_agent
 
     started = time.perf_counter()
-    agent = Agent.load(str(model))
+    agent = load_agent(str(model))
     figures: dict = {"load_s": time.perf_counter() - started}
     latencies = []
     for name, pairs in sets.items():

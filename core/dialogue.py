@@ -74,13 +74,13 @@ class InProcessRasa:
     async def load(self) -> float:
         """Load the model (seconds elapsed are returned); replies wait until this has finished."""
         started = time.perf_counter()
-        from rasa.core.agent import Agent
         from rasa.utils.endpoints import EndpointConfig
 
+        from rasa_plugins.model_loading import load_agent
         from rasa_plugins.tracker_store import sql_tracker_store
 
         try:
-            self._agent = await asyncio.to_thread(Agent.load, str(self.model_path),
+            self._agent = await asyncio.to_thread(load_agent, str(self.model_path),
                                                   action_endpoint=self._action_endpoint(EndpointConfig),
                                                   tracker_store=sql_tracker_store(self.tracker_db))
             if self._agent is None or not self._agent.is_ready():

@@ -27,12 +27,11 @@ def contract_result(parsed: dict) -> dict:
 async def parse_lines(settings: Settings, lines: Iterable[str], emit: Callable[[object], None]) -> None:
     """Load the model once (training it if needed) and parse every line."""
     os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
-    from rasa.core.agent import Agent
-
     from kejibang.launcher import quiet_rasa_structlog
+    from rasa_plugins.model_loading import load_agent
 
     quiet_rasa_structlog(settings.log_level)  # stdout carries one JSON object a line, and nothing else
-    agent = Agent.load(str(train(settings.model_dir)))
+    agent = load_agent(str(train(settings.model_dir)))
     for line in lines:
         text = line.rstrip("\n")[:MAX_PARSE_CHARS]
         emit(contract_result(await agent.parse_message(text)))
