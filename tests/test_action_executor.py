@@ -4,6 +4,7 @@ own action call path gets what the action server would have answered, without a 
 from __future__ import annotations
 
 import pytest
+from jsonschema.exceptions import ValidationError
 from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
 from rasa.core.channels.channel import CollectingOutputChannel
 from rasa.core.nlg import TemplatedNaturalLanguageGenerator
@@ -13,7 +14,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.exceptions import RasaException
 
 from kejibang.settings import PROJECT_ROOT
-from rasa_plugins.action_executor import InProcessActions
+from rasa_plugins.action_executor import InProcessActions, check_action_results_once_compiled
 
 
 @pytest.fixture(scope="module")
@@ -50,3 +51,12 @@ async def test_an_action_that_does_not_exist_fails_as_it_would_on_the_server(wir
     with pytest.raises(RasaException) as raised:
         await run("action_no_such_thing", said("你好", "greet", domain), domain, endpoint)
     assert not isinstance(raised.value, ActionExecutionRejection), "404, not a rejection other policies could take"
+
+
+def test_an_answer_outside_rasas_schema_is_refused_in_rasas_words() -> None:
+    check_action_results_once_compiled()
+    action = RemoteAction("action_read_back_need", InProcessActions())
+    assert action._validate_action_result({"events": [SlotSet("pending", "confirm_need").as_dict()], "responses": []})
+    with pytest.raises(ValidationError) as refused:
+        action._validate_action_result({"events": "not a list", "responses": []})
+    assert "Failed to validate Action server response from API" in str(refused.value)
