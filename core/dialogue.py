@@ -80,12 +80,13 @@ class InProcessRasa:
         from rasa_plugins.tracker_store import sql_tracker_store
 
         try:
-            self._agent = await asyncio.to_thread(load_agent, str(self.model_path),
-                                                  action_endpoint=self._action_endpoint(EndpointConfig),
+            endpoint = self._action_endpoint(EndpointConfig)
+            self._agent = await asyncio.to_thread(load_agent, str(self.model_path), action_endpoint=endpoint,
                                                   tracker_store=sql_tracker_store(self.tracker_db))
             if self._agent is None or not self._agent.is_ready():
                 raise RuntimeError(f"could not load the model {self.model_path}")
             await self._agent.parse_message(WARM_UP_TEXT)  # the first inference builds TensorFlow's graphs
+            await _warm_actions(endpoint)
         except Exception:
             self._agent = None  # waiting replies fail (the user is told) instead of waiting forever
             raise
@@ -121,6 +122,17 @@ class InProcessRasa:
         output = CollectingOutputChannel()
         await self._agent.handle_message(UserMessage(text, output, user_id, metadata=metadata or {}))
         return output.messages
+
+
+async def _warm_actions(endpoint: Any) -> None:
+    """Actions running in this process get their exchange's matcher built before anyone waits for it; if
+    that fails (the exchange's database is down), the first read-back tries again and says what failed."""
+    if not hasattr(endpoint, "warm"):  # an action server warms itself
+        return
+    try:
+        await asyncio.to_thread(endpoint.warm)
+    except Exception:
+        log.exception("the actions' matcher could not be built at start: the first read-back will try again")
 
 
 class RasaUnavailable(RuntimeError):

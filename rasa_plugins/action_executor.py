@@ -44,6 +44,15 @@ class InProcessActions(EndpointConfig):
         self.executor = ActionExecutor()
         self.executor.register_package(package)
 
+    @staticmethod
+    def warm() -> None:
+        """Open the actions' exchange and build its matcher now (the action server does the same before
+        it answers): otherwise the first farmer's read-back after a start waits seconds for it."""
+        from actions.services import exchange
+        from exchange.api import warm
+
+        warm(exchange())
+
     async def request(self, method: str = "post", subpath: str | None = None,
                       content_type: str | None = "application/json", compress: bool = False,
                       **kwargs: Any) -> Any:
