@@ -1,24 +1,29 @@
-"""Rasa's SQL tracker store, configured from one SQLAlchemy URL (``KEJIBANG_TRACKER_DB``)."""
+"""Rasa's SQL tracker store, configured from one SQLAlchemy URL (``KEJIBANG_TRACKER_DB``), and the bot's
+erasures of its events (no Rasa import: the bot's process stays light)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine.url import make_url
 
+if TYPE_CHECKING:
+    from rasa_plugins.session_tracker_store import SessionSQLTrackerStore
 
-def sql_tracker_store(url: str):
-    """An ``SQLTrackerStore`` for an SQLAlchemy URL (sqlite file or PostgreSQL)."""
-    from rasa.core.tracker_store import SQLTrackerStore
+
+def sql_tracker_store(url: str) -> SessionSQLTrackerStore:
+    """The tracker store for an SQLAlchemy URL (sqlite file or PostgreSQL)."""
+    from rasa_plugins.session_tracker_store import SessionSQLTrackerStore
 
     parsed = make_url(url)
     if parsed.drivername.startswith("sqlite"):
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        return SQLTrackerStore(dialect="sqlite", db=parsed.database)
-    return SQLTrackerStore(dialect=parsed.drivername, host=parsed.host, port=parsed.port, db=parsed.database,
-                           username=parsed.username, password=parsed.password)
+        return SessionSQLTrackerStore(dialect="sqlite", db=parsed.database)
+    return SessionSQLTrackerStore(dialect=parsed.drivername, host=parsed.host, port=parsed.port,
+                                  db=parsed.database, username=parsed.username, password=parsed.password)
 
 
 def _delete_events(url: str, condition: str, values: dict) -> int:

@@ -1,0 +1,54 @@
+"""The tracker store without Rasa's COUNT per save keeps exactly what Rasa's own store keeps: every turn's
+events once, across new sessions, and when a save comes without a retrieve before it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from kejibang.settings import PROJECT_ROOT
+from rasa_plugins.session_tracker_store import SessionSQLTrackerStore
+
+
+def turn(text: str, at: float) -> list:
+    return [UserUttered(text, {"name": "describe_need", "confidence": 0.9}, timestamp=at),
+            ActionExecuted("action_read_back_need", timestamp=at + 0.1), BotUttered("收到", timestamp=at + 0.2),
+            SlotSet("pending", "confirm_need", timestamp=at + 0.3), ActionExecuted("action_listen", timestamp=at + 0.4)]
+
+
+async def conversation(store: SQLTrackerStore, domain: Domain) -> list[dict]:
+    """Turns as Rasa's processor runs them (retrieve, append, save): a first one, a second saved twice (the
+    second save with no retrieve before it), a third that starts a new session; what the store holds then,
+    across every session."""
+    tracker = DialogueStateTracker.from_events("telegram:1", [ActionExecuted("action_session_start", timestamp=1),
+                                                              SessionStarted(timestamp=1.5)], domain.slots)
+    assert await store.retrieve("telegram:1") is None
+    for event in turn("猪不吃食", 2):
+        tracker.update(event)
+    await store.save(tracker)
+    tracker = await store.retrieve("telegram:1")
+    for events in (turn("是的", 10), turn("谢谢", 15)):
+        for event in events:
+            tracker.update(event)
+        await store.save(tracker)
+    tracker = await store.retrieve("telegram:1")
+    for event in [ActionExecuted("action_session_start", timestamp=20), SessionStarted(timestamp=20.5),
+                  *turn("鸡拉稀", 21)]:
+        tracker.update(event)
+    await store.save(tracker)
+    full = await store.retrieve_full_tracker("telegram:1")
+    return [event.as_dict() for event in full.events]
+
+
+@pytest.mark.asyncio
+async def test_every_event_is_kept_once_as_rasas_store_keeps_it(tmp_path: Path) -> None:
+    domain = Domain.load(str(PROJECT_ROOT / "domain"))
+    ours = await conversation(SessionSQLTrackerStore(domain, dialect="sqlite", db=str(tmp_path / "ours.db")), domain)
+    rasas = await conversation(SQLTrackerStore(domain, dialect="sqlite", db=str(tmp_path / "rasa.db")), domain)
+    assert ours == rasas
+    assert sum(e["event"] == "user" for e in ours) == 4
