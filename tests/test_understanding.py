@@ -130,3 +130,24 @@ def test_thanks_typed_by_sound_is_no_crab(text: str):
 ])
 def test_crab_needs_are_still_needs(intent: str, text: str):
     assert reading(intent, text)
+
+
+@pytest.mark.parametrize(("intent", "text"), [
+    ("help", "橙子树冬天还能嫁接不"), ("help", "番茄苗能移栽了？"), ("ask_science", "鸭棚里铺锯末面面要得不"),
+    ("request_human", "羊粪没发酵能直接上果树不"), ("register", "养蜂要办啥子证 蜜蜂"),
+    ("more_experts", "鸡瘟有没得特效药"), ("check_status", "鸭苗多久打一次疫苗"),
+    ("nlu_fallback", "我家橘子树皮烂了 一摸软软的 流黄水水"),
+])
+def test_a_farm_question_in_everyday_words_is_a_need_whatever_it_was_read_as(intent: str, text: str):
+    """Yes-no questions ending in 不, a question mark, 有没得, and a named crop or animal the classifier
+    could not place: the farmer gets the read-back, not a menu."""
+    assert reading(intent, text)
+
+
+@pytest.mark.parametrize(("intent", "text"), [
+    ("request_human", "转人工 我家猪的事说不清楚"), ("register", "我要注册 我是养鸡的"),
+    ("more_experts", "换个专家嘛 猪的事"), ("check_status", "我问的鸭子那个事 多久才有人回"),
+    ("check_status", "上回问的茶叶加工 找到没"), ("thank", "猪儿好了 谢谢"), ("nlu_fallback", "今天天气好热"),
+])
+def test_requests_with_their_own_words_keep_their_reading(intent: str, text: str):
+    assert not reading(intent, text)

@@ -44,16 +44,25 @@ YES_OR_NO = re.compile(r"^(?:不|没|莫|别|对|是|好|行|嗯|要得|可以|�
 OWN_CUES = {
     "check_status": re.compile(
         r"发出去|发出|发了|回复|回音|回我|回了|答复|进展|进度|结果|到哪|哪一步|有人接|接了|联系我|联系了|"
-        r"还没|没人|咋样了|怎么样了|如何了|多久|好久|等了|处理|上次|之前|昨天|前天|前几天|那个问题|我的问题|我的需求|"
-        r"我发的|我问的|提交"),
+        r"还没|没人|咋样了|怎么样了|如何了|多久.{0,2}(?:回|有人|答|联系|处理|才)|好久(?:了|都|还|没)|等了|处理|"
+        r"上次|上回|之前|昨天|前天|前几天|那个问题|我的问题|我的需求|我发的|我问的|提交|找到没|找到了没|找到了吗"),
     "ask_science": re.compile(
         r"资料|视频|文章|科普|学|书|材料|知识|常识|教程|入门|手册|课程|讲座|培训|教我|认一下|长啥样|长什么样|了解"),
     "subscribe": re.compile(r"订|推送|推给|推我|只推|每周|每天|每月|每个月|定期|关注|有新的|发给我|不要再发|取消"),
     "help": re.compile(r"不会用|咋用|怎么用|咋个用|使用|功能|你能|你会|能做|能干"),
+    "request_human": re.compile(r"人工|真人|客服|志愿者|工作人员|转人|活人|找个人|找人|跟人说|和人说|人来"),
+    "register": re.compile(r"注册|登记|报名|加入|入驻|开户|账号|帐号|实名|认证|会员|改名|换号|手机号|电话号码"),
+    "more_experts": re.compile(r"换|别的|其他|其它|更多|再推|再找|另外|不满意|别个|下一个|还有.{0,4}专家|多推"),
 }
 # Words of a question or a problem: a thanks or a goodbye that names the pig ("鸡好了 谢谢") is still one.
-ASKING = re.compile(r"吗|么|啥|什么|咋|怎|如何|多少|几|哪|是否|能不能|可不可以|行不行|要不要|有没有|为啥|为什么|原因|"
-                    r"办法|[?？]")
+# Read on normalized text (no punctuation), so a question mark is looked for in the text as written; a
+# clause that ends in 不 or 没 is a yes-no question in everyday speech ("还能喂牛不", "打了药没").
+ASKING = re.compile(r"吗|么|啥|什么|咋|怎|如何|多少|几|哪|是否|能不能|可不可以|行不行|要不要|有没有|有没得|有莫得|"
+                    r"为啥|为什么|原因|办法|(?<=\S)[不没](?=\s|$)")
+QUESTION_MARK = re.compile(r"[?？]")
+# The classifier could not tell what the message is: one that names a crop or an animal is taken as a need
+# (the read-back asks the farmer to confirm it, so a wrong guess costs one tap).
+UNSURE = "nlu_fallback"
 PROBLEM_KINDS = frozenset({"pest", "disease", "agrochemical", "fertilizer", "symptom"})
 SCIENCE = "ask_science"
 # Asking for reading or watching matter: "有没有讲猕猴桃溃疡病的资料" wants 科普, not an expert.
@@ -130,17 +139,21 @@ def evidence_in(text: str) -> list[Thing]:
     a question about a problem is a need whatever its polarity, and a problem still there beside one
     that has gone ("不拉稀了 又咳嗽") is a need."""
     plain = normalize(text)
-    asking = bool(ASKING.search(plain))
+    asking = _asking(text)
     return [n.thing for n in _named(plain)
             if not _typed_by_sound(plain, n) and (asking or not _gone(plain, n))]
+
+
+def _asking(text: str) -> bool:
+    """Whether a message asks something: a question word, a yes-no ending, or a question mark."""
+    return bool(ASKING.search(normalize(text)) or QUESTION_MARK.search(text))
 
 
 def _asks_about(text: str, things: list[Thing]) -> bool:
     """A problem named (a pest, a disease, a drug, a symptom), an open farm question, or a question
     about a named crop or animal."""
-    plain = normalize(text)
     return (any(t.kind in PROBLEM_KINDS for t in things) or is_open_question(text)
-            or (bool(things) and bool(ASKING.search(plain))) or _just_a_name(plain, things))
+            or (bool(things) and _asking(text)) or _just_a_name(normalize(text), things))
 
 
 def _just_a_name(plain: str, things: list[Thing]) -> bool:
@@ -160,6 +173,8 @@ def reading(intent: str, text: str) -> bool:
     if intent == NEED or text.lstrip().startswith("/"):
         return False
     things = evidence_in(text)
+    if intent == UNSURE and any(t.is_living for t in things):
+        return True
     if not _asks_about(text, things):
         return False
     if intent in YIELDING:
