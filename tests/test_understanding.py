@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from exchange.matching.subjects import gazetteer, is_open_question, subjects_in, things_in
-from understanding.need_evidence import reading, wants_material
+from understanding.need_evidence import asks_after_a_request, reading, wants_material
 
 
 @pytest.mark.parametrize(("text", "subject"), [
@@ -151,3 +151,16 @@ def test_a_farm_question_in_everyday_words_is_a_need_whatever_it_was_read_as(int
 ])
 def test_requests_with_their_own_words_keep_their_reading(intent: str, text: str):
     assert not reading(intent, text)
+
+
+@pytest.mark.parametrize("text", ["屋头网线老是断 村里就我一家 有没有办法", "收了三万块定金 买家跑了 现在咋个办"])
+def test_an_unplaced_message_asking_what_to_do_is_a_need(text: str):
+    assert reading("nlu_fallback", text)
+
+
+@pytest.mark.parametrize(("intent", "text", "status"), [
+    ("nlu_fallback", "帮我找的专家有回音没", True), ("nlu_fallback", "上周那个事 现在啥子情况了", True),
+    ("nlu_fallback", "今天天气好热", False), ("greet", "专家有反馈了吗", False),
+])
+def test_an_unplaced_message_asking_after_a_request_gets_the_status(intent: str, text: str, status: bool):
+    assert asks_after_a_request(intent, text) is status

@@ -63,6 +63,12 @@ QUESTION_MARK = re.compile(r"[?？]")
 # The classifier could not tell what the message is: one that names a crop or an animal is taken as a need
 # (the read-back asks the farmer to confirm it, so a wrong guess costs one tap).
 UNSURE = "nlu_fallback"
+# ... and one that asks what to do about something ("发个货要跑20公里 有没有办法") is a need even when
+# it names nothing the gazetteer knows; one that asks after an earlier request is a status question.
+WHAT_TO_DO = re.compile(r"咋办|怎么办|咋个办|怎么搞|咋个搞|咋整|有没有办法|有啥办法|有什么办法|有没得办法|有啥子办法")
+STATUS = "check_status"
+ASKS_AFTER_A_REQUEST = re.compile(r"发出去|回复|回音|回我|答复|进展|进度|有人接|联系我|反馈|匹配到|找到.{0,2}专家|找到没|"
+                                  r"啥情况|什么情况|啥子情况|怎么样了|咋样了|到哪一步|哪一步")
 PROBLEM_KINDS = frozenset({"pest", "disease", "agrochemical", "fertilizer", "symptom"})
 SCIENCE = "ask_science"
 # Asking for reading or watching matter: "有没有讲猕猴桃溃疡病的资料" wants 科普, not an expert.
@@ -162,6 +168,18 @@ def _just_a_name(plain: str, things: list[Thing]) -> bool:
     return named > 0 and 2 * named >= sum(map(len, cjk_runs(plain)))
 
 
+def _asks_what_to_do(text: str) -> bool:
+    """"……有没有办法", "现在咋办" in a message long enough to say what about."""
+    plain = normalize(text)
+    return bool(WHAT_TO_DO.search(plain)) and sum(map(len, cjk_runs(plain))) >= MIN_NEED_CHARS
+
+
+def asks_after_a_request(intent: str, text: str) -> bool:
+    """True when a message the classifier could not place asks how an earlier request is going
+    ("匹配到专家没有啊", "专家那边有反馈吗"): the farmer gets the status, not the fallback."""
+    return intent == UNSURE and bool(ASKS_AFTER_A_REQUEST.search(normalize(text)))
+
+
 def wants_material(intent: str, text: str) -> bool:
     """True when a message read as a need asks for learning material by name: that is what the
     contract calls ``ask_science``, and the farmer gets the 科普 they asked for."""
@@ -173,7 +191,7 @@ def reading(intent: str, text: str) -> bool:
     if intent == NEED or text.lstrip().startswith("/"):
         return False
     things = evidence_in(text)
-    if intent == UNSURE and any(t.is_living for t in things):
+    if intent == UNSURE and (any(t.is_living for t in things) or _asks_what_to_do(text)):
         return True
     if not _asks_about(text, things):
         return False
@@ -210,6 +228,8 @@ class NeedEvidenceClassifier(GraphComponent, IntentClassifier):
             if intent and reading(intent, text):
                 intent = NEED
                 _read_as(message, NEED)
+            elif intent and asks_after_a_request(intent, text):
+                _read_as(message, STATUS)
             if intent and wants_material(intent, text):
                 _read_as(message, SCIENCE)
         return messages
