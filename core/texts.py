@@ -325,6 +325,7 @@ class Operator:
     PRESS_CTRL_C = "按 Ctrl+C 停止。"
     FRONT_ENDS = "· 前端：{names}"
     TERMINAL_CHAT = "终端聊天"
+    LOG_FILE = "· 日志：{path}（终端留给聊天）"
     BOT = "{app} 机器人"
     OFFICIAL_ACCOUNT = "微信公众号"
     SECRET_MISSING = "请设置 {variable}：没有它，本机任何进程都能冒充任何用户和对话引擎对话"

@@ -38,13 +38,17 @@ class LaunchError(RuntimeError):
     """A start-up problem the operator can fix; the message says how."""
 
 
-def configure_logging(level: str) -> None:
+def configure_logging(level: str, path: Path | None = None) -> None:
     """One log format; library chatter (and httpx, whose request lines carry the bot token) kept out.
+    ``path``: log to that file instead of the console (the terminal chat's screen is the chat's).
 
     Below DEBUG, Python warnings from the libraries are hidden too: the terminal chat is for villagers
     and township volunteers, not for deprecation notices.
     """
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True,
+                        filename=path)
     redact_logs()  # phone numbers, labelled names and the bot token never reach a log line
     for noisy in ("httpx", "httpcore", "telegram.ext.Updater", "apscheduler", "rasa", "rasa_sdk", "tensorflow", "absl",
                   "jieba", "matplotlib", "asyncio", "alembic"):
@@ -249,17 +253,23 @@ def channel_names(settings: Settings) -> list[str]:
                                           (Operator.OFFICIAL_ACCOUNT, settings.wechat_configured)) if configured]
 
 
+TERMINAL_LOG = "kejibang.log"  # under KEJIBANG_VAR_DIR: the terminal chat keeps its screen for the chat
+
+
 def run(settings: Settings, *, terminal: bool | None = None) -> None:
     """Start everything; the terminal chat when no messaging app is configured (or when asked).
 
     With RASA_URL the model and the custom actions belong to the Rasa servers and their action server
     (the production profile, deploy/): only the exchange and the adapter start here.
     """
-    configure_logging(settings.log_level)
-    process_environment(settings)
     use_terminal = terminal if terminal is not None else not channel_names(settings)
+    log_file = settings.var_dir / TERMINAL_LOG if use_terminal else None
+    configure_logging(settings.log_level, log_file)
+    process_environment(settings)
     model_path = None if settings.rasa_urls else ensure_model(settings)
     prepare_exchange(settings)
     names = Operator.TERMINAL_CHAT if use_terminal else "、".join(channel_names(settings))
     print(Operator.FRONT_ENDS.format(names=names), flush=True)
+    if log_file is not None:
+        print(Operator.LOG_FILE.format(path=log_file), flush=True)
     asyncio.run(serve(settings, model_path, use_terminal))

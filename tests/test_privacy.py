@@ -291,3 +291,24 @@ def test_voice_recordings_older_than_the_retention_period_are_purged(tmp_path, m
     os.utime(old, (past, past))
     assert purge_old(Settings.from_env()).recordings == 1
     assert not old.exists() and new.exists()
+
+
+def test_the_terminal_chat_writes_its_log_lines_to_a_file_not_over_the_chat(tmp_path, capfd):
+    """A villager chatting in the terminal sees the assistant's replies, not log lines in between; the log
+    (masked as everywhere) is in KEJIBANG_VAR_DIR/kejibang.log."""
+    from kejibang.launcher import TERMINAL_LOG, configure_logging
+
+    root = logging.getLogger()
+    saved = (root.level, list(root.handlers))
+    try:
+        configure_logging("INFO", tmp_path / TERMINAL_LOG)
+        logging.getLogger("core.retention").info("retention: 0 conversation events deleted, 13881234567")
+    finally:
+        for handler in root.handlers:
+            handler.close()
+        root.handlers[:] = saved[1]
+        root.setLevel(saved[0])
+    screen = capfd.readouterr()
+    assert "retention" not in screen.out + screen.err
+    written = (tmp_path / TERMINAL_LOG).read_text(encoding="utf-8")
+    assert "retention: 0 conversation events deleted" in written and "13881234567" not in written

@@ -185,7 +185,7 @@ def test_kejibang_run_with_rasa_url_neither_loads_a_model_nor_starts_workers(mon
     async def serve(settings, model_path, terminal) -> None:
         started.append(model_path)
 
-    monkeypatch.setattr(launcher, "configure_logging", lambda level: None)  # keep the test session's logging
+    monkeypatch.setattr(launcher, "configure_logging", lambda level, path=None: None)  # keep the test session's logging
     monkeypatch.setattr(launcher, "process_environment", lambda settings: {})  # and its environment
     monkeypatch.setattr(launcher, "ensure_model", refuse)
     monkeypatch.setattr(launcher, "dialogue_workers", refuse)
