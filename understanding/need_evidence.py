@@ -14,8 +14,8 @@ a problem reported as gone in a message that asks nothing ("鱼不浮头了 谢�
 (``nlu_fallback``) is a need when it names a crop or an animal or asks what to do, and a status question
 when it asks after an earlier request.
 
-Why rules beside the classifier: the same training data gives a different model on another processor
-(TensorFlow's kernels round differently), and one such model read 0.966 of the dev set's needs as needs
+Why rules beside the classifier: the same training data gives a different model on another machine
+(most likely TensorFlow's CPU kernels rounding differently), and one such model read 0.966 of the dev set's needs as needs
 where another read 0.993; with these rules the first reads 0.998 (`kejibang bench nlu --current`).
 """
 
