@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from exchange.matching.subjects import gazetteer, is_open_question, subjects_in, things_in
-from understanding.need_evidence import asks_after_a_request, reading, wants_material
+from understanding.need_evidence import asks_after_a_request, reading, unfounded, wants_material
 
 
 @pytest.mark.parametrize(("text", "subject"), [
@@ -164,3 +164,11 @@ def test_an_unplaced_message_asking_what_to_do_is_a_need(text: str):
 ])
 def test_an_unplaced_message_asking_after_a_request_gets_the_status(intent: str, text: str, status: bool):
     assert asks_after_a_request(intent, text) is status
+
+
+@pytest.mark.parametrize(("text", "founded"), [
+    ("每个礼拜给我发点养鸭的", True), ("别再给我推了", True), ("把柑橘的也加上", True), ("/subscribe", True),
+    ("瘟肥\x11猪\x08\x08鸡\x1b[31m红字\x1b[0m", False), ("\u202e安逸\u200d鸭\u0336\u0337", False),
+])
+def test_a_subscription_is_written_only_for_words_of_subscribing(text: str, founded: bool):
+    assert unfounded("subscribe", text) is not founded

@@ -12,7 +12,8 @@ that asks for reading matter by name (资料, 教程, 科普) is a request for �
 a problem reported as gone in a message that asks nothing ("鱼不浮头了 谢谢") is an outcome, and the 蟹 of
 "蟹蟹" is a thanks typed by sound (``evidence_in``). A message the classifier could not place at all
 (``nlu_fallback``) is a need when it names a crop or an animal or asks what to do, and a status question
-when it asks after an earlier request.
+when it asks after an earlier request. A subscription read without a word of subscribing is taken as
+not understood: it would be written at once.
 
 Why rules beside the classifier: the same training data gives a different model on another machine
 (most likely TensorFlow's CPU kernels rounding differently), and one such model read 0.966 of the dev set's needs as needs
@@ -54,7 +55,8 @@ OWN_CUES = {
         r"上次|上回|之前|昨天|前天|前几天|那个问题|我的问题|我的需求|我发的|我问的|提交|找到没|找到了没|找到了吗"),
     "ask_science": re.compile(
         r"资料|视频|文章|科普|学|书|材料|知识|常识|教程|入门|手册|课程|讲座|培训|教我|认一下|长啥样|长什么样|了解"),
-    "subscribe": re.compile(r"订|推送|推给|推我|只推|每周|每天|每月|每个月|定期|关注|有新的|发给我|不要再发|取消"),
+    "subscribe": re.compile(r"订|定阅|退定|推|每周|每天|每月|每个月|礼拜|星期|定期|关注|有新的|新文章|发给我|发我|"
+                            r"不要再发|取消|加上|改成"),
     "help": re.compile(r"不会用|咋用|怎么用|咋个用|使用|功能|你能|你会|能做|能干"),
     "request_human": re.compile(r"人工|真人|客服|志愿者|工作人员|转人|活人|找个人|找人|跟人说|和人说|人来"),
     "register": re.compile(r"注册|登记|报名|加入|入驻|开户|账号|帐号|实名|认证|会员|改名|换号|手机号|电话号码"),
@@ -73,6 +75,9 @@ UNSURE = "nlu_fallback"
 # it names nothing the gazetteer knows; one that asks after an earlier request is a status question.
 WHAT_TO_DO = re.compile(r"咋办|怎么办|咋个办|怎么搞|咋个搞|咋整|有没有办法|有啥办法|有什么办法|有没得办法|有啥子办法")
 STATUS = "check_status"
+# A reading that writes for the farmer at once must rest on its own words: a model has read strings of
+# control characters, joiners and stray Chinese characters as subscriptions (and subscribed them).
+FOUNDED_ONLY = frozenset({"subscribe"})
 ASKS_AFTER_A_REQUEST = re.compile(r"发出去|回复|回音|回我|答复|进展|进度|有人接|联系我|反馈|匹配到|找到.{0,2}专家|找到没|"
                                   r"啥情况|什么情况|啥子情况|怎么样了|咋样了|到哪一步|哪一步")
 PROBLEM_KINDS = frozenset({"pest", "disease", "agrochemical", "fertilizer", "symptom"})
@@ -186,6 +191,13 @@ def asks_after_a_request(intent: str, text: str) -> bool:
     return intent == UNSURE and bool(ASKS_AFTER_A_REQUEST.search(normalize(text)))
 
 
+def unfounded(intent: str, text: str) -> bool:
+    """True when a reading that would write at once (a subscription) has none of its own words: the
+    message is taken as not understood (the farmer is asked again) rather than acted on."""
+    return (intent in FOUNDED_ONLY and not text.lstrip().startswith("/")
+            and not OWN_CUES[intent].search(normalize(text)))
+
+
 def wants_material(intent: str, text: str) -> bool:
     """True when a message read as a need asks for learning material by name: that is what the
     contract calls ``ask_science``, and the farmer gets the 科普 they asked for."""
@@ -236,6 +248,8 @@ class NeedEvidenceClassifier(GraphComponent, IntentClassifier):
                 _read_as(message, NEED)
             elif intent and asks_after_a_request(intent, text):
                 _read_as(message, STATUS)
+            elif intent and unfounded(intent, text):
+                _read_as(message, UNSURE)
             if intent and wants_material(intent, text):
                 _read_as(message, SCIENCE)
         return messages
