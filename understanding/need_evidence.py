@@ -35,7 +35,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from exchange.matching.normalize import cjk_runs, normalize
-from exchange.matching.subjects import Thing, is_open_question, things_in
+from exchange.matching.subjects import Thing, is_open_question, located
 
 NEED = "describe_need"
 # Confidence reported for a need read from evidence rather than from the classifier's scores.
@@ -110,16 +110,8 @@ class Named(NamedTuple):
 
 
 def _named(plain: str) -> list[Named]:
-    """``things_in`` with the place of each thing in normalized text. The things come left to right
-    without overlaps, and the scan takes the first place a name can start, so the first occurrence of
-    each name after the previous thing is where it was found."""
-    found: list[Named] = []
-    end = 0
-    for thing in things_in(plain):
-        start = plain.find(thing.name, end)
-        end = start + len(thing.name)
-        found.append(Named(start, end, thing))
-    return found
+    """The named things of normalized text with their places (``located``: left to right, no overlaps)."""
+    return [Named(start, start + len(thing.name), thing) for start, thing in located(plain)]
 
 
 def _typed_by_sound(plain: str, named: Named) -> bool:

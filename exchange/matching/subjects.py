@@ -94,7 +94,7 @@ def _longest_name() -> int:
     return max(map(len, _lexicon()), default=1)
 
 
-def _located(text: str) -> list[tuple[int, Thing]]:
+def located(text: str) -> list[tuple[int, Thing]]:
     """(start, thing) of the named things of normalized text, longest name first at each place, no overlaps;
     a word of ``NOT_NAMES`` is passed over whole, so the 鸡 of 鸡爪状 is never found."""
     known, longest = _lexicon(), _longest_name()
@@ -116,7 +116,7 @@ def _located(text: str) -> list[tuple[int, Thing]]:
 
 def things_in(text: str) -> list[Thing]:
     """The named things of a text, left to right, longest name first at each place, no overlaps."""
-    return [thing for _, thing in _located(normalize(text))]
+    return [thing for _, thing in located(normalize(text))]
 
 
 HOSTED_KINDS = ("disease", "pest", "agrochemical", "site")
@@ -197,14 +197,14 @@ def subjects_in(text: str) -> list[Thing]:
     site's name), then products, then equipment and sites; of two names written together where the first
     qualifies the second, the second is the head (红阳猕猴桃)."""
     normalized = normalize(text)
-    return _subjects(_located(normalized), normalized)
+    return _subjects(located(normalized), normalized)
 
 
 def read(text: str) -> tuple[list[Thing], list[Thing]]:
     """``subjects_in`` and ``things_in`` of a text at the cost of one scan (indexing 250 000 profiles)."""
     normalized = normalize(text)
-    located = _located(normalized)
-    return _subjects(located, normalized), [thing for _, thing in located]
+    found = located(normalized)
+    return _subjects(found, normalized), [thing for _, thing in found]
 
 
 def _subjects(located: list[tuple[int, Thing]], text: str) -> list[Thing]:
