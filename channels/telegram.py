@@ -36,6 +36,8 @@ from store.buttons import ButtonPayloads
 
 log = logging.getLogger(__name__)
 MAX_MESSAGE = 4000
+TYPING_AFTER_SECONDS = 0.5
+TYPING_SHOWN_SECONDS = 4.5  # Telegram shows "typing…" for 5 s or until the reply, whichever comes first
 T = TypeVar("T")
 PRIVATE = filters.ChatType.PRIVATE
 ROLE_COMMANDS = bare_names()  # the staff commands (desks/commands.py), in a private chat
@@ -107,6 +109,29 @@ async def render(bot, book: ButtonPayloads, chat_id: int, replies: list[Reply]) 
             await bot.send_message(chat_id, part, reply_markup=markup)
 
 
+@asynccontextmanager
+async def typing_while_slow(bot, chat_id: int) -> AsyncIterator[None]:
+    """Shows "typing…" only while an answer takes longer than TYPING_AFTER_SECONDS: a quick reply arrives
+    before the indicator could be seen, and most turns then cost one request to Telegram less."""
+    async def typing_later() -> None:
+        await asyncio.sleep(TYPING_AFTER_SECONDS)
+        while True:
+            await bot.send_chat_action(chat_id, ChatAction.TYPING)
+            await asyncio.sleep(TYPING_SHOWN_SECONDS)
+
+    shown = asyncio.create_task(typing_later())
+    try:
+        yield
+    finally:
+        shown.cancel()
+        try:
+            await shown
+        except asyncio.CancelledError:
+            pass
+        except Exception:
+            log.warning("could not show typing to chat %s", chat_id, exc_info=True)
+
+
 async def _answer(update: Update, context: ContextTypes.DEFAULT_TYPE, replies_of) -> None:
     """Answer one update, in turn for its sender, and once: the inbox (store/inbox.py) knows a re-delivered
     update_id even after a restart, and an update cut off mid-way (the bot stopped or killed while answering
@@ -122,8 +147,9 @@ async def _answer(update: Update, context: ContextTypes.DEFAULT_TYPE, replies_of
         try:
             if _assistant(context).warming_up:
                 await context.bot.send_message(chat_id, Farmer.WARMING_UP)
-            await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
-            await render(context.bot, _core(context).payloads, chat_id, await replies_of)
+            async with typing_while_slow(context.bot, chat_id):
+                replies = await replies_of
+            await render(context.bot, _core(context).payloads, chat_id, replies)
         except Exception:
             await asyncio.to_thread(inbox.processed, key)
             raise

@@ -67,9 +67,15 @@ def _load_built_eagerly(cls: type, model_file_name: str, model_data_example: Any
     return model
 
 
-def load_agent(model_path: str, **endpoints: Any) -> Any:
-    """``rasa.core.agent.Agent.load`` with the models' layers built eagerly (every in-process load)."""
+def load_agent(model_path: str, rules_first: bool = True, **endpoints: Any) -> Any:
+    """``rasa.core.agent.Agent.load`` with the models' layers built eagerly (every in-process load), and TED
+    asked only where no rule is sure (``rasa_plugins/rules_first.py``; ``rules_first=False`` only to
+    compare)."""
     from rasa.core.agent import Agent
 
     build_weights_eagerly()
+    if rules_first:
+        from rasa_plugins.rules_first import predict_with_rules_first
+
+        predict_with_rules_first()
     return Agent.load(model_path, **endpoints)

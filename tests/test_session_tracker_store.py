@@ -52,3 +52,24 @@ async def test_every_event_is_kept_once_as_rasas_store_keeps_it(tmp_path: Path) 
     rasas = await conversation(SQLTrackerStore(domain, dialect="sqlite", db=str(tmp_path / "rasa.db")), domain)
     assert ours == rasas
     assert sum(e["event"] == "user" for e in ours) == 4
+
+
+@pytest.mark.asyncio
+async def test_an_sqlite_conversation_can_be_read_while_a_turn_is_being_written(tmp_path: Path) -> None:
+    """Another worker (or the erasure) reads a conversation while a save is under way: the file is in
+    write-ahead-log mode, so the reader sees the last saved turn instead of waiting on a lock."""
+    import sqlite3
+
+    domain = Domain.load(str(PROJECT_ROOT / "domain"))
+    path = tmp_path / "tracker.db"
+    store = SessionSQLTrackerStore(domain, dialect="sqlite", db=str(path))
+    await conversation(store, domain)
+    writer = sqlite3.connect(path, timeout=0.1)
+    writer.execute("BEGIN EXCLUSIVE")
+    writer.execute("DELETE FROM events")
+    try:
+        full = await store.retrieve_full_tracker("telegram:1")
+    finally:
+        writer.rollback()
+        writer.close()
+    assert sum(e.as_dict()["event"] == "user" for e in full.events) == 4

@@ -7,6 +7,8 @@ test_telegram_journeys.py.
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 import pytest_asyncio
 
@@ -32,6 +34,8 @@ class ScriptedDialogue:
         if text == "/greet":
             return [Reply("你好！", buttons=(Button("说说我的问题", "/describe_need"),
                                             Button("长按钮", '/inform{"township":"四川省广安市岳池县坪滩镇"}')))]
+        if text == "慢回复":
+            await asyncio.sleep(0.8)
         if text == "长回复":
             return [Reply("\n".join(f"第{i}行" + "字" * 90 for i in range(120)))]
         return [Reply(f"收到：{text}")]
@@ -57,7 +61,17 @@ async def test_start_greets_with_buttons_and_a_long_payload_survives_the_64_byte
     answer = await emulator.wait_for_message(CHAT)
     assert answer["text"] == '收到：/inform{"township":"四川省广安市岳池县坪滩镇"}'
     assert emulator.answered_callbacks, "every pressed button is answered"
-    assert "typing" in emulator.chat_actions(CHAT)
+
+
+@pytest.mark.asyncio
+async def test_typing_is_shown_while_an_answer_is_slow_and_not_before_a_quick_one(bot):
+    emulator, _ = bot
+    emulator.user_sends(CHAT, "快回复")
+    await emulator.wait_for_message(CHAT)
+    assert emulator.chat_actions(CHAT) == []
+    emulator.user_sends(CHAT, "慢回复")
+    assert (await emulator.wait_for_message(CHAT))["text"] == "收到：慢回复"
+    assert emulator.chat_actions(CHAT) == ["typing"]
 
 
 @pytest.mark.asyncio
