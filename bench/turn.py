@@ -158,8 +158,12 @@ class Sampler(threading.Thread):
 
 
 async def _turn(stack: Stack, chat: int, text: str) -> tuple[float, float, float]:
-    """Send one message and wait for the whole answer: (start, end, first reply latency in ms)."""
-    emulator = stack.emulator
+    """Send one message and wait for the whole answer: (start, end, first reply latency in ms). The user
+    acts on the emulator's own loop (``bench.e2e.UsersLoop``), as in `kejibang bench e2e`."""
+    return await stack.users.run(_user_turn(stack.emulator, chat, text))
+
+
+async def _user_turn(emulator, chat: int, text: str) -> tuple[float, float, float]:
     started = time.perf_counter()
     update_id = emulator.user_sends(chat, text)["update_id"]
     await emulator.wait_until(lambda: emulator.reply_latency(update_id) is not None, timeout=60)

@@ -19,6 +19,7 @@ from kejibang import model
 from kejibang.internal import MISSING
 from kejibang.launcher import LaunchError, process_environment
 from kejibang.settings import PROJECT_ROOT, Settings
+from rasa_plugins.model_loading import INTER_OP, INTRA_OP
 
 DEPLOY = PROJECT_ROOT / "deploy"
 ENDPOINTS = DEPLOY / "endpoints.production.yml"
@@ -50,6 +51,8 @@ def serve(settings: Settings, port: int) -> None:
     process_environment(settings)
     # endpoints.production.yml reads these; the tracker URL gets the same default as everywhere else
     os.environ["KEJIBANG_TRACKER_DB"] = settings.tracker_db
+    for variable in (INTRA_OP, INTER_OP):  # one thread per op, as every in-process load (model_loading.py)
+        os.environ.setdefault(variable, "1")
     from rasa.__main__ import main as rasa_main
 
     from rasa_plugins.action_executor import check_action_results_once_compiled

@@ -21,9 +21,11 @@ with Rasa's own load. Fine-tuning (training on from a loaded model) keeps Rasa's
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 log = logging.getLogger(__name__)
+INTRA_OP, INTER_OP = "TF_INTRA_OP_PARALLELISM_THREADS", "TF_INTER_OP_PARALLELISM_THREADS"
 _PATCHED = "kejibang_eager_build"
 
 
@@ -67,12 +69,31 @@ def _load_built_eagerly(cls: type, model_file_name: str, model_data_example: Any
     return model
 
 
+def one_thread_per_op() -> None:
+    """Run TensorFlow's ops on one thread in a serving process (``TF_INTRA_OP_PARALLELISM_THREADS`` and
+    ``TF_INTER_OP_PARALLELISM_THREADS``, Rasa's own variables, say otherwise).
+
+    A turn's tensors are one sentence: splitting them across cores gains nothing, and TensorFlow's
+    default pools (one thread per core) spin while they wait for work, which in `kejibang bench e2e`
+    cost a third more CPU per message, taken from the other worker's core. Rasa's command line
+    (`kejibang rasa serve`) reads the same variables; in-process loads never did.
+    """
+    import tensorflow as tf
+
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(int(os.environ.get(INTRA_OP, "1")))
+        tf.config.threading.set_inter_op_parallelism_threads(int(os.environ.get(INTER_OP, "1")))
+    except RuntimeError:  # TensorFlow has already run in this process (a test session): it keeps its pools
+        log.debug("TensorFlow's thread pools are already set up; left as they are")
+
+
 def load_agent(model_path: str, rules_first: bool = True, **endpoints: Any) -> Any:
     """``rasa.core.agent.Agent.load`` with the models' layers built eagerly (every in-process load), and TED
     asked only where no rule is sure (``rasa_plugins/rules_first.py``; ``rules_first=False`` only to
     compare)."""
     from rasa.core.agent import Agent
 
+    one_thread_per_op()
     build_weights_eagerly()
     if rules_first:
         from rasa_plugins.rules_first import predict_with_rules_first
