@@ -5,6 +5,8 @@
   phrases of a need that asks for a domain's service whatever it names (intent: 卖不出去, 冷库);
 - ``exchange/knowledge/colloquial.tsv``: everyday words mapped to the concepts experts write;
 - ``exchange/knowledge/subjects.tsv``: crops, animals, pests, drugs… by every name farmers use;
+- ``exchange/knowledge/subject_kinds.tsv``: which crop is a kind of which where the names do not say it
+  (脐橙 of 柑橘, 空心菜 of 叶菜; read by ``exchange.matching.subjects.lineage``);
 - ``exchange/knowledge/symptom_problems.tsv``: signs farmers describe → the problems they suggest
   (read by ``exchange.matching.symptoms``);
 - ``nlu/jieba/*.txt``: the jieba dictionary shared with the Rasa tokenizer.
@@ -19,6 +21,8 @@ from pathlib import Path
 
 import jieba
 import yaml
+
+from exchange.matching.normalize import normalize
 
 KNOWLEDGE_DIR = Path(__file__).resolve().parent.parent / "knowledge"
 JIEBA_DIR = Path(__file__).resolve().parent.parent.parent / "nlu" / "jieba"
@@ -98,6 +102,19 @@ def subject_rows() -> tuple[dict[str, str], ...]:
         return tuple(csv.DictReader(stream, delimiter="\t", quoting=csv.QUOTE_NONE))
 
 
+@lru_cache(maxsize=1)
+def subject_kinds() -> dict[str, str]:
+    """Standard name of a crop or animal → the standard name it is a kind of, where its own name does
+    not end in it (脐橙 → 橙子 → 柑橘, 榨菜 → 芥菜); ``subjects`` checks both are in the gazetteer."""
+    path = KNOWLEDGE_DIR / "subject_kinds.tsv"
+    if not path.exists():
+        return {}
+    with path.open(encoding="utf-8", newline="") as stream:
+        rows = csv.DictReader(stream, delimiter="\t", quoting=csv.QUOTE_NONE)
+        return {row["narrower"].strip(): row["broader"].strip() for row in rows
+                if row.get("narrower") and row.get("broader")}
+
+
 def dictionary_files() -> list[Path]:
     """The jieba dictionary files, in a stable order (Rasa's JiebaTokenizer loads the same folder)."""
     return sorted(JIEBA_DIR.glob("*.txt"))
@@ -138,4 +155,17 @@ def tokenizer() -> jieba.Tokenizer:
     for row in subject_rows():  # every name of a crop or animal is one word (母鸡, not 母|鸡不下蛋)
         if row.get("name") and len(row["name"]) > 1:
             tok.add_word(row["name"].strip(), 3000)
+    for term in map(normalize, professional_terms()):  # the words experts write: 肥料配比, not 肥料|配比
+        if len(term) > 1 and not tok.FREQ.get(term):  # (a need is searched with the whole word)
+            tok.add_word(term, 2000)
     return tok
+
+
+@lru_cache(maxsize=1)
+def professional_terms() -> frozenset[str]:
+    """The concepts the everyday phrases stand for and the problems described signs suggest
+    (``symptom_problems.tsv``): a need is searched with them whole, so a profile must yield them whole too."""
+    from exchange.matching.symptoms import signs  # it reads this module's files: imported when first needed
+
+    concepts = {c for values in colloquial_concepts().values() for c in values}
+    return frozenset(concepts | {problem for row in signs() for problem in row.problems})

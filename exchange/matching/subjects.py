@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
-from exchange.matching.knowledge import subject_rows, taxonomy
+from exchange.matching.knowledge import subject_kinds, subject_rows, taxonomy
 from exchange.matching.normalize import normalize
 
 # What a need can be about, most telling first: a sick 鸭 in a 稻田 is about the duck; a 微耕机 is the
@@ -247,7 +247,10 @@ SAME, KIN, SIBLING, UNRELATED = 3, 2, 1, 0
 def _broader(canonical: str) -> str | None:
     """The crop or animal a standard name is a kind of, read from its head (Chinese names end in it):
     育肥猪 → 猪, 鲫鱼 → 鱼, 山羊 → 羊. The head must be a standard name of the same kind and domain, so
-    矮牵牛 (a flower) is no 牛 and 大麦 (麦 standing for 小麦) no wheat."""
+    矮牵牛 (a flower) is no 牛 and 大麦 (麦 standing for 小麦) no wheat. Where the name does not say it
+    (脐橙 is a 橙子, 榨菜 a 芥菜, 空心菜 a 叶菜), ``subject_kinds.tsv`` does."""
+    if canonical in _kinds():
+        return _kinds()[canonical]
     own = gazetteer().get(canonical)
     for start in range(1, len(canonical)):
         head = gazetteer().get(canonical[start:])
@@ -255,6 +258,19 @@ def _broader(canonical: str) -> str | None:
                 and (own is None or (own.kind == head.kind and set(own.domains) & set(head.domains)))):
             return head.canonical
     return None
+
+
+@lru_cache(maxsize=1)
+def _kinds() -> dict[str, str]:
+    """``subject_kinds.tsv``, both names standard names of living things (a row naming anything else is
+    refused loudly: a typo must not silently cut a crop off from its kin)."""
+    names = gazetteer()
+    for narrower, broader in subject_kinds().items():
+        for name in (narrower, broader):
+            thing = names.get(name)
+            if thing is None or thing.canonical != name or not thing.is_living:
+                raise ValueError(f"subject_kinds.tsv: {name} is no standard name of a crop or animal")
+    return subject_kinds()
 
 
 @lru_cache(maxsize=4096)
