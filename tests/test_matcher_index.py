@@ -174,3 +174,22 @@ def test_a_postgres_exchange_saves_its_index_under_the_var_folder(postgres_servi
         assert answers(restarted.matcher()) == built and restarted._live.whole_builds == 0
     finally:
         restarted.close()
+
+
+def test_a_need_matched_at_its_read_back_and_again_when_posted_is_read_once(monkeypatch) -> None:
+    """Reading a need's words is most of a match: the second match of the same words reuses it, with the same
+    experts; a domain the farmer chose makes it another reading."""
+    from exchange.matching import matcher as matching
+    from exchange.matching.matcher import Profile
+
+    experts = [Profile("pig-vet", "生猪疫病防治，猪发烧、不吃食、咳嗽的诊断", ("pig",)),
+               Profile("cattle", "肉牛养殖与饲料配方", ("herbivore",))]
+    matcher = Matcher(experts, [Profile("a-1", "猪发烧怎么办", ("pig",))], semantic=False)
+    read: list[str] = []
+    gather = matching.gather
+    monkeypatch.setattr(matching, "gather", lambda text, suggested=None: read.append(text) or gather(text, suggested))
+    first, second = matcher.match("我家猪发烧不吃食"), matcher.match("我家猪发烧不吃食")
+    assert [e.id for e in first.experts] == [e.id for e in second.experts] and first.experts[0].id == "pig-vet"
+    assert read == ["我家猪发烧不吃食"]
+    matcher.match("我家猪发烧不吃食", domains=["pig"])
+    assert len(read) == 2

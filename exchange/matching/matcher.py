@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 from scipy import sparse
@@ -73,6 +74,7 @@ SUGGESTED_PROBLEM = 0.3
 # 0.3 within ±0.002).
 ARTICLE_FEEDBACK = 0.1
 FEEDBACK_ARTICLES = 2
+RECENT_READINGS = 256  # need texts whose reading a matcher keeps (Matcher._reading)
 # Only articles nearly as fitting as the best are shown: one right article beats three loose ones.
 ARTICLE_CLOSE_TO_BEST = 0.85
 # Embedding every profile costs ~0.6 ms each: beyond this many the sentence encoder is left out of
@@ -98,6 +100,15 @@ class Ranked:
     score: float
     domains: tuple[str, ...]
     reason: str
+
+
+class _Reading(NamedTuple):
+    """What a need's words say, before any profile is looked at."""
+
+    subjects: frozenset[str]  # the crops and animals it names
+    suggested: list[str]  # the problems its signs suggest
+    evidence: Evidence
+    guess: DomainGuess
 
 
 @dataclass
@@ -377,6 +388,7 @@ class Matcher:
         self.articles = _built(articles, progress, semantic)
         self.domain_model = DomainModel()
         self.domain_model.learn((words_of(normalize(p.text)), list(p.domains)) for p in [*experts, *articles])
+        self._readings: dict[tuple[str, tuple[str, ...]], _Reading] = {}
 
     @property
     def pending(self) -> int:
@@ -413,15 +425,13 @@ class Matcher:
         matcher.domain_model._word_counts.update({code: Counter(c) for code, c in learned["counts"].items()})
         matcher.domain_model._totals = Counter(learned["totals"])
         matcher.domain_model._vocabulary = set(learned["vocabulary"])
+        matcher._readings = {}
         return matcher
 
     def match(self, text: str, region: str = "", domains: Sequence[str] = (), top: int = 5,
               unavailable: frozenset[str] = frozenset(), load: Callable[[str], int] | None = None) -> MatchResult:
         """Rank experts (skipping ``unavailable`` ids) and articles for a need."""
-        subjects = frozenset(t.canonical for t in subjects_in(text) if t.is_living)
-        suggested = suggested_problems(text, subjects)
-        evidence = gather(text, suggested)
-        guess = self.domain_model.predict(evidence, [d for d in domains if d in knowledge.taxonomy()])
+        subjects, suggested, evidence, guess = self._reading(text, domains)
         result = MatchResult(guess, fixes=evidence.fixes)
         if not guess.ranked and not any(t in self.experts.index.vocabulary for t in evidence.terms):
             return result
@@ -437,6 +447,22 @@ class Matcher:
         result.experts = [self._ranked(self.experts, row, score, hits, guess, place)
                           for score, row in _fair_order(_top(scores, CANDIDATES), expert_load, top)]
         return result
+
+    def _reading(self, text: str, domains: Sequence[str]) -> _Reading:
+        """What the need's words say, kept for the last RECENT_READINGS texts: a need is matched at its
+        read-back and again when it is posted, and neither its words nor the domain model change in between
+        (a rebuild makes a new matcher). Reading is most of a match's work."""
+        key = (text, tuple(d for d in domains if d in knowledge.taxonomy()))
+        reading = self._readings.get(key)
+        if reading is None:
+            subjects = frozenset(t.canonical for t in subjects_in(text) if t.is_living)
+            suggested = suggested_problems(text, subjects)
+            evidence = gather(text, suggested)
+            reading = _Reading(subjects, suggested, evidence, self.domain_model.predict(evidence, list(key[1])))
+            if len(self._readings) >= RECENT_READINGS:
+                self._readings.clear()
+            self._readings[key] = reading
+        return reading
 
     def _feedback(self, articles: list[Ranked]) -> dict[str, float]:
         """The words of the best articles found for the need: they name what the farmer's words describe
