@@ -212,10 +212,14 @@ def connected(exchange_url: str, api_key: str, database_url: str) -> Exchange:
         return _CONNECTED[key]
 
 
+WARM_UP_NEED = "我家的猪发烧不吃食咋办"
+
+
 def warm(exchange: Exchange) -> None:
-    """Build the embedded exchange's matcher now (index, sentence encoder, the profiles' vectors), so that
-    no farmer's first read-back waits for it; a remote exchange is warmed by its own server."""
+    """Build the embedded exchange's matcher now (index, sentence encoder, the profiles' vectors) and match
+    one need (the tables a match reads are loaded on first use: homophones, service phrases), so that no
+    farmer's first read-back waits for them; a remote exchange is warmed by its own server."""
     from exchange.service import ExchangeService
 
     if isinstance(exchange, ExchangeService):
-        exchange.matcher()
+        exchange.matcher().match(WARM_UP_NEED)

@@ -107,6 +107,7 @@ def exchange_serve(host: str, port: int | None) -> None:
     """Serve the reference exchange over HTTP on KEJIBANG_EXCHANGE_DB."""
     from aiohttp import web
 
+    from exchange.api import warm
     from exchange.keys import unsafe_server_key
     from exchange.server import create_app
     from exchange.service import ExchangeService
@@ -118,7 +119,7 @@ def exchange_serve(host: str, port: int | None) -> None:
         raise click.ClickException(f"{refusal}（KEJIBANG_ENV={settings.env}）")
     configure_logging(settings.log_level)
     service = ExchangeService(settings.exchange_db)
-    service.matcher()
+    warm(service)
     click.echo(Operator.EXCHANGE_SERVING.format(host=host, port=port or settings.exchange_port,
                                                database=settings.exchange_db))
     web.run_app(create_app(service, settings.exchange_api_key), host=host, port=port or settings.exchange_port,
