@@ -121,8 +121,10 @@ async def evaluate(model: Path, sets: dict[str, list[tuple[str, str]]]) -> dict:
 
 
 async def _evaluate(model: Path, sets: dict[str, list[tuple[str, str]]]) -> dict:
+    from kejibang.launcher import quiet_rasa_structlog
     from rasa_plugins.model_loading import load_agent
 
+    quiet_rasa_structlog("WARNING")  # Rasa's debug lines would print every evaluation text
     started = time.perf_counter()
     agent = load_agent(str(model))
     figures: dict = {"load_s": time.perf_counter() - started}
