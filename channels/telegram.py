@@ -35,6 +35,7 @@ from kejibang.settings import Settings
 from store.buttons import ButtonPayloads
 
 log = logging.getLogger(__name__)
+_TYPING: set[asyncio.Task] = set()  # indicators still running (the loop keeps only weak references to tasks)
 MAX_MESSAGE = 4000
 TYPING_AFTER_SECONDS = 0.5
 TYPING_SHOWN_SECONDS = 4.5  # Telegram shows "typing…" for 5 s or until the reply, whichever comes first
@@ -112,24 +113,42 @@ async def render(bot, book: ButtonPayloads, chat_id: int, replies: list[Reply]) 
 @asynccontextmanager
 async def typing_while_slow(bot, chat_id: int) -> AsyncIterator[None]:
     """Shows "typing…" only while an answer takes longer than TYPING_AFTER_SECONDS: a quick reply arrives
-    before the indicator could be seen, and most turns then cost one request to Telegram less."""
-    async def typing_later() -> None:
-        await asyncio.sleep(TYPING_AFTER_SECONDS)
-        while True:
-            await bot.send_chat_action(chat_id, ChatAction.TYPING)
-            await asyncio.sleep(TYPING_SHOWN_SECONDS)
+    before the indicator could be seen, and most turns then cost one request to Telegram less.
 
-    shown = asyncio.create_task(typing_later())
+    The indicator's task is told the answer is ready and left to end by itself, never cancelled or
+    awaited: a request to Telegram cut off half-way can leave the HTTP client's connection pool short,
+    and the answer must not wait on the indicator."""
+    answered = asyncio.Event()
+
+    async def typing_until_answered() -> None:
+        delay = TYPING_AFTER_SECONDS
+        while not await _set_within(answered, delay):
+            await bot.send_chat_action(chat_id, ChatAction.TYPING)
+            delay = TYPING_SHOWN_SECONDS
+
+    shown = asyncio.create_task(typing_until_answered())
+    _TYPING.add(shown)
+    shown.add_done_callback(_typing_ended)
     try:
         yield
     finally:
-        shown.cancel()
-        try:
-            await shown
-        except asyncio.CancelledError:
-            pass
-        except Exception:
-            log.warning("could not show typing to chat %s", chat_id, exc_info=True)
+        answered.set()
+
+
+async def _set_within(event: asyncio.Event, seconds: float) -> bool:
+    """Whether ``event`` is set within ``seconds``."""
+    try:
+        await asyncio.wait_for(event.wait(), seconds)
+    except asyncio.TimeoutError:
+        return False
+    return True
+
+
+def _typing_ended(task: asyncio.Task) -> None:
+    """Forget an indicator's task; a failed one is only logged (the answer goes out regardless)."""
+    _TYPING.discard(task)
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("could not show typing: %s", task.exception())
 
 
 async def _answer(update: Update, context: ContextTypes.DEFAULT_TYPE, replies_of) -> None:
