@@ -57,7 +57,9 @@ def train(model_dir: Path, *, force: bool = False) -> Path:
         print(Operator.MODEL_CORRUPT.format(path=path), file=sys.stderr)
         path.unlink()
     model_dir.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "TF_CPP_MIN_LOG_LEVEL": "2", "RASA_TELEMETRY_ENABLED": "false"}
+    serving_only = ("TF_INTRA_OP_PARALLELISM_THREADS", "TF_INTER_OP_PARALLELISM_THREADS")  # training uses every core
+    env = {**{k: v for k, v in os.environ.items() if k not in serving_only},
+           "OMP_NUM_THREADS": "1", "TF_CPP_MIN_LOG_LEVEL": "2", "RASA_TELEMETRY_ENABLED": "false"}
     command = [sys.executable, "-m", "rasa", "train", "--domain", "domain", "--config", "config.yml",
                "--data", "nlu", "stories", "--out", str(model_dir), "--fixed-model-name", path.name[:-7]]
     print(Operator.TRAINING.format(name=path.name), file=sys.stderr, flush=True)

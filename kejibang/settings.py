@@ -45,6 +45,8 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("KEJIBANG_ACTIONS_PORT", "5055", "port of the custom-action server of the production profile (`python -m kejibang.action_server`, deploy/)"),
     Variable("KEJIBANG_ACTIONS_URL", "", "webhook URL of an action server for the model `kejibang run` loads; unset: the custom actions run inside `kejibang run` (no server, no HTTP)"),
     Variable("KEJIBANG_WORKERS", "1", "dialogue worker processes of `kejibang run` (`--workers`); each loads the model and runs the actions, and each person is always served by the same one: raise it to the number of cores when one core is busy (deploy/README.md: what a worker costs)"),
+    Variable("TF_INTRA_OP_PARALLELISM_THREADS", "1", "TensorFlow threads within one op in every process that answers (a turn's tensors are one sentence: more threads only spin); training keeps TensorFlow's defaults"),
+    Variable("TF_INTER_OP_PARALLELISM_THREADS", "1", "TensorFlow ops run at once in every process that answers (as above)"),
     Variable("RASA_URL", "", "URLs of running Rasa servers, comma-separated, taken in turn per message; unset: the model is loaded in-process"),
     Variable("RASA_TOKEN", "", "auth token of the Rasa servers' HTTP API (`kejibang rasa serve` requires it; the bot sends it)"),
     Variable("KEJIBANG_INTERNAL_SECRET", "", "shared secret the bot and Rasa send to the Rasa REST channel and the action server (header X-Kejibang-Secret; others get 403); unset: production servers refuse to start (`kejibang run` runs its actions in-process and needs none)"),
