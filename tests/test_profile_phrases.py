@@ -5,31 +5,18 @@ The sentences are invented for this test (not taken from any bench set)."""
 
 from __future__ import annotations
 
-import json
 from functools import lru_cache
-from pathlib import Path
 
 import pytest
 
-from exchange.matching.matcher import Matcher, Profile
-
-SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample"
-
-
-def _profiles(name: str) -> list[Profile]:
-    profiles = []
-    for line in (SAMPLE / name).read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            record = json.loads(line)
-            text = record.get("expertise") or " ".join(
-                [record.get("title", ""), record.get("summary", ""), " ".join(record.get("tags", []))])
-            profiles.append(Profile(record["id"], text, tuple(record["domains"])))
-    return profiles
+from bench.matching import SAMPLE, _jsonl, article_profiles, expert_profiles
+from exchange.matching.matcher import Matcher
 
 
 @lru_cache(maxsize=1)
 def matcher() -> Matcher:
-    return Matcher(_profiles("experts.jsonl"), _profiles("articles.jsonl"), semantic=False)
+    return Matcher(expert_profiles(_jsonl(SAMPLE / "experts.jsonl")), article_profiles(_jsonl(SAMPLE / "articles.jsonl")),
+                   semantic=False)
 
 
 def ranked(need: str) -> list[str]:
