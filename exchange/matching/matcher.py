@@ -39,6 +39,7 @@ from exchange.matching.subjects import (
     things_in,
 )
 from exchange.matching.symptoms import suggested_problems
+from exchange.matching.usage import use_problems
 
 DOMAIN_WEIGHT = 0.5
 LEXICAL_WEIGHT = 0.4
@@ -456,7 +457,7 @@ class Matcher:
         reading = self._readings.get(key)
         if reading is None:
             subjects = frozenset(t.canonical for t in subjects_in(text) if t.is_living)
-            suggested = suggested_problems(text, subjects)
+            suggested = suggested_problems(text, subjects) + use_problems(text)
             evidence = gather(text, suggested)
             reading = _Reading(subjects, suggested, evidence, self.domain_model.predict(evidence, list(key[1])))
             if len(self._readings) >= RECENT_READINGS:
