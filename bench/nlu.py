@@ -32,7 +32,14 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from bench.devsets import FARMER_DEV, FARMER_FRESH, FARMER_HOLDOUT, FARMER_UNSEEN, farmer_questions, nlu_test_examples
+from bench.devsets import (
+    FARMER_DEV,
+    FARMER_FRESH,
+    FARMER_HOLDOUT,
+    FARMER_UNSEEN,
+    farmer_questions,
+    nlu_test_examples,
+)
 from bench.report import percentile, save, table
 from kejibang.settings import PROJECT_ROOT
 
