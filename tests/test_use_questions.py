@@ -67,3 +67,9 @@ def test_a_disease_question_that_names_no_crop_goes_to_the_diagnostician():
 
 def test_white_frost_on_the_soil_is_salt_for_the_soil_expert_not_mildew():
     assert ranked("大棚种了五年 土面上一层白霜 种啥都长不好", top=1) == ["salted-soil"]
+
+
+def test_signs_that_name_no_crop_or_animal_still_point_to_the_plant_domains():
+    """叶子全黄了 names no crop, but yellow leaves are a plant's: never a pig question."""
+    matcher = Matcher(EXPERTS, ARTICLES, semantic=False)
+    assert matcher.match("叶子全黄了咋回事").domains.codes[0] in ("plant_protection", "soil_fertilizer")
