@@ -13,6 +13,10 @@ figures are then that turn's own, not a queue behind other people's turns.
 - **Flame graph:** a sampler folds every thread's stack every ``SAMPLE_SECONDS`` into
   ``bench/results/turn.folded`` (Brendan Gregg's folded format: open it in speedscope.app or pipe it
   to flamegraph.pl).
+- **A long conversation:** the e2e turns are a conversation's first ones. A second table plays one
+  conversation on its own, turn after turn, and prints the CPU of a turn's tracker retrieve and save
+  at ``GROWTH_TURNS`` turns into the session, with Rasa's ``SQLTrackerStore`` and with ours (which keeps
+  the conversation it saved last instead of reading and replaying the session each turn).
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from bench.report import RESULTS, percentile, save, table
 
 CONVERSATIONS = 20  # 60 turns: enough for a p95 of each stage, a minute or two of running
 SAMPLE_SECONDS = 0.005
+GROWTH_TURNS = (10, 30, 60)
 
 
 @dataclass(frozen=True)
@@ -224,13 +229,63 @@ def _stages(calls: list[Call], turns: list[tuple[float, float, float]]) -> list[
     return rows
 
 
+async def _store_cpu_ms(store, turns: int) -> float:
+    """Mean CPU of retrieve + save over the last ten of ``turns`` turns of one conversation (a need's
+    read-back turn each: the user's message, the action, its reply, a slot, listening again)."""
+    from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    tracker = DialogueStateTracker.from_events("bench:1", [ActionExecuted("action_session_start", timestamp=1),
+                                                           SessionStarted(timestamp=1.5)], store.domain.slots)
+    await store.save(tracker)
+    spent: list[float] = []
+    for at in range(10, 10 + turns):
+        started = time.process_time()
+        tracker = await store.retrieve("bench:1")
+        for event in (UserUttered("猪不吃食", {"name": "describe_need", "confidence": 0.9}, timestamp=at),
+                      ActionExecuted("action_read_back_need", timestamp=at + 0.1),
+                      BotUttered("收到", timestamp=at + 0.2), SlotSet("pending", "confirm_need", timestamp=at + 0.3),
+                      ActionExecuted("action_listen", timestamp=at + 0.4)):
+            tracker.update(event)
+        await store.save(tracker)
+        spent.append(time.process_time() - started)
+    return sum(spent[-10:]) / 10 * 1000
+
+
+def tracker_growth() -> list[dict]:
+    """A turn's tracker retrieve + save CPU as one conversation grows, Rasa's store against ours."""
+    import tempfile
+    from pathlib import Path
+
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.domain import Domain
+
+    from kejibang.settings import PROJECT_ROOT
+    from rasa_plugins.session_tracker_store import SessionSQLTrackerStore
+
+    domain = Domain.load(str(PROJECT_ROOT / "domain"))
+    rows = []
+    with tempfile.TemporaryDirectory() as folder:
+        for turns in GROWTH_TURNS:
+            row = {"turns": turns}
+            for name, kind in (("rasa_ms", SQLTrackerStore), ("kejibang_ms", SessionSQLTrackerStore)):
+                store = kind(domain, dialect="sqlite", db=str(Path(folder) / f"{name}-{turns}.db"))
+                row[name] = asyncio.run(_store_cpu_ms(store, turns))
+            rows.append(row)
+    return rows
+
+
 def main() -> dict:
     """Run, print the stage table, save bench/results/turn.json and turn.folded."""
     figures = asyncio.run(measure())
+    figures["tracker_growth"] = tracker_growth()
     print(table(["stage", "calls/turn", "wall p50 ms", "wall p95 ms", "CPU p50 ms", "CPU p95 ms"],
                 [list(row.values()) for row in figures["stages"]]))
     cpu, first = figures["cpu_ms_per_turn"], figures["first_reply_ms"]
     print(f"\n{figures['turns']} turns, one person at a time. First reply p50 {first['p50']:.1f} ms, "
           f"p95 {first['p95']:.1f} ms. CPU per turn (the whole process): {cpu:.1f} ms.")
+    print("\nOne conversation, turn after turn: CPU of a turn's tracker retrieve + save (ms)")
+    print(table(["turns into the session", "Rasa's SQLTrackerStore", "kejibang"],
+                [list(row.values()) for row in figures["tracker_growth"]]))
     print(f"Saved: {save('turn', figures)}, flame graph {RESULTS / 'turn.folded'}")
     return figures
