@@ -23,15 +23,16 @@ def training_data():
 
 @pytest.fixture(scope="module")
 def tokenizer():
-    """Rasa's own JiebaTokenizer with the project dictionary, built directly (as Rasa's tests do)."""
+    """The pipeline's tokenizer (config.yml), built directly (as Rasa's tests build theirs)."""
     from rasa.engine.graph import ExecutionContext, GraphSchema
     from rasa.engine.storage.local_model_storage import LocalModelStorage
     from rasa.engine.storage.resource import Resource
-    from rasa.nlu.tokenizers.jieba_tokenizer import JiebaTokenizer
 
-    config = {**JiebaTokenizer.get_default_config(), "dictionary_path": str(PROJECT_ROOT / "nlu" / "jieba")}
+    from understanding.tokenizer import SharedJiebaTokenizer
+
     storage = LocalModelStorage(Path("/tmp/kejibang-jieba-test"))
-    return JiebaTokenizer.create(config, storage, Resource("jieba"), ExecutionContext(GraphSchema({}), "test"))
+    return SharedJiebaTokenizer.create(SharedJiebaTokenizer.get_default_config(), storage, Resource("jieba"),
+                                       ExecutionContext(GraphSchema({}), "test"))
 
 
 def test_every_annotated_entity_starts_and_ends_on_a_jieba_token_boundary(training_data, tokenizer):
@@ -77,3 +78,44 @@ def test_the_dev_sets_are_kept_apart_from_the_training_data(training_data):
     held_out += [q.text for folder in FARMER_SETS.values() for q in farmer_questions(folder)]
     assert len(held_out) > 1200
     assert [text for text in held_out if normalize(text) in trained] == []
+
+
+def test_the_nlu_cuts_every_message_as_jieba_with_the_project_dictionary_does(training_data, tokenizer):
+    """The NLU's tokenizer shares the matcher's table (one jieba dictionary per process) but must not see
+    the matcher's extra words: every training example and dev-set message is cut as a jieba of its own
+    with nlu/jieba (files in name order) cuts it."""
+    import jieba
+    from rasa.shared.nlu.constants import TEXT
+    from rasa.shared.nlu.training_data.message import Message
+
+    from bench.devsets import FARMER_SETS, farmer_questions
+    from exchange.matching import knowledge
+
+    reference = jieba.Tokenizer()
+    for path in sorted((PROJECT_ROOT / "nlu" / "jieba").glob("*.txt")):
+        reference.load_userdict(str(path))
+    texts = [example.get(TEXT) for example in training_data.training_examples if example.get(TEXT)]
+    texts += [q.text for folder in FARMER_SETS.values() for q in farmer_questions(folder)]
+    cut = {text: [t.text for t in tokenizer.tokenize(Message({TEXT: text}), TEXT)] for text in texts}
+    assert {t: c for t, c in cut.items() if c != reference.lcut(t)} == {}
+    assert knowledge.tokenizer().lcut("母鸡不下蛋")[0] == "母鸡"  # the matcher's own words stay its own
+    assert "母鸡" not in knowledge.nlu_tokenizer().lcut("母鸡不下蛋")
+
+
+def test_a_dialogue_process_loads_jiebas_dictionary_once():
+    """The NLU's tokenizer and the matcher read one table: jieba's global dictionary (another ~80 MB) is
+    never loaded in a process that parses messages and matches needs."""
+    import subprocess
+    import sys
+
+    script = ("import jieba\n"
+              "from rasa.shared.nlu.constants import TEXT\n"
+              "from rasa.shared.nlu.training_data.message import Message\n"
+              "from understanding.tokenizer import SharedJiebaTokenizer\n"
+              "from exchange.matching.matcher import Matcher, Profile\n"
+              "SharedJiebaTokenizer(SharedJiebaTokenizer.get_default_config(), None, None)"
+              ".tokenize(Message({TEXT: '我家母猪发烧不吃食'}), TEXT)\n"
+              "Matcher([Profile('e', '猪病诊治', ('pig',))], [], semantic=False).match('我家母猪发烧不吃食')\n"
+              "print(jieba.dt.initialized)\n")
+    ran = subprocess.run([sys.executable, "-c", script], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300)
+    assert ran.stdout.strip().splitlines()[-1:] == ["False"], ran.stderr[-2000:]

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -143,22 +144,83 @@ def place_words() -> frozenset[str]:
     return frozenset(words)
 
 
+class _DictionaryAsLoaded(Mapping):
+    """A jieba frequency table as it was before some words were added, read through the table with them:
+    the words added, and the prefixes only they brought, are hidden; a frequency they overwrote reads as
+    it was. Built from ``_Growing`` (below)."""
+
+    def __init__(self, grown: dict[str, int], before: dict[str, int | None]) -> None:
+        self._grown, self._before = grown, before
+
+    def __getitem__(self, word: str) -> int:
+        if word in self._before:
+            frequency = self._before[word]
+            if frequency is None:
+                raise KeyError(word)
+            return frequency
+        return self._grown[word]
+
+    def __contains__(self, word: object) -> bool:
+        if word in self._before:
+            return self._before[word] is not None
+        return word in self._grown
+
+    def __iter__(self):
+        return (word for word in self._grown if word in self)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+@dataclass
+class _Growing:
+    """Words added to a loaded jieba tokenizer, with what the table held for them (and their prefixes) before."""
+
+    tok: jieba.Tokenizer
+    before: dict[str, int | None]
+
+    def add(self, word: str, frequency: int) -> None:
+        for end in range(1, len(word) + 1):
+            self.before.setdefault(word[:end], self.tok.FREQ.get(word[:end]))
+        self.tok.add_word(word, frequency)
+
+
 @lru_cache(maxsize=1)
-def tokenizer() -> jieba.Tokenizer:
-    """A jieba tokenizer of our own (not the global one) with the shared dictionary loaded."""
+def _tokenizers() -> tuple[jieba.Tokenizer, jieba.Tokenizer]:
+    """The matcher's tokenizer and the NLU's, over one frequency table (jieba's dictionary is ~80 MB of
+    Python objects: a dialogue process held two, Rasa's global one and the matcher's).
+
+    Both read jieba's dictionary and ``nlu/jieba``. The matcher's also knows every everyday phrase, every
+    name of a crop or animal and every professional term as one word (母鸡, not 母|鸡不下蛋; 肥料配比, not
+    肥料|配比: a need is searched with the whole word). The NLU's sees the table as it was before those
+    were added, so it cuts a message exactly as Rasa's JiebaTokenizer with ``nlu/jieba`` does."""
     jieba.setLogLevel(60)
     tok = jieba.Tokenizer()
     for path in dictionary_files():
         tok.load_userdict(str(path))
+    nlu = jieba.Tokenizer()
+    nlu.total, nlu.initialized = tok.total, True
+    growing = _Growing(tok, {})
     for phrase in colloquial_concepts():
-        tok.add_word(phrase, 2000)
-    for row in subject_rows():  # every name of a crop or animal is one word (母鸡, not 母|鸡不下蛋)
+        growing.add(phrase, 2000)
+    for row in subject_rows():
         if row.get("name") and len(row["name"]) > 1:
-            tok.add_word(row["name"].strip(), 3000)
-    for term in map(normalize, professional_terms()):  # the words experts write: 肥料配比, not 肥料|配比
-        if len(term) > 1 and not tok.FREQ.get(term):  # (a need is searched with the whole word)
-            tok.add_word(term, 2000)
-    return tok
+            growing.add(row["name"].strip(), 3000)
+    for term in map(normalize, professional_terms()):
+        if len(term) > 1 and not tok.FREQ.get(term):
+            growing.add(term, 2000)
+    nlu.FREQ = _DictionaryAsLoaded(tok.FREQ, growing.before)
+    return tok, nlu
+
+
+def tokenizer() -> jieba.Tokenizer:
+    """The matcher's jieba tokenizer (not the global one): the shared dictionary and every domain word whole."""
+    return _tokenizers()[0]
+
+
+def nlu_tokenizer() -> jieba.Tokenizer:
+    """The NLU's jieba tokenizer: jieba's dictionary and ``nlu/jieba`` only, sharing the matcher's table."""
+    return _tokenizers()[1]
 
 
 @lru_cache(maxsize=1)
