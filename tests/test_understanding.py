@@ -89,6 +89,25 @@ def test_the_featurizer_adds_one_dense_sentence_vector_per_message(tmp_path):
     assert float(np.dot(vectors[0], vectors[1])) > float(np.dot(vectors[0], vectors[2]))
 
 
+def test_a_process_with_the_encoder_keeps_numpys_blas_at_one_thread():
+    """Started without OMP_NUM_THREADS (a bare `kejibang run`), OpenBLAS would split each scoring call
+    over every core and its extra thread would then spin between messages: a whole core burnt."""
+    import os
+    import subprocess
+    import sys
+
+    from kejibang.settings import PROJECT_ROOT
+
+    script = ("import numpy, threadpoolctl\n"
+              "from exchange.matching import encoder\n"
+              "encoder.load().embed(['我家母猪发烧'])\n"
+              "print(max(p['num_threads'] for p in threadpoolctl.threadpool_info()))\n")
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
+    ran = subprocess.run([sys.executable, "-c", script], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
+                         timeout=300)
+    assert ran.stdout.strip().splitlines()[-1:] == ["1"], ran.stderr[-2000:]
+
+
 @pytest.mark.parametrize(("text", "wanted"), [
     ("有没有讲猕猴桃溃疡病的资料 发几篇我看看", True), ("小龙虾咋养 有没有入门教程", True),
     ("猕猴桃溃疡病用啥药", False), ("我家猪发烧", False),

@@ -100,4 +100,20 @@ def load(name: str = DEFAULT_ENCODER) -> SentenceEncoder:
     """The process-wide instance of an encoder (loaded on first use, then shared)."""
     if name not in _ENCODERS:
         raise ValueError(f"unknown sentence encoder {name!r}; choose one of {', '.join(_ENCODERS)}")
+    one_blas_thread()
     return _Remembering(_ENCODERS[name]())
+
+
+def one_blas_thread() -> None:
+    """Keep numpy's BLAS (and any OpenMP pool) at one thread in this process, whatever
+    ``OMP_NUM_THREADS`` says.
+
+    Every process that loads the encoder also scores vectors against the index (a matrix times one
+    vector). OpenBLAS splits such a call over a thread per core, and its extra thread then busy-waits
+    for the next call: with messages arriving a few per second it never sleeps. Started without
+    ``OMP_NUM_THREADS=1`` (the Makefile sets it, a bare ``kejibang`` did not), `kejibang bench e2e`
+    measured ~100 ms of CPU a message instead of ~40, a whole core spinning.
+    """
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=THREADS)  # not used as a context manager: the limit stays for the process
