@@ -26,6 +26,7 @@ from telegram.ext import (
 )
 
 from channels.rendering import chunks
+from channels.telegram_http import AiohttpRequest
 from core.assistant import Assistant
 from core.dialogue import Reply
 from core.texts import Channel, Farmer, Operator
@@ -311,7 +312,8 @@ def build_application(core: Core) -> Application:
     """The Application with our handlers, registered with the core's router (the Bot API base URL can point at
     a local server or emulator)."""
     settings = core.settings
-    builder = ApplicationBuilder().token(settings.telegram_token).concurrent_updates(True)
+    builder = (ApplicationBuilder().token(settings.telegram_token).concurrent_updates(True)
+               .request(AiohttpRequest()).get_updates_request(AiohttpRequest(connections=1)))
     if settings.telegram_api_url:
         builder = builder.base_url(f"{settings.telegram_api_url}/bot").base_file_url(
             f"{settings.telegram_api_url}/file/bot")
