@@ -9,7 +9,8 @@ figures are then that turn's own, not a queue behind other people's turns.
   the thread it runs on, summed per turn. Indented rows are part of the row above them. A stage that
   awaits (the action call, the tracker store) counts in its CPU what the event loop ran meanwhile: little,
   with one person.
-- **CPU per turn** of the bot process (the actions included) comes from /proc, over all turns.
+- **CPU per turn** of the bot process (the actions included) comes from /proc, over all turns, less the
+  sampler's own.
 - **Flame graph:** a sampler folds every thread's stack every ``SAMPLE_SECONDS`` into
   ``bench/results/turn.folded`` (Brendan Gregg's folded format: open it in speedscope.app or pipe it
   to flamegraph.pl).
@@ -67,7 +68,7 @@ STAGES = (
     Stage("  tracker load", "rasa.core.tracker_store:SQLTrackerStore.retrieve_full_tracker"),
     Stage("  tracker save", "rasa.core.tracker_store:SQLTrackerStore.save"),
     Stage("database commits (any store, this process)", "sqlalchemy.orm.session:Session.commit"),
-    Stage("channel I/O (Bot API calls)", "telegram.request._httpxrequest:HTTPXRequest.do_request", _not_a_reply),
+    Stage("channel I/O (Bot API calls)", "channels.telegram_http:AiohttpRequest.do_request", _not_a_reply),
 )
 
 
@@ -139,6 +140,7 @@ class Sampler(threading.Thread):
         super().__init__(name="turn-sampler", daemon=True)
         self.stacks: Counter[str] = Counter()
         self._finished = threading.Event()
+        self.cpu_seconds = 0.0  # its own CPU, known once stopped: this bench's cost, not the bot's
 
     def run(self) -> None:
         names = {}
@@ -153,10 +155,12 @@ class Sampler(threading.Thread):
                     frames.append(f"{frame.f_code.co_name} ({frame.f_globals.get('__name__', '?')})")
                     frame = frame.f_back
                 self.stacks[";".join([names.get(thread_id, "thread"), *reversed(frames)])] += 1
+        self.cpu_seconds = time.thread_time()
 
     def stop(self) -> None:
         self._finished.set()
         self.join()
+
 
     def folded(self) -> str:
         return "\n".join(f"{stack} {count}" for stack, count in self.stacks.most_common()) + "\n"
@@ -204,8 +208,8 @@ async def measure() -> dict:
                     for text in script:
                         turns.append(await _turn(stack, 690_000 + number, text))
             finally:
-                cpu = stack.cpu_seconds() - cpu
                 sampler.stop()
+                cpu = stack.cpu_seconds() - cpu - sampler.cpu_seconds
     finally:
         recorder.unwrap()
     (RESULTS / "turn.folded").parent.mkdir(parents=True, exist_ok=True)

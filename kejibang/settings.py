@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -64,9 +65,11 @@ VARIABLES: tuple[Variable, ...] = (
 )
 
 
+_DEFAULTS = {v.name: v.default for v in VARIABLES}
+
+
 def _env(name: str) -> str:
-    default = next(v.default for v in VARIABLES if v.name == name)
-    return os.environ.get(name, default).strip()
+    return os.environ.get(name, _DEFAULTS[name]).strip()
 
 
 def _project_path(value: str) -> Path:
@@ -122,7 +125,13 @@ class Settings:
 
     @classmethod
     def from_env(cls) -> Settings:
-        """Read the environment once; relative paths are taken from the project root."""
+        """The settings the environment gives now. Actions ask for them every turn: they are built again
+        only when one of the variables changed (a test's), not parsed and validated each time."""
+        return _settings_for(tuple(os.environ.get(name) for name in _DEFAULTS))
+
+    @classmethod
+    def _read(cls) -> Settings:
+        """Read the environment; relative paths are taken from the project root."""
         var_dir = _project_path(_env("KEJIBANG_VAR_DIR"))
         actions_port = int(_env("KEJIBANG_ACTIONS_PORT"))
         return cls(
@@ -163,6 +172,12 @@ class Settings:
             log_level=_env("KEJIBANG_LOG_LEVEL").upper(),
             env=_env("KEJIBANG_ENV").lower(),
         )
+
+
+@lru_cache(maxsize=8)
+def _settings_for(environment: tuple[str | None, ...]) -> Settings:
+    """The settings for one state of the variables (the key; the values are read again from it)."""
+    return Settings._read()
 
 
 def markdown_table() -> str:
