@@ -27,7 +27,12 @@ FARMER_FRESH = DATA / "farmer_fresh"
 # on 2026-12-07 before that day's matcher changes were measured on it: needs with expert and article gold
 # and the other intents. The honest figure for every change made after it.
 FARMER_UNSEEN = DATA / "farmer_unseen"
-FARMER_SETS = {"dev": FARMER_DEV, "holdout": FARMER_HOLDOUT, "fresh": FARMER_FRESH, "unseen": FARMER_UNSEEN}
+# A fifth, written on 2026-12-07 by a helper that likewise saw nothing of the project's knowledge, to be read:
+# its misses showed what the matcher did not know (new crops, animals, everyday words). Tuned on, so its
+# figures after that day are optimistic; "unseen" stays the honest one.
+FARMER_TUNE = DATA / "farmer_tune"
+FARMER_SETS = {"dev": FARMER_DEV, "holdout": FARMER_HOLDOUT, "fresh": FARMER_FRESH, "unseen": FARMER_UNSEEN,
+               "tune": FARMER_TUNE}
 NLU_TEST = DATA / "nlu_test.yml"
 
 

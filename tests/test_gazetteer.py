@@ -59,6 +59,7 @@ def test_everyday_regional_and_misspelt_names_are_subjects(text, canonical):
     ("玉米加豆粕喂的 蛋鸡下蛋少了", "蛋鸡"),
     ("想搞稻鸭共养 鸭儿好久放下田", "鸭"),        # the crop names the field the ducks are raised in
     ("水稻田头养鸭 打药要注意啥", "鸭"),
+    ("红苕涨价了 拿豆腐渣喂猪行不行", "猪"),       # a text about feeding the animal it names
 ])
 def test_a_crop_named_as_feed_or_field_yields_to_the_animal(text, canonical):
     assert _first(text) == canonical
@@ -67,6 +68,16 @@ def test_a_crop_named_as_feed_or_field_yields_to_the_animal(text, canonical):
 def test_a_crop_grown_for_the_animals_stays_the_subject():
     assert _first("种黑麦草喂羊 啥时候播") == "黑麦草"
     assert _first("玉米地里套种大豆 行距咋个留") == "玉米"
+
+
+@pytest.mark.parametrize("text,name", [
+    ("松树林下头想种天麻 好不好种", "天麻"),      # the wood only says where the crop grows
+    ("塘里的鱼 好多草鱼翻白肚皮", "草鱼"),        # the kind named beats the bare 鱼
+    ("菇棚里的香菇长绿霉了", "香菇"),
+    ("鱼浮头了 增氧机开起没用", "鱼"),            # the animal inside a symptom's name
+])
+def test_the_thing_a_need_is_about_beats_the_scene_around_it(text, name):
+    assert subjects_in(text)[0].name == name
 
 
 def test_the_animal_a_breed_was_crossed_into_is_the_subject():

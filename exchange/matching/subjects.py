@@ -119,13 +119,13 @@ def things_in(text: str) -> list[Thing]:
     return [thing for _, thing in located(normalize(text))]
 
 
-HOSTED_KINDS = ("disease", "pest", "agrochemical", "site")
+HOSTED_KINDS = ("disease", "pest", "agrochemical", "site", "symptom")
 RANKS = {"animal": 0, "crop": 0, "product": 1, "equipment": 2, "site": 2}
 
 
 def _host(thing: Thing) -> Thing | None:
-    """The crop or animal named inside a disease, pest, drug or site name (辣椒疫病 → 辣椒, 奶牛乳房炎 →
-    奶牛, 茶园 → 茶). A single character counts only inside a name of its own domain: an animal in a
+    """The crop or animal named inside a disease, pest, drug, site or symptom name (辣椒疫病 → 辣椒, 奶牛乳房炎
+    → 奶牛, 茶园 → 茶, 鱼浮头 → 鱼). A single character counts only inside a name of its own domain: an animal in a
     disease or vaccine (鸭瘟 → 鸭, 副猪嗜血杆菌病 → 猪), or what a site keeps (鸡场 → 鸡); 蜗牛 is no
     cow, and 稻瘟病 names a disease, not the farmer's field."""
     if thing.kind not in HOSTED_KINDS:
@@ -162,13 +162,22 @@ def _is_feed(thing: Thing) -> bool:
     return thing.kind == "product" and set(thing.domains) <= HUSBANDRY_DOMAINS
 
 
-def _side_crops(located: list[tuple[int, Thing]]) -> set[int]:
-    """Starts of the crops written as what an animal eats or is raised with, which yield to the animal:
-    a crop listed beside a feed (玉米豆粕麸皮, 玉米 麸皮) is an ingredient of the ration, and a crop written
-    right before an animal (稻虾共作, 稻鸭, 桑蚕) names the field or food it is raised on, Chinese putting
-    the head last."""
+FEEDING = re.compile("喂|饲料|饲喂")
+WOODLAND = "林"
+SOWN = re.compile("种|栽|播")  # 种黑麦草喂羊: the grass grown for the sheep stays the subject
+
+
+def _side_crops(located: list[tuple[int, Thing]], text: str) -> set[int]:
+    """Starts of the crops that only set the scene for the thing a need is about, and yield to it:
+    - what an animal eats or is raised with: a crop listed beside a feed (玉米豆粕麸皮, 玉米 麸皮) is an
+      ingredient of the ration, a crop written right before an animal (稻虾共作, 稻鸭, 桑蚕) names the field
+      or food it is raised on, Chinese putting the head last, and any crop of a text that talks of feeding
+      an animal it names (苞谷太贵了 拿酒糟喂猪: the pig), unless it talks of sowing (种黑麦草喂羊);
+    - a wood the crop grows in (杉木林下种黄精, 竹林出笋: 黄精, 笋)."""
     ends = {start + len(thing.name): thing for start, thing in located}
     starts = dict(located)
+    feeding = (bool(FEEDING.search(text)) and not SOWN.search(text)
+               and any(thing.kind == "animal" for _, thing in located))
     side = set()
     for start, thing in located:
         if thing.kind != "crop":
@@ -176,8 +185,8 @@ def _side_crops(located: list[tuple[int, Thing]]) -> set[int]:
         end = start + len(thing.name)
         before = [ends.get(start - gap) for gap in (0, 1)]
         after = [starts.get(end + gap) for gap in (0, 1)]
-        if (any(t is not None and _is_feed(t) for t in before + after)
-                or (after[0] is not None and after[0].kind == "animal")):
+        if (feeding or any(t is not None and _is_feed(t) for t in before + after)
+                or (after[0] is not None and after[0].kind == "animal") or text.startswith(WOODLAND, end)):
             side.add(start)
     return side
 
@@ -190,6 +199,16 @@ def _written_together(between: str, first: Thing, head: Thing) -> bool:
     """Whether two names are written as one phrase: side by side, or a breed and an animal with only the
     word for a cross between them (an 杂交的 never joins two crops or a crop and an animal)."""
     return not between or (between in CROSSED and first.kind == head.kind == "animal")
+
+
+def _generic(subject: Thing, candidates: list[tuple[int, float, Thing]]) -> float:
+    """A one-character name (鱼, 菇, 猪) yields to a longer one of its kind and domain in the same need: 鱼 …
+    加州鲈 is about the bass, 菇 … 羊肚菌 about the morels."""
+    if len(subject.name) > 1:
+        return 0.0
+    longer = any(len(other.name) > 1 and other.kind == subject.kind and set(other.domains) & set(subject.domains)
+                 for _, _, other in candidates)
+    return 0.25 if longer else 0.0
 
 
 def subjects_in(text: str) -> list[Thing]:
@@ -210,7 +229,7 @@ def read(text: str) -> tuple[list[Thing], list[Thing]]:
 def _subjects(located: list[tuple[int, Thing]], text: str) -> list[Thing]:
     """What ``subjects_in`` returns, from the located names of a (normalized) text."""
     about_a_problem = any(thing.kind in PROBLEM_KINDS for _, thing in located)
-    side_crops = _side_crops(located)
+    side_crops = _side_crops(located, text)
     candidates: list[tuple[int, float, Thing]] = []  # (end, rank, subject)
     for start, thing in located:
         subject = thing if thing.is_subject else _host(thing)
@@ -228,7 +247,7 @@ def _subjects(located: list[tuple[int, Thing]], text: str) -> list[Thing]:
         rank = RANKS[subject.kind] + (0.5 if yields else 0)
         candidates.append((start + len(thing.name), rank, subject))
     named = Counter(subject.canonical for _, _, subject in candidates)
-    ranked = sorted(candidates, key=lambda c: (c[1], -named[c[2].canonical]))
+    ranked = sorted(candidates, key=lambda c: (c[1] + _generic(c[2], candidates), -named[c[2].canonical]))
     seen: dict[str, Thing] = {}
     for _, _, subject in ranked:
         seen.setdefault(subject.canonical, subject)
