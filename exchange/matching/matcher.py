@@ -69,6 +69,9 @@ SAME_PROBLEM = 0.3
 # the sign file, SUGGESTED_WEIGHT 0.5): recall@5 0.857 → 0.873 at 0.3 (0.865 at 0.15, 0.871 at 0.5); the
 # other figures unchanged.
 SUGGESTED_PROBLEM = 0.3
+# ... and when the need names nothing at all ("这是啥子病哦", a photo's caption), what its question suggests
+# (病害诊断: the diagnosis lab, the photo-recognition tool) is all there is to go on: it weighs this much.
+SUGGESTED_ALONE = 0.3
 # Pseudo-relevance feedback: the words of the first FEEDBACK_ARTICLES articles shown for the need also
 # search the experts (scaled to the best hit, counted fully inside the predicted domain like the lexical
 # score). Grid 0-0.3 on the dev set: 0.1 gave +0.009 recall@5 (0.826 → 0.835; 0.05 half of it, 0.2 and
@@ -495,7 +498,8 @@ class Matcher:
             fit = fit + SAME_PROBLEM * self.experts.naming(problems)
         guessed = frozenset(gazetteer()[n].canonical for n in suggested if n in gazetteer()) - problems
         if guessed:
-            fit = fit + SUGGESTED_PROBLEM * self.experts.naming(guessed)
+            weight = SUGGESTED_PROBLEM if subjects or problems else SUGGESTED_PROBLEM + SUGGESTED_ALONE
+            fit = fit + weight * self.experts.naming(guessed)
         return fit
 
     def _articles(self, text: str, evidence: Evidence, guess: DomainGuess, need_vector: np.ndarray | None,
@@ -503,10 +507,11 @@ class Matcher:
         """科普 that names something the need names (its crop or animal, pest, disease, drug or symptom),
         never about another crop or animal, and nearly as fitting as the best: a sick pig's owner gets
         articles on pig diseases, not the domain's general reading ("高温天气果园管理" for a split fruit)."""
-        scores, hits = self.articles.base_scores(evidence, guess, need_vector)
         named = frozenset(t.canonical for t in things_in(text))
-        if named:
-            scores = np.where(self.articles.naming(named | subjects), scores, -1.0)
+        if not named and not subjects:
+            return []  # "这是啥子病哦": no article can be about what was not said (the assistant asks first)
+        scores, hits = self.articles.base_scores(evidence, guess, need_vector)
+        scores = np.where(self.articles.naming(named | subjects), scores, -1.0)
         if subjects:
             same, elsewhere = self.articles.about(subjects)
             scores = np.where(elsewhere, -1.0, scores + SAME_SUBJECT * same)
