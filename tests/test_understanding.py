@@ -156,6 +156,7 @@ def test_crab_needs_are_still_needs(intent: str, text: str):
     ("request_human", "羊粪没发酵能直接上果树不"), ("register", "养蜂要办啥子证 蜜蜂"),
     ("more_experts", "鸡瘟有没得特效药"), ("check_status", "鸭苗多久打一次疫苗"),
     ("nlu_fallback", "我家橘子树皮烂了 一摸软软的 流黄水水"),
+    ("affirm", "鸭子眼睛发红"), ("greet", "兔子耳朵起疙瘩"), ("affirm", "草鱼身上发黑"),  # a sign seen is a question
 ])
 def test_a_farm_question_in_everyday_words_is_a_need_whatever_it_was_read_as(intent: str, text: str):
     """Yes-no questions ending in 不, a question mark, 有没得, and a named crop or animal the classifier

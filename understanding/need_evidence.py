@@ -47,6 +47,10 @@ YIELDING = frozenset({"greet", "thank", "goodbye", "inform", "out_of_scope", "nl
 SHORT_ANSWERS = frozenset({"affirm", "deny"})
 MIN_NEED_CHARS = 8
 YES_OR_NO = re.compile(r"^(?:不|没|莫|别|对|是|好|行|嗯|要得|可以|算了|错|当然|没错|ok)", re.IGNORECASE)
+# A sign seen on a crop or an animal, in the words farmers write one with (发白, 起斑, 烂, 不吃), and not
+# reported gone (不发黄了, 再没拉稀).
+SIGN = re.compile(r"(?<!不)(?<!没)(?<!不再)"
+                  r"(?:[发变][白黄黑红紫青灰]|[起长生][斑点包疙]|烂|肿|[死瘫]|不吃|拉稀|咳|流[脓血水]|掉[叶果毛]|枯|蔫)")
 # Intents with a purpose of their own give way only when their own cue words are absent.
 OWN_CUES = {
     "check_status": re.compile(
@@ -159,10 +163,11 @@ def _asking(text: str) -> bool:
 
 
 def _asks_about(text: str, things: list[Thing]) -> bool:
-    """A problem named (a pest, a disease, a drug, a symptom), an open farm question, or a question
-    about a named crop or animal."""
+    """A problem named (a pest, a disease, a drug, a symptom), an open farm question, a question about a
+    named crop or animal, or a sign seen on one ("鱼鳃发白": a report is a question to an expert)."""
     return (any(t.kind in PROBLEM_KINDS for t in things) or is_open_question(text)
-            or (bool(things) and _asking(text)) or _just_a_name(normalize(text), things))
+            or (bool(things) and _asking(text)) or _just_a_name(normalize(text), things)
+            or (any(t.is_living for t in things) and bool(SIGN.search(normalize(text)))))
 
 
 def _just_a_name(plain: str, things: list[Thing]) -> bool:
