@@ -7,7 +7,13 @@ import numpy as np
 import pytest
 
 from exchange.matching.subjects import gazetteer, is_open_question, subjects_in, things_in
-from understanding.need_evidence import asks_after_a_request, reading, unfounded, wants_material
+from understanding.need_evidence import (
+    asks_after_a_request,
+    asks_how_to_use,
+    reading,
+    unfounded,
+    wants_material,
+)
 
 
 @pytest.mark.parametrize(("text", "subject"), [
@@ -184,6 +190,22 @@ def test_an_unplaced_message_asking_what_to_do_is_a_need(text: str):
 ])
 def test_an_unplaced_message_asking_after_a_request_gets_the_status(intent: str, text: str, status: bool):
     assert asks_after_a_request(intent, text) is status
+
+
+@pytest.mark.parametrize(("text", "status"), [
+    ("我的需求交上去了吗 提交成功没得", True), ("等了三天了 专家看了没", True),
+    ("猪拉稀的问题专家回了没", False),  # names the pig: a need's words, kept as read
+    ("这个叶子是什么情况", False),        # asks about a photo
+])
+def test_a_need_reading_with_nothing_of_a_need_in_it_that_asks_after_a_request_gets_the_status(text, status):
+    assert asks_after_a_request("describe_need", text) is status
+
+
+@pytest.mark.parametrize(("text", "help_"), [
+    ("照片咋个发给你们", True), ("这上面能问些啥", True), ("柑橘的照片咋发", False),
+])
+def test_a_need_reading_that_asks_how_to_use_the_assistant_gets_the_help(text, help_):
+    assert asks_how_to_use("describe_need", text) is help_
 
 
 @pytest.mark.parametrize(("text", "founded"), [

@@ -79,11 +79,19 @@ UNSURE = "nlu_fallback"
 # it names nothing the gazetteer knows; one that asks after an earlier request is a status question.
 WHAT_TO_DO = re.compile(r"咋办|怎么办|咋个办|怎么搞|咋个搞|咋整|有没有办法|有啥办法|有什么办法|有没得办法|有啥子办法")
 STATUS = "check_status"
+HELP = "help"
 # A reading that writes for the farmer at once must rest on its own words: a model has read strings of
 # control characters, joiners and stray Chinese characters as subscriptions (and subscribed them).
 FOUNDED_ONLY = frozenset({"subscribe"})
 ASKS_AFTER_A_REQUEST = re.compile(r"发出去|回复|回音|回我|答复|进展|进度|有人接|联系我|反馈|匹配到|找到.{0,2}专家|找到没|"
                                   r"啥情况|什么情况|啥子情况|怎么样了|咋样了|到哪一步|哪一步")
+# What a farmer asks about a request already sent, in words a need does not use.
+# (not 啥情况: "看看这个是什么情况" asks about a photo)
+SUBMITTED = re.compile(r"发出去|回复|回音|回我|答复|进展|进度|有人接|联系我|反馈|匹配到|找到.{0,2}专家|找到没|怎么样了|"
+                       r"咋样了|到哪一步|哪一步|提交|发成功|发出|看了没|看到没|回了没|还没回|没回复|没人回|专家看了|"
+                       r"专家回|几天了|好久了")
+# Asking how to use the assistant itself.
+HOW_TO_USE = re.compile(r"咋发|怎么发|咋个发|怎样发|发不起|发不出|能问些|能问啥|能问什么|咋个问|怎么问|在哪里点|点哪")
 PROBLEM_KINDS = frozenset({"pest", "disease", "agrochemical", "fertilizer", "symptom"})
 SCIENCE = "ask_science"
 # Asking for reading or watching matter: "有没有讲猕猴桃溃疡病的资料" wants 科普, not an expert.
@@ -183,9 +191,24 @@ def _asks_what_to_do(text: str) -> bool:
 
 
 def asks_after_a_request(intent: str, text: str) -> bool:
-    """True when a message the classifier could not place asks how an earlier request is going
-    ("匹配到专家没有啊", "专家那边有反馈吗"): the farmer gets the status, not the fallback."""
-    return intent == UNSURE and bool(ASKS_AFTER_A_REQUEST.search(normalize(text)))
+    """True when a message the classifier could not place, or read as a need with nothing of a need in it
+    (no crop, animal, problem or farm question), asks how an earlier request is going ("匹配到专家没有啊",
+    "问题提交成功了吗 咋没看到提示"): the farmer gets the status, not the fallback or a read-back of nothing."""
+    plain = normalize(text)
+    if intent == NEED:
+        return bool(SUBMITTED.search(plain)) and _nothing_of_a_need(text)
+    return intent == UNSURE and bool(ASKS_AFTER_A_REQUEST.search(plain))
+
+
+def asks_how_to_use(intent: str, text: str) -> bool:
+    """True when a message read as a need, with nothing of a need in it, asks how to use the assistant
+    ("图片咋发", "这里能问些啥"): the farmer gets the help, not "是啥子庄稼还是牲畜？"."""
+    return intent == NEED and bool(HOW_TO_USE.search(normalize(text))) and _nothing_of_a_need(text)
+
+
+def _nothing_of_a_need(text: str) -> bool:
+    """No named thing, no open farm question, no asking what to do about something."""
+    return not evidence_in(text) and not is_open_question(text) and not _asks_what_to_do(text)
 
 
 def unfounded(intent: str, text: str) -> bool:
@@ -244,7 +267,11 @@ class NeedEvidenceClassifier(GraphComponent, IntentClassifier):
                 intent = NEED
                 _read_as(message, NEED)
             elif intent and asks_after_a_request(intent, text):
+                intent = STATUS
                 _read_as(message, STATUS)
+            elif intent and asks_how_to_use(intent, text):
+                intent = HELP
+                _read_as(message, HELP)
             elif intent and unfounded(intent, text):
                 _read_as(message, UNSURE)
             if intent and wants_material(intent, text):
