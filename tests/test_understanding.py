@@ -173,7 +173,8 @@ def test_a_farm_question_in_everyday_words_is_a_need_whatever_it_was_read_as(int
 @pytest.mark.parametrize(("intent", "text"), [
     ("request_human", "转人工 我家猪的事说不清楚"), ("register", "我要注册 我是养鸡的"),
     ("more_experts", "换个专家嘛 猪的事"), ("check_status", "我问的鸭子那个事 多久才有人回"),
-    ("check_status", "上回问的茶叶加工 找到没"), ("thank", "猪儿好了 谢谢"), ("nlu_fallback", "今天天气好热"),
+    ("check_status", "上回问的茶叶加工 找到没"), ("check_status", "我那个海椒黄叶的问题 现在啥情况"),
+    ("thank", "猪儿好了 谢谢"), ("nlu_fallback", "今天天气好热"),
 ])
 def test_requests_with_their_own_words_keep_their_reading(intent: str, text: str):
     assert not reading(intent, text)
@@ -194,8 +195,10 @@ def test_an_unplaced_message_asking_after_a_request_gets_the_status(intent: str,
 
 @pytest.mark.parametrize(("text", "status"), [
     ("我的需求交上去了吗 提交成功没得", True), ("等了三天了 专家看了没", True),
-    ("猪拉稀的问题专家回了没", False),  # names the pig: a need's words, kept as read
+    ("猪拉稀的问题专家回了没", False),  # names the pig, and points back at nothing: kept as read
     ("这个叶子是什么情况", False),        # asks about a photo
+    ("我那个海椒烂根的问题 现在啥情况", True), ("上回问的鸡的事 有结果没", True),  # pointing back at a question sent
+    ("上回问的鸡拉稀的事 现在又拉了 咋个办", False),  # asks what to do again: a need
 ])
 def test_a_need_reading_with_nothing_of_a_need_in_it_that_asks_after_a_request_gets_the_status(text, status):
     assert asks_after_a_request("describe_need", text) is status

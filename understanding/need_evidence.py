@@ -56,7 +56,8 @@ OWN_CUES = {
     "check_status": re.compile(
         r"发出去|发出|发了|回复|回音|回我|回了|答复|进展|进度|结果|到哪|哪一步|有人接|接了|联系我|联系了|"
         r"还没|没人|咋样了|怎么样了|如何了|多久.{0,2}(?:回|有人|答|联系|处理|才)|好久(?:了|都|还|没)|等了|处理|"
-        r"上次|上回|之前|昨天|前天|前几天|那个问题|我的问题|我的需求|我发的|我问的|提交|找到没|找到了没|找到了吗"),
+        r"上次|上回|之前|昨天|前天|前几天|那个问题|我的问题|我的需求|我发的|我问的|提交|找到没|找到了没|找到了吗|"
+        r"我那个|啥情况|什么情况|啥子情况|有结果"),
     "ask_science": re.compile(
         r"资料|视频|文章|科普|学|书|材料|知识|常识|教程|入门|手册|课程|讲座|培训|教我|认一下|长啥样|长什么样|了解"),
     "subscribe": re.compile(r"订|定阅|退定|推|每周|每天|每月|每个月|礼拜|星期|定期|关注|有新的|新文章|发给我|发我|"
@@ -89,7 +90,9 @@ ASKS_AFTER_A_REQUEST = re.compile(r"发出去|回复|回音|回我|答复|进展
 # (not 啥情况: "看看这个是什么情况" asks about a photo)
 SUBMITTED = re.compile(r"发出去|回复|回音|回我|答复|进展|进度|有人接|联系我|反馈|匹配到|找到.{0,2}专家|找到没|怎么样了|"
                        r"咋样了|到哪一步|哪一步|提交|发成功|发出|看了没|看到没|回了没|还没回|没回复|没人回|专家看了|"
-                       r"专家回|几天了|好久了")
+                       r"专家回|几天了|好久了|有结果")
+# Pointing back at a question already sent: "我那个…的问题", "上次问的…".
+REFERS_BACK = re.compile(r"(?:我那个|我那|上次|上回|之前|前几天|昨天|前天)(?:问|发|提|报)?.{0,12}(?:问题|需求|事)")
 # Asking how to use the assistant itself.
 HOW_TO_USE = re.compile(r"咋发|怎么发|咋个发|怎样发|发不起|发不出|能问些|能问啥|能问什么|咋个问|怎么问|在哪里点|点哪")
 PROBLEM_KINDS = frozenset({"pest", "disease", "agrochemical", "fertilizer", "symptom"})
@@ -192,10 +195,13 @@ def _asks_what_to_do(text: str) -> bool:
 
 def asks_after_a_request(intent: str, text: str) -> bool:
     """True when a message the classifier could not place, or read as a need with nothing of a need in it
-    (no crop, animal, problem or farm question), asks how an earlier request is going ("匹配到专家没有啊",
-    "问题提交成功了吗 咋没看到提示"): the farmer gets the status, not the fallback or a read-back of nothing."""
+    (no crop, animal, problem or farm question) or pointing back at a question already sent, asks how an
+    earlier request is going ("匹配到专家没有啊", "问题提交成功了吗 咋没看到提示", "我那个柑橘黄叶的问题 现在啥情况"):
+    the farmer gets the status, not the fallback or a second read-back of the same need."""
     plain = normalize(text)
     if intent == NEED:
+        if REFERS_BACK.search(plain) and not WHAT_TO_DO.search(plain):
+            return bool(SUBMITTED.search(plain) or ASKS_AFTER_A_REQUEST.search(plain))
         return bool(SUBMITTED.search(plain)) and _nothing_of_a_need(text)
     return intent == UNSURE and bool(ASKS_AFTER_A_REQUEST.search(plain))
 
