@@ -174,6 +174,7 @@ def test_a_farm_question_in_everyday_words_is_a_need_whatever_it_was_read_as(int
     ("request_human", "转人工 我家猪的事说不清楚"), ("register", "我要注册 我是养鸡的"),
     ("more_experts", "换个专家嘛 猪的事"), ("check_status", "我问的鸭子那个事 多久才有人回"),
     ("check_status", "上回问的茶叶加工 找到没"), ("check_status", "我那个海椒黄叶的问题 现在啥情况"),
+    ("help", "你们这个是干啥的 都能问些啥问题"),
     ("thank", "猪儿好了 谢谢"), ("nlu_fallback", "今天天气好热"),
 ])
 def test_requests_with_their_own_words_keep_their_reading(intent: str, text: str):
