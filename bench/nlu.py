@@ -32,15 +32,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from bench.devsets import (
-    FARMER_DEV,
-    FARMER_FRESH,
-    FARMER_HOLDOUT,
-    FARMER_TUNE,
-    FARMER_UNSEEN,
-    farmer_questions,
-    nlu_test_examples,
-)
+from bench.devsets import FARMER_SETS, farmer_questions, nlu_test_examples
 from bench.report import percentile, save, table
 from kejibang.settings import PROJECT_ROOT
 
@@ -164,9 +156,8 @@ def _configs(folder: Path) -> dict[str, Path]:
 
 def evaluation_sets() -> dict[str, list[tuple[str, str]]]:
     """(text, gold intent) of every set, none of them in the training data (tests/test_nlu_data.py)."""
-    sets = {name: [(q.text, q.intent) for q in farmer_questions(folder)]
-            for name, folder in (("realistic", FARMER_DEV), ("holdout", FARMER_HOLDOUT), ("fresh", FARMER_FRESH),
-                                 ("unseen", FARMER_UNSEEN), ("tune", FARMER_TUNE))}
+    sets = {("realistic" if name == "dev" else name): [(q.text, q.intent) for q in farmer_questions(folder)]
+            for name, folder in FARMER_SETS.items()}
     sets["test_file"] = nlu_test_examples()
     print("；".join(f"{name}：{len(pairs)} 条（其中需求 {sum(i == NEED for _, i in pairs)} 条）"
                    for name, pairs in sets.items()) + "。都不在训练数据里。")
@@ -175,16 +166,11 @@ def evaluation_sets() -> dict[str, list[tuple[str, str]]]:
 
 def print_scores(figures: dict, systems: tuple[str, ...], sets: dict) -> None:
     """The systems' table and the current pipeline's commonest confusions on each set."""
-    print("\n" + table(["system", "read as need", "realistic macro-F1", "realistic acc", "hold-out need",
-                        "hold-out macro-F1", "fresh need", "fresh macro-F1", "fresh acc", "unseen need",
-                        "unseen macro-F1", "tune need", "tune macro-F1", "test-file macro-F1",
-                        "test-file acc", "parse p50 ms", "parse p95 ms", "train s", "load s"],
-                       [[s, f["realistic"]["need_rate"], f["realistic"]["macro_f1"], f["realistic"]["accuracy"],
-                         f["holdout"]["need_rate"], f["holdout"]["macro_f1"], f["fresh"]["need_rate"],
-                         f["fresh"]["macro_f1"], f["fresh"]["accuracy"], f["unseen"]["need_rate"],
-                         f["unseen"]["macro_f1"], f["tune"]["need_rate"], f["tune"]["macro_f1"],
-                         f["test_file"]["macro_f1"], f["test_file"]["accuracy"], f["parse_p50_ms"],
-                         f["parse_p95_ms"], f.get("train_s", ""), f["load_s"]]
+    columns = [(name, figure) for name in sets for figure in ("need_rate", "macro_f1")]
+    print("\n" + table(["system"] + [f"{name} {figure.replace('_rate', '').replace('_', '-')}" for name, figure in columns]
+                       + ["parse p50 ms", "parse p95 ms", "train s", "load s"],
+                       [[s] + [f[name][figure] for name, figure in columns]
+                        + [f["parse_p50_ms"], f["parse_p95_ms"], f.get("train_s", ""), f["load_s"]]
                         for s, f in figures.items() if s in systems]))
     for name in sets:
         print(f"\n最常见的混淆（kejibang，{name}）：")

@@ -106,3 +106,37 @@ def test_a_chicken_s_own_feet_still_name_the_chicken():
 def test_a_soil_or_fertilizer_question_claims_no_subject(text):
     assert subjects_in(text) == []
     assert things_in(text)
+
+
+@pytest.mark.parametrize("text,written,meant", [
+    ("我们这里那个油才 开了花不结籽", "油才", "油菜"),           # pinyin input: 才 offered for 菜
+    ("种的四季都 叶子上有锈色的点点", "四季都", "菜豆"),          # 四季豆 under its standard name
+    ("小白才叶子上好多洞洞", "小白才", "小白菜"),
+    ("翻茄叶子卷起来了", "翻茄", "番茄"),                        # the misspelt name swallows the 茄 it holds
+])
+def test_a_crop_typed_as_a_homophone_is_still_the_subject(text, written, meant):
+    found = subjects_in(text)
+    assert (found[0].name, found[0].canonical) == (written, meant)
+    assert found[0].label == f"{written}（{meant}）"
+
+
+@pytest.mark.parametrize("text,subject", [
+    ("介壳虫打什么药才打得死", ""),          # 药才 is no 药材: a group name is never guessed
+    ("杨工 我们厂的空压机经常跳闸", "空压机"),  # 杨工 is no 羊公: a rare name is never guessed
+    ("这只鸡是什么病", "鸡"),                # 只鸡 is no 雉鸡: a measure word starts no name
+    ("我们是烘花椒的 烘干机温度开好高", "花椒"),  # 烘花椒 is no 红花椒: a name written right stays
+    ("抖音上那个网红叫啥名字", ""),           # 红叫 cuts the word 网红: no 红椒
+    ("玉米苗后除草剂打早了", "玉米苗"),       # a crop named right leaves no typo to hunt (打早 is no 大枣)
+])
+def test_a_homophone_of_a_crop_that_is_something_else_names_nothing(text, subject):
+    assert [t.name for t in subjects_in(text)][:1] == ([subject] if subject else [])
+
+
+@pytest.mark.parametrize("text,name", [
+    ("俺家鸡苗都半个月了 有的腿瘸了站不起来", "鸡苗"),     # the 家 of 俺家 starts no 家鸡
+    ("我家兔子断了奶就拉稀", "兔子"),
+    ("我们家那个蜜蜂 中蜂 巢门口好多死幼虫", "中蜂"),      # the kind named after the group
+    ("下午帮我妈挖洋芋。说正事哈，我家那几头牛不咋吃草了", "牛"),  # what follows "说正事" is the question
+])
+def test_the_animal_a_rambling_or_possessive_message_is_about(text, name):
+    assert subjects_in(text)[0].name == name

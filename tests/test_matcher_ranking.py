@@ -111,14 +111,15 @@ def test_a_bee_question_counts_the_chinese_honeybee_specialist_as_its_own():
     assert ranked(experts, "蜜蜂春繁喂糖水 白糖和水兑多少")[0] == "apis-cerana"
 
 
-def test_a_question_that_names_nothing_goes_to_who_diagnoses_and_shows_no_reading():
-    """"这是啥子病哦" with a photo: the diagnosis lab and the photo-recognition tool before any specialist, and
-    no 科普 article, since none can be about what was not said."""
+@pytest.mark.parametrize("caption", ["这是啥子病哦 你们看得出来不", "看哈这个叶子咋个了", "急！这咋整 看图"])
+def test_a_question_that_names_nothing_goes_to_who_diagnoses_and_shows_no_reading(caption: str):
+    """"这是啥子病哦" or "急！这咋整 看图" with a photo: the diagnosis lab and the photo-recognition tool before
+    any specialist, and no 科普 article, since none can be about what was not said."""
     experts = [
         Profile("clubroot", "十字花科根肿病发生规律与防控，石灰调酸与抗病品种", ("plant_protection", "vegetables")),
         Profile("photos", "农业大数据分析与作物病虫害图像识别，手机拍照识别工具", ("digital",)),
         Profile("lab", "作物病害快速诊断与病原鉴定，可寄送病样镜检", ("plant_protection",)),
     ]
-    result = Matcher(experts, ARTICLES, semantic=False).match("这是啥子病哦 你们看得出来不", top=3)
+    result = Matcher(experts, ARTICLES, semantic=False).match(caption, top=3)
     assert [e.id for e in result.experts][:2] == ["lab", "photos"]
     assert result.articles == []

@@ -57,6 +57,8 @@ def test_pests_and_drugs_are_evidence_but_not_the_subject():
     ("greet", "老师你好，我家辣椒叶子卷起来了，谢谢"), ("inform", "8月中旬种的，冲了两次尿素，每亩20斤，现在叶子边边发黄"),
     ("nlu_fallback", "这是什么病？"), ("nlu_fallback", "番茄"), ("out_of_scope", "是洋芋"),
     ("deny", "微耕机启动不了"), ("deny", "鱼塘水发绿"),  # a fault is no "no"
+    ("out_of_scope", "苹果不上色"), ("out_of_scope", "石榴裂得好凶哦 钙也打了"),  # what a crop will not do, a split
+    ("out_of_scope", "我们这里那个油才 开了花不结籽"),  # a crop named only by a homophone is still named
 ])
 def test_a_question_read_as_chit_chat_is_read_as_a_need(intent: str, text: str):
     assert reading(intent, text)

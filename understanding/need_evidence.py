@@ -48,9 +48,10 @@ SHORT_ANSWERS = frozenset({"affirm", "deny"})
 MIN_NEED_CHARS = 8
 YES_OR_NO = re.compile(r"^(?:不|没|莫|别|对|是|好|行|嗯|要得|可以|算了|错|当然|没错|ok)", re.IGNORECASE)
 # A sign seen on a crop or an animal, in the words farmers write one with (发白, 起斑, 烂, 不吃), and not
-# reported gone (不发黄了, 再没拉稀).
+# reported gone (不发黄了, 再没拉稀); a split (石榴裂得好凶); or what it will not do ("苹果不上色", "母猪不发情").
 SIGN = re.compile(r"(?<!不)(?<!没)(?<!不再)"
-                  r"(?:[发变][白黄黑红紫青灰]|[起长生][斑点包疙]|烂|肿|[死瘫]|不吃|拉稀|咳|流[脓血水]|掉[叶果毛]|枯|蔫)")
+                  r"(?:[发变][白黄黑红紫青灰]|[起长生][斑点包疙]|烂|肿|[死瘫]|不吃|拉稀|咳|流[脓血水]|掉[叶果毛]|枯|蔫|"
+                  r"裂|不(?:上色|着色|转色|结果|结籽|坐果|挂果|膨大|开花|发芽|出苗|长|下蛋|产蛋|发情|反刍|倒嚼|出菇|产奶|下奶))")
 # Intents with a purpose of their own give way only when their own cue words are absent.
 OWN_CUES = {
     "check_status": re.compile(

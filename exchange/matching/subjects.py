@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
 from exchange.matching.knowledge import subject_kinds, subject_rows, taxonomy
+from exchange.matching.misspelt import with_misspelt_name
 from exchange.matching.normalize import normalize
 
 # What a need can be about, most telling first: a sick 鸭 in a 稻田 is about the duck; a 微耕机 is the
@@ -29,7 +31,7 @@ KINDS = (*SUBJECT_KINDS, "site", *PROBLEM_KINDS)
 OPEN_QUESTION = re.compile(
     r"什么病|啥病|啥子病|哪样病|什么虫|啥虫|啥子虫|是什么原因|啥原因|咋回事|怎么回事|咋个回事|怎么了|咋了|"
     r"帮我看看|帮我看下|帮忙看|看一下这|看下这|这是什么|这是啥|这个是啥|怎么治|咋治|咋个治|怎么防治|用什么药|打什么药|"
-    r"用啥药|打啥药|能治吗|有救吗|还有救|什么问题|啥问题")
+    r"用啥药|打啥药|能治吗|有救吗|还有救|什么问题|啥问题|咋个了|看图|看照片|看哈这")
 
 # Words that hold a crop's or an animal's name but name none, passed over whole: the similes farmers
 # describe signs with (叶子卷成鸡爪, 猪肝色, 鱼鳞状, 龟裂), and idioms and slang (鸡毛蒜皮, 吹牛, 狗日的,
@@ -40,6 +42,8 @@ NOT_NAMES = frozenset({
     "牛角尖", "牛脾气", "对牛弹琴", "当牛做马", "亡羊补牢", "羊癫疯", "狗日", "狗屁", "狗急跳墙", "猪脑子",
     "猪队友", "倔驴", "驴脾气", "卸磨杀驴", "井底之蛙", "浑水摸鱼", "鱼龙混杂", "虾兵蟹将", "一窝蜂", "放鸽子",
     "沧桑", "桑拿", "装蒜", "桃花运", "麦当劳", "麦克风", "芝麻官",
+    # whose 家: the 家 of 我家 starts no 家鸡 or 家兔 (俺家鸡苗 is about the chicks, 我家兔子 about rabbits)
+    "我家", "俺家", "你家", "他家", "她家", "咱家", "自家", "我们家", "俺们家", "他们家", "咱们家", "人家",
 })
 
 
@@ -94,9 +98,17 @@ def _longest_name() -> int:
     return max(map(len, _lexicon()), default=1)
 
 
-def located(text: str) -> list[tuple[int, Thing]]:
-    """(start, thing) of the named things of normalized text, longest name first at each place, no overlaps;
-    a word of ``NOT_NAMES`` is passed over whole, so the 鸡 of 鸡爪状 is never found."""
+@lru_cache(maxsize=256)
+def located(text: str) -> tuple[tuple[int, Thing], ...]:
+    """(start, thing) of the named things of a message's normalized text, with a crop or animal it names
+    only misspelt (``misspelt``: 油才 for 油菜) where it names none as written. Kept for the last few texts:
+    the NLU, the domain model, the matcher and the read-back all read the same message."""
+    return tuple(with_misspelt_name(text, _named_in(text)))
+
+
+def _named_in(text: str) -> list[tuple[int, Thing]]:
+    """(start, thing) of the names written in normalized text, longest name first at each place, no
+    overlaps; a word of ``NOT_NAMES`` is passed over whole, so the 鸡 of 鸡爪状 is never found."""
     known, longest = _lexicon(), _longest_name()
     found: list[tuple[int, Thing]] = []
     start = 0
@@ -167,7 +179,7 @@ WOODLAND = "林"
 SOWN = re.compile("种|栽|播")  # 种黑麦草喂羊: the grass grown for the sheep stays the subject
 
 
-def _side_crops(located: list[tuple[int, Thing]], text: str) -> set[int]:
+def _side_crops(located: Sequence[tuple[int, Thing]], text: str) -> set[int]:
     """Starts of the crops that only set the scene for the thing a need is about, and yield to it:
     - what an animal eats or is raised with: a crop listed beside a feed (玉米豆粕麸皮, 玉米 麸皮) is an
       ingredient of the ration, a crop written right before an animal (稻虾共作, 稻鸭, 桑蚕) names the field
@@ -202,13 +214,32 @@ def _written_together(between: str, first: Thing, head: Thing) -> bool:
 
 
 def _generic(subject: Thing, candidates: list[tuple[int, float, Thing]]) -> float:
-    """A one-character name (鱼, 菇, 猪) yields to a longer one of its kind and domain in the same need: 鱼 …
-    加州鲈 is about the bass, 菇 … 羊肚菌 about the morels."""
-    if len(subject.name) > 1:
-        return 0.0
-    longer = any(len(other.name) > 1 and other.kind == subject.kind and set(other.domains) & set(subject.domains)
-                 for _, _, other in candidates)
-    return 0.25 if longer else 0.0
+    """A name yields to a narrower one of the same thing in the same need: 鱼 … 加州鲈 is about the bass, 菇 …
+    羊肚菌 about the morels, 蜜蜂 中蜂 about the 中蜂 (a one-character name to any longer one of its kind and
+    domain, the rest to a kind of them the gazetteer knows)."""
+    for _, _, other in candidates:
+        if len(subject.name) == 1 and len(other.name) > 1:
+            if other.kind == subject.kind and set(other.domains) & set(subject.domains):
+                return 0.25
+        elif other.canonical != subject.canonical and (subject.canonical in lineage(other.canonical)[1:]
+                                                       or _covers(subject.canonical, other.canonical)):
+            return 0.25
+    return 0.0
+
+
+# What a rambling message says after these is what the farmer came to ask: "今天累惨了 … 帮我妈挖洋芋。说正事哈，
+# 我家那几头牛不咋吃草了" is about the cattle.
+TO_THE_POINT = re.compile("说正事|言归正传|正事是|问个事|有个事|想问一下|想问下|想问个|想请教|请问|咨询一下")
+
+
+def _before_the_point(text: str, candidates: list[tuple[int, float, Thing]]) -> float | None:
+    """Where the question proper starts, when a crop or animal is named after it; None otherwise."""
+    points = [m.end() for m in TO_THE_POINT.finditer(text)]
+    if not points:
+        return None
+    point = points[-1]
+    after = any(end - len(subject.name) >= point and subject.is_living for end, _, subject in candidates)
+    return point if after else None
 
 
 def subjects_in(text: str) -> list[Thing]:
@@ -222,11 +253,11 @@ def subjects_in(text: str) -> list[Thing]:
 def read(text: str) -> tuple[list[Thing], list[Thing]]:
     """``subjects_in`` and ``things_in`` of a text at the cost of one scan (indexing 250 000 profiles)."""
     normalized = normalize(text)
-    found = located(normalized)
+    found = _named_in(normalized)  # profiles are written with care: no misspelling hunted in 250 000 of them
     return _subjects(found, normalized), [thing for _, thing in found]
 
 
-def _subjects(located: list[tuple[int, Thing]], text: str) -> list[Thing]:
+def _subjects(located: Sequence[tuple[int, Thing]], text: str) -> list[Thing]:
     """What ``subjects_in`` returns, from the located names of a (normalized) text."""
     about_a_problem = any(thing.kind in PROBLEM_KINDS for _, thing in located)
     side_crops = _side_crops(located, text)
@@ -247,7 +278,10 @@ def _subjects(located: list[tuple[int, Thing]], text: str) -> list[Thing]:
         rank = RANKS[subject.kind] + (0.5 if yields else 0)
         candidates.append((start + len(thing.name), rank, subject))
     named = Counter(subject.canonical for _, _, subject in candidates)
-    ranked = sorted(candidates, key=lambda c: (c[1] + _generic(c[2], candidates), -named[c[2].canonical]))
+    point = _before_the_point(text, candidates)
+    ranked = sorted(candidates, key=lambda c: (c[1] + _generic(c[2], candidates)
+                                               + (0.5 if point is not None and c[0] <= point else 0),
+                                               -named[c[2].canonical]))
     seen: dict[str, Thing] = {}
     for _, _, subject in ranked:
         seen.setdefault(subject.canonical, subject)

@@ -18,7 +18,7 @@ from functools import lru_cache
 
 from exchange.matching.knowledge import KNOWLEDGE_DIR
 from exchange.matching.normalize import normalize
-from exchange.matching.subjects import KIN, kinship
+from exchange.matching.subjects import KIN, is_open_question, kinship, things_in
 
 SIGNS_FILE = KNOWLEDGE_DIR / "symptom_problems.tsv"
 
@@ -59,11 +59,19 @@ def signs() -> tuple[Signs, ...]:
     return tuple(rows)
 
 
+# What a question that names nothing and asks what is wrong calls for ("看哈这个叶子咋个了", a photo's
+# "这是啥子", "急！这咋整 看图"): someone who diagnoses, the lab or the photo-recognition tool.
+DIAGNOSIS = ("病害诊断", "病原鉴定", "识病")
+
+
 def suggested_problems(text: str, subjects: frozenset[str]) -> list[str]:
-    """The problems the need's signs suggest for its crops or animals, in file order, without repeats."""
+    """The problems the need's signs suggest for its crops or animals, in file order, without repeats;
+    diagnosis for an open question about nothing named."""
     normalized = normalize(text)
     found: dict[str, None] = {}
     for row in signs():
         if row.applies_to(subjects) and row.pattern.search(normalized):
             found.update(dict.fromkeys(row.problems))
+    if not found and is_open_question(normalized) and not things_in(normalized):
+        found.update(dict.fromkeys(DIAGNOSIS))
     return list(found)
