@@ -123,3 +123,13 @@ def test_a_question_that_names_nothing_goes_to_who_diagnoses_and_shows_no_readin
     result = Matcher(experts, ARTICLES, semantic=False).match(caption, top=3)
     assert [e.id for e in result.experts][:2] == ["lab", "photos"]
     assert result.articles == []
+
+
+def test_the_signs_of_a_crop_named_by_its_produce_still_suggest_its_pest():
+    """"茶叶上有小绿虫": 茶叶 names the produce, and the small green insect is still the tea leafhopper."""
+    experts = [
+        Profile("packing", "茶叶标准化拼配与包装，茶叶小作坊生产许可", ("tea", "processing")),
+        Profile("leafhopper", "茶小绿叶蝉、灰茶尺蠖绿色防控，色板与性诱剂", ("tea", "plant_protection")),
+        Profile("planting", "茶园建园与幼龄茶树管理，茶叶采摘标准", ("tea",)),
+    ]
+    assert ranked(experts, "茶叶上有小绿虫")[0] == "leafhopper"

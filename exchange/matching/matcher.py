@@ -459,8 +459,10 @@ class Matcher:
         key = (text, tuple(d for d in domains if d in knowledge.taxonomy()))
         reading = self._readings.get(key)
         if reading is None:
-            subjects = frozenset(t.canonical for t in subjects_in(text) if t.is_living)
-            suggested = suggested_problems(text, subjects) + use_problems(text)
+            named = subjects_in(text)
+            subjects = frozenset(t.canonical for t in named if t.is_living)
+            # a product's own signs count too: "茶叶上有小绿虫" is the tea plant's leafhopper
+            suggested = suggested_problems(text, frozenset(t.canonical for t in named)) + use_problems(text)
             evidence = gather(text, suggested)
             reading = _Reading(subjects, suggested, evidence, self.domain_model.predict(evidence, list(key[1])))
             if len(self._readings) >= RECENT_READINGS:
