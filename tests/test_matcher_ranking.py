@@ -133,3 +133,25 @@ def test_the_signs_of_a_crop_named_by_its_produce_still_suggest_its_pest():
         Profile("planting", "茶园建园与幼龄茶树管理，茶叶采摘标准", ("tea",)),
     ]
     assert ranked(experts, "茶叶上有小绿虫")[0] == "leafhopper"
+
+
+TOMATO_HANDS = [
+    Profile(f"tomato-{n}", f"番茄{topic}，番茄栽培管理", ("vegetables",))
+    for n, topic in enumerate(["早疫病与晚疫病防治", "育苗与嫁接", "整枝打杈", "水肥管理", "设施栽培"])
+]
+LAB = Profile("lab", "作物病害快速诊断与病原鉴定，可寄送病样镜检", ("plant_protection",))
+
+
+def first_five(need: str) -> list[str]:
+    return [e.id for e in Matcher(TOMATO_HANDS + [LAB], ARTICLES, semantic=False).match(need, top=5).experts]
+
+
+def test_a_need_describing_signs_keeps_a_place_for_who_diagnoses():
+    """Five tomato hands may each guess at "番茄叶子上长黑斑"; the lab that takes samples can tell: it takes the
+    last of five places when none of the five diagnoses."""
+    shown = first_five("番茄叶子上长黑斑 一片一片的 是啥子病")
+    assert shown[-1] == "lab" and all(e.startswith("tomato-") for e in shown[:-1])
+
+
+def test_a_need_without_signs_keeps_its_specialists():
+    assert "lab" not in first_five("番茄几月份育苗合适")

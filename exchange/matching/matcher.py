@@ -27,12 +27,14 @@ from exchange.matching.evidence import Evidence, gather, words_of
 from exchange.matching.index import Hits, LayeredIndex, TermIndex
 from exchange.matching.normalize import normalize
 from exchange.matching.subjects import (
+    HUSBANDRY_DOMAINS,
     KIN,
     PROBLEM_KINDS,
     SAME,
     SIBLING,
     UNRELATED,
     gazetteer,
+    is_open_question,
     kinship,
     read,
     subjects_in,
@@ -77,6 +79,10 @@ SUGGESTED_ALONE = 0.3
 # score). Grid 0-0.3 on the dev set: 0.1 gave +0.009 recall@5 (0.826 → 0.835; 0.05 half of it, 0.2 and
 # 0.3 within ±0.002).
 ARTICLE_FEEDBACK = 0.1
+# Who diagnoses (``subjects.tsv``: 病害诊断 by any of its names, 病原鉴定, 图像识别 …), and from how long a list
+# one of them takes its last place (``_with_a_diagnoser``).
+DIAGNOSIS_THINGS = frozenset({"病害诊断"})
+DIAGNOSER_FROM = 5
 FEEDBACK_ARTICLES = 2
 RECENT_READINGS = 256  # need texts whose reading a matcher keeps (Matcher._reading)
 # Only articles nearly as fitting as the best are shown: one right article beats three loose ones.
@@ -359,6 +365,13 @@ def _sparse_matrix(arrays: Mapping[str, np.ndarray], name: str, kind: type) -> s
     return kind((arrays[f"{name}.data"], arrays[f"{name}.indices"], arrays[f"{name}.indptr"]), shape=shape)
 
 
+def _diagnosed_in(guess: DomainGuess) -> frozenset[str]:
+    """The domains whose diagnosers fit a need: its two likeliest, and plant protection for a crop's."""
+    likeliest = frozenset(guess.codes[:2])
+    crops = bool(likeliest) and not likeliest <= HUSBANDRY_DOMAINS
+    return likeliest | ({"plant_protection"} if crops else frozenset())
+
+
 def _place_bonus(collection: _Collection, region: str) -> np.ndarray | float:
     place = resolve(region)
     if not place.known:
@@ -448,9 +461,33 @@ class Matcher:
             if expert_id in self.experts.row_of:
                 scores[self.experts.row_of[expert_id]] = -1.0
         expert_load = (lambda row: load(self.experts.profiles[row].id)) if load else (lambda row: 0)
-        result.experts = [self._ranked(self.experts, row, score, hits, guess, place)
-                          for score, row in _fair_order(_top(scores, CANDIDATES), expert_load, top)]
+        chosen = self._with_a_diagnoser(_fair_order(_top(scores, CANDIDATES), expert_load, top), scores,
+                                        text, suggested, guess)
+        result.experts = [self._ranked(self.experts, row, score, hits, guess, place) for score, row in chosen]
         return result
+
+    def _with_a_diagnoser(self, chosen: list[tuple[float, int]], scores: np.ndarray, text: str,
+                          suggested: list[str], guess: DomainGuess) -> list[tuple[float, int]]:
+        """A need that describes signs or asks what is wrong keeps its last place for the best expert who
+        diagnoses (a lab that takes samples, a photo-recognition tool) of its domain when no such expert made
+        the list: the specialists may each guess, the lab can tell."""
+        if len(chosen) < DIAGNOSER_FROM or not (suggested or is_open_question(text)):
+            return chosen
+        diagnosers = self.experts.naming(DIAGNOSIS_THINGS)
+        if any(diagnosers[row] for _, row in chosen):
+            return chosen
+        fitting = diagnosers & self._of_domains(_diagnosed_in(guess))
+        candidates = np.flatnonzero(fitting & (scores >= MIN_SCORE))
+        if not candidates.size:
+            return chosen
+        best = int(candidates[np.argmax(scores[candidates])])
+        return [*chosen[:-1], (float(scores[best]), best)]
+
+    def _of_domains(self, codes: frozenset[str]) -> np.ndarray:
+        fitting = np.zeros(len(self.experts.profiles), dtype=bool)
+        for code in codes & set(knowledge.taxonomy()):
+            fitting |= self.experts.of_domain(code)
+        return fitting
 
     def _reading(self, text: str, domains: Sequence[str]) -> _Reading:
         """What the need's words say, kept for the last RECENT_READINGS texts: a need is matched at its
