@@ -140,3 +140,9 @@ def test_a_homophone_of_a_crop_that_is_something_else_names_nothing(text, subjec
 ])
 def test_the_animal_a_rambling_or_possessive_message_is_about(text, name):
     assert subjects_in(text)[0].name == name
+
+
+@pytest.mark.parametrize("text,window", [("菜地年年种 换啥子菜都长不好", "菜都"), ("鱼塘里鱼翻肚皮", "里鱼")])
+def test_grammar_next_to_a_name_is_no_typo_of_another(text, window):
+    """菜都 sounds like 菜豆 and 里鱼 like 鲤鱼, but 都 and 里 are grammar: a typo keeps two other characters."""
+    assert window not in [t.name for t in things_in(text)]

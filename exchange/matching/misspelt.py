@@ -5,7 +5,8 @@ should still say what the need is about. Windows of a message that are no word o
 sound like a crop or an animal are read as that crop or animal, written the farmer's way (its label
 reads 油才（油菜）), under rules that keep chance homophones out (网红叫啥 is no 红椒, 杨工 no 羊公):
 
-- the window keeps one character of the name, or sounds exactly like the name itself, tones and all;
+- the window keeps one character of the name (two when the others are grammar: 菜都 is no 菜豆), or sounds
+  exactly like the name itself, tones and all;
 - it splits no word of the text (jieba's cut, without guessing new words, has a boundary at both ends);
 - the message names no other crop or animal (bar a one-character one of the same domain: 羊肚军出菇少): a
   typo is recovered only where nothing else says what the need is about, and one at most;
@@ -36,6 +37,8 @@ SIZES = (4, 3, 2)  # the longest first: 花交树 is a 花椒树 before it is a 
 BROAD = frozenset({"中药材"})
 COMMON = 20
 MEASURE_WORDS = frozenset("只头条匹窝群棵株亩斤个口尾")
+# Characters of grammar and place, which a sentence puts next to any name.
+GRAMMAR = frozenset("的了是在有也就都还又很太把被给和与个这那些么吗嘛呢吧哦呀啊得地着过里上下中")
 
 
 @lru_cache(maxsize=8192)
@@ -79,10 +82,14 @@ def _chinese(word: str) -> bool:
 
 
 def _typed_for(window: str, thing: Thing) -> bool:
-    """Whether the window is a plausible typo of the name: one character kept (油才/油菜), or no character
+    """Whether the window is a plausible typo of the name: one character kept (油才/油菜), two when what
+    differs is only grammar (四季都/四季豆, but 菜都长不好 and 鱼塘里鱼 name no 菜豆 or 鲤鱼), or no character
     kept but the very sound of the standard name, tones and all (目耳/木耳)."""
-    kept = any(a == b for a, b in zip(window, thing.name, strict=True))
-    return kept or (thing.name == thing.canonical and _sound(window, tone=True) == _sound(thing.name, tone=True))
+    changed = [a for a, b in zip(window, thing.name, strict=True) if a != b]
+    kept = len(window) - len(changed)
+    if kept:
+        return kept >= 2 or not set(changed) <= GRAMMAR
+    return thing.name == thing.canonical and _sound(window, tone=True) == _sound(thing.name, tone=True)
 
 
 def _word_ends(text: str) -> set[int]:
