@@ -59,6 +59,7 @@ def test_pests_and_drugs_are_evidence_but_not_the_subject():
     ("deny", "微耕机启动不了"), ("deny", "鱼塘水发绿"),  # a fault is no "no"
     ("out_of_scope", "苹果不上色"), ("out_of_scope", "石榴裂得好凶哦 钙也打了"),  # what a crop will not do, a split
     ("out_of_scope", "我们这里那个油才 开了花不结籽"),  # a crop named only by a homophone is still named
+    ("register", "想给自家的花椒注册个商标 咋个弄"), ("register", "茶叶合作社想做有机认证 要几年"),  # a firm's
 ])
 def test_a_question_read_as_chit_chat_is_read_as_a_need(intent: str, text: str):
     assert reading(intent, text)

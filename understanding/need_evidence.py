@@ -65,7 +65,9 @@ OWN_CUES = {
                             r"不要再发|取消|加上|改成"),
     "help": re.compile(r"不会用|咋用|怎么用|咋个用|使用|功能|你能|你会|能做|能干|能问|干嘛的|干啥的|做啥的"),
     "request_human": re.compile(r"人工|真人|客服|志愿者|工作人员|转人|活人|找个人|找人|跟人说|和人说|人来"),
-    "register": re.compile(r"注册|登记|报名|加入|入驻|开户|账号|帐号|实名|认证|会员|改名|换号|手机号|电话号码"),
+    # (registering a product or a trademark, or certifying a farm, is a firm's need, not an account)
+    "register": re.compile(r"(?<!商标)(?<!品牌)注册(?!.{0,2}(?:商标|品牌))|(?<!产品)(?<!肥料)(?<!农药)(?<!兽药)(?<!饲料)登记|报名|加入|入驻|"
+                           r"开户|账号|帐号|实名|(?<!有机)(?<!食品)(?<!产品)(?<!sc)认证|会员|改名|换号|手机号|电话号码"),
     "more_experts": re.compile(r"换|别的|其他|其它|更多|再推|再找|另外|不满意|别个|下一个|还有.{0,4}专家|多推"),
 }
 # Words of a question or a problem: a thanks or a goodbye that names the pig ("鸡好了 谢谢") is still one.
