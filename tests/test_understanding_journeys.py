@@ -41,6 +41,7 @@ async def test_a_question_after_a_greeting_and_questions_wrapped_in_politeness_a
     (9212, "多菌灵和磷酸二氢钾可以混用吗", None),
     (9213, "我家母猪发烧", "对象：母猪"),
     (9214, "洋芋啥时候种合适", "对象：洋芋（马铃薯）"),
+    (9215, "我们这里那个油才开了花不结籽 是不是缺啥子", "对象：油才（油菜）"),  # typed by sound, still read
 ])
 async def test_pest_drug_and_planting_questions_get_the_read_back(assistant: InProcessRasa, chat: int,
                                                                   question: str, subject: str | None):
