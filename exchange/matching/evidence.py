@@ -13,7 +13,7 @@ from functools import lru_cache
 from pypinyin import Style, lazy_pinyin
 
 from exchange.matching import knowledge
-from exchange.matching.normalize import cjk_runs, normalize
+from exchange.matching.normalize import cjk_runs, is_chinese, normalize
 
 WORD_WEIGHT = 1.0
 CONCEPT_WEIGHT = 0.8
@@ -56,7 +56,7 @@ def _homophone_index() -> dict[str, tuple[str, ...]]:
     vocabulary = knowledge.domain_vocabulary() | set(knowledge.colloquial_concepts())
     index: dict[str, list[str]] = {}
     for word in vocabulary:
-        if 2 <= len(word) <= 4 and all("\u4e00" <= ch <= "\u9fff" for ch in word):
+        if 2 <= len(word) <= 4 and is_chinese(word):
             index.setdefault(fuzzy_key(word), []).append(word)
     return {key: tuple(sorted(words)) for key, words in index.items()}
 

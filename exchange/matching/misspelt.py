@@ -28,6 +28,7 @@ import jieba
 from pypinyin import Style, lazy_pinyin
 
 from exchange.matching import knowledge
+from exchange.matching.normalize import is_chinese
 
 if TYPE_CHECKING:
     from exchange.matching.subjects import Thing
@@ -57,7 +58,7 @@ def _by_sound() -> dict[str, tuple[Thing, ...]]:
     from exchange.matching.subjects import GROUP_NAMES, gazetteer  # subjects reads this module
 
     living = {name: thing for name, thing in gazetteer().items()
-              if thing.is_living and 2 <= len(name) <= max(SIZES) and _chinese(name)
+              if thing.is_living and 2 <= len(name) <= max(SIZES) and is_chinese(name)
               and thing.canonical not in GROUP_NAMES | BROAD}
     index: dict[str, list[Thing]] = {}
     for name, count in _stock_counts(frozenset(living)).items():
@@ -75,10 +76,6 @@ def _stock_counts(names: frozenset[str]) -> dict[str, int]:
             if word in names:
                 counts[word] = int(count)
     return counts
-
-
-def _chinese(word: str) -> bool:
-    return all("\u4e00" <= c <= "\u9fff" for c in word)
 
 
 def _typed_for(window: str, thing: Thing) -> bool:
@@ -114,7 +111,7 @@ def with_misspelt_name(text: str, found: list[tuple[int, Thing]]) -> list[tuple[
     if sum(len(t.name) > 1 for _, t in living) > 1:
         return found
     index, ends = _by_sound(), None
-    sounds = [_syllable(c, False) if _chinese(c) else "" for c in text]
+    sounds = [_syllable(c, False) if is_chinese(c) else "" for c in text]
     for size in SIZES:
         for start in range(len(text) - size + 1):
             window, end = text[start:start + size], start + size

@@ -34,6 +34,11 @@ def normalize(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
+def is_chinese(word: str) -> bool:
+    """Whether every character is a Chinese one (a window of a need that could be a word of the domain)."""
+    return all("\u4e00" <= c <= "\u9fff" for c in word)
+
+
 def cjk_runs(text: str) -> list[str]:
     """The runs of Chinese characters in normalized text (where character n-grams make sense)."""
     return re.findall(r"[\u4e00-\u9fff]+", text)

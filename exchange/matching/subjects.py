@@ -232,7 +232,7 @@ def _generic(subject: Thing, candidates: list[tuple[int, float, Thing]]) -> floa
 TO_THE_POINT = re.compile("说正事|言归正传|正事是|问个事|有个事|想问一下|想问下|想问个|想请教|请问|咨询一下")
 
 
-def _before_the_point(text: str, candidates: list[tuple[int, float, Thing]]) -> float | None:
+def _before_the_point(text: str, candidates: list[tuple[int, float, Thing]]) -> int | None:
     """Where the question proper starts, when a crop or animal is named after it; None otherwise."""
     points = [m.end() for m in TO_THE_POINT.finditer(text)]
     if not points:
