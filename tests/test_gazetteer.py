@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 
 from exchange.gazetteer import resolve
+from exchange.matching.evidence import homophone_fixes
+from exchange.matching.normalize import normalize
 from exchange.matching.subjects import subjects_in, things_in
 
 
@@ -146,3 +148,13 @@ def test_the_animal_a_rambling_or_possessive_message_is_about(text, name):
 def test_grammar_next_to_a_name_is_no_typo_of_another(text, window):
     """菜都 sounds like 菜豆 and 里鱼 like 鲤鱼, but 都 and 里 are grammar: a typo keeps two other characters."""
     assert window not in [t.name for t in things_in(text)]
+
+
+@pytest.mark.parametrize(("text", "fix"), [("猪温咋个治", ("猪温", "猪瘟")), ("想学直拨卖货", ("直拨", "直播"))])
+def test_a_domain_word_typed_by_sound_is_read_as_meant(text: str, fix: tuple[str, str]):
+    assert fix in homophone_fixes(normalize(text))
+
+
+def test_a_window_across_two_words_is_no_typo():
+    """那种|塑料: 种塑 sounds like 种薯 (seed potatoes), but cuts both words."""
+    assert ("种塑", "种薯") not in homophone_fixes(normalize("我们厂做那种塑料桶 表面有缩痕"))

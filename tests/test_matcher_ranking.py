@@ -155,3 +155,52 @@ def test_a_need_describing_signs_keeps_a_place_for_who_diagnoses():
 
 def test_a_need_without_signs_keeps_its_specialists():
     assert "lab" not in first_five("番茄几月份育苗合适")
+
+
+def test_a_herb_team_is_kin_to_every_herb_crop():
+    """A 中药材 team answers for the 黄精 grower; the pesticide generalist does not come first."""
+    experts = [
+        Profile("sprayer", "农药减量增效与科学用药，病虫害统防统治", ("plant_protection",)),
+        Profile("herbs", "中药材规范化种植与病虫害防治，药材质量检测", ("herbs",)),
+    ]
+    assert kinship("黄精", "中药材") == KIN
+    assert ranked(experts, "林下种的黄精 叶子起褐色圆斑 打啥药")[0] == "herbs"
+
+
+def test_a_pest_named_after_a_bee_is_no_bee_question():
+    """栗瘿蜂 is the chestnut gall wasp: the 蜂 inside its name says nothing of beekeeping."""
+    experts = [
+        Profile("bees", "中蜂饲养与蜂病防治，蜂群越冬管理", ("beekeeping",)),
+        Profile("chestnut", "板栗丰产栽培与病虫害防治，栗园修剪", ("cash_crops", "plant_protection")),
+    ]
+    result = Matcher(experts, ARTICLES, semantic=False).match("板栗树上栗瘿蜂多得很 枝条上全是瘤子", top=2)
+    assert "beekeeping" not in result.domains.codes[:2]
+    assert [e.id for e in result.experts][0] == "chestnut"
+    assert [t.canonical for t in subjects_in("板栗树上栗瘿蜂多得很")] == ["板栗"]
+    plum = Matcher(experts, ARTICLES, semantic=False).match("蜂糖李叶子上好多小虫", top=2)  # a plum, not a bee
+    assert plum.domains.shares().get("beekeeping", 0.0) < 0.05
+
+
+def test_the_grower_is_asked_about_a_disease_before_who_stores_or_sells_the_crop():
+    """Who stores or sells kiwifruit names the kiwifruit too, but is no one to ask about its canker."""
+    experts = [
+        Profile("cold-store", "猕猴桃采后冷藏保鲜与贮藏期烂果控制", ("processing", "fruit")),
+        Profile("seller", "猕猴桃电商销售与品牌包装", ("ecommerce", "fruit")),
+        Profile("orchard", "猕猴桃建园与整形修剪，果园病虫害绿色防控", ("fruit",)),
+    ]
+    assert ranked(experts, "猕猴桃枝干流红水 是不是溃疡病")[0] == "orchard"
+
+
+@pytest.mark.parametrize(("need", "problem"), [
+    ("玉米叶片上长了长条形的灰褐色大斑", "大斑病"), ("土太酸了 茶树长不旺 咋个改良", "土壤酸化"),
+])
+def test_signs_in_farmers_words_suggest_the_problem(need: str, problem: str):
+    assert problem in suggested_problems(need, frozenset(t.canonical for t in subjects_in(need)))
+
+
+def test_a_question_about_a_product_fault_sends_no_one_to_diagnose_a_plant():
+    """"帮忙看下" about shrink marks on plastic buckets asks the factory's engineer, not the crop lab."""
+    experts = [LAB, Profile("moulding", "注塑工艺参数调整，缩痕、飞边等缺陷分析", ("manufacturing",))]
+    result = Matcher(experts, ARTICLES, semantic=False).match("我们厂做那种塑料桶 表面好多缩痕 帮忙看下工艺咋调", top=2)
+    assert result.domains.codes[0] == "manufacturing"
+    assert [e.id for e in result.experts] == ["moulding"]

@@ -120,6 +120,7 @@ def test_a_process_with_the_encoder_keeps_numpys_blas_at_one_thread():
 @pytest.mark.parametrize(("text", "wanted"), [
     ("有没有讲猕猴桃溃疡病的资料 发几篇我看看", True), ("小龙虾咋养 有没有入门教程", True),
     ("猕猴桃溃疡病用啥药", False), ("我家猪发烧", False),
+    ("想买台插秧机 补贴要准备哪些材料", False),  # the papers of an application, not reading matter
 ])
 def test_a_need_that_asks_for_reading_matter_gets_science(text: str, wanted: bool):
     assert wants_material("describe_need", text) is wanted
@@ -131,6 +132,7 @@ def test_a_need_that_asks_for_reading_matter_gets_science(text: str, wanted: boo
     ("thank", "牛儿发烧退了，谢谢哈"), ("thank", "兔子拉肚子好多了 谢谢老师"), ("thank", "辣椒叶子不发黄了 感谢"),
     ("thank", "蚜虫没得了 多谢老师"), ("thank", "没得红蜘蛛了，谢谢你们"), ("thank", "黄瓜霜霉病治好了 谢谢"),
     ("thank", "羊子再没拉稀了 辛苦老师了"), ("inform", "打了药过后鸡不拉稀啦"), ("affirm", "对头，鱼塘不泛塘了"),
+    ("thank", "多谢老师 按你说的拌了多菌灵 秧苗都立起来了"),  # the advice followed: the drug is the treatment done
 ])
 def test_a_thanks_that_reports_the_problem_gone_keeps_its_reading(intent: str, text: str):
     assert not reading(intent, text)
@@ -166,6 +168,8 @@ def test_crab_needs_are_still_needs(intent: str, text: str):
     ("more_experts", "鸡瘟有没得特效药"), ("check_status", "鸭苗多久打一次疫苗"),
     ("nlu_fallback", "我家橘子树皮烂了 一摸软软的 流黄水水"),
     ("affirm", "鸭子眼睛发红"), ("greet", "兔子耳朵起疙瘩"), ("affirm", "草鱼身上发黑"),  # a sign seen is a question
+    ("greet", "微耕机老是打不着火"), ("thank", "插秧机的秧爪卡住了"),  # a machine's fault is a question too
+    ("thank", "按你说的打了吡虫啉 蚜虫咋个还是那么多"),  # the advice followed, and asking again
 ])
 def test_a_farm_question_in_everyday_words_is_a_need_whatever_it_was_read_as(intent: str, text: str):
     """Yes-no questions ending in 不, a question mark, 有没得, and a named crop or animal the classifier
@@ -177,7 +181,7 @@ def test_a_farm_question_in_everyday_words_is_a_need_whatever_it_was_read_as(int
     ("request_human", "转人工 我家猪的事说不清楚"), ("register", "我要注册 我是养鸡的"),
     ("more_experts", "换个专家嘛 猪的事"), ("check_status", "我问的鸭子那个事 多久才有人回"),
     ("check_status", "上回问的茶叶加工 找到没"), ("check_status", "我那个海椒黄叶的问题 现在啥情况"),
-    ("help", "你们这个是干啥的 都能问些啥问题"),
+    ("help", "你们这个是干啥的 都能问些啥问题"), ("help", "你这个机器人能帮我做啥子"),
     ("thank", "猪儿好了 谢谢"), ("nlu_fallback", "今天天气好热"),
 ])
 def test_requests_with_their_own_words_keep_their_reading(intent: str, text: str):
@@ -203,6 +207,7 @@ def test_an_unplaced_message_asking_after_a_request_gets_the_status(intent: str,
     ("这个叶子是什么情况", False),        # asks about a photo
     ("我那个海椒烂根的问题 现在啥情况", True), ("上回问的鸡的事 有结果没", True),  # pointing back at a question sent
     ("上回问的鸡拉稀的事 现在又拉了 咋个办", False),  # asks what to do again: a need
+    ("上礼拜报的那个鸭子的事 专家看了没", True), ("前段时间问的花椒的问题 有人接了没得", True),
 ])
 def test_a_need_reading_with_nothing_of_a_need_in_it_that_asks_after_a_request_gets_the_status(text, status):
     assert asks_after_a_request("describe_need", text) is status

@@ -10,7 +10,8 @@ with one clarifying question. Intents with a purpose of their own keep their rea
 own cue words are there (a status question that names the pig is still a status question); a need
 that asks for reading matter by name (资料, 教程, 科普) is a request for 科普. Not every name is evidence:
 a problem reported as gone in a message that asks nothing ("鱼不浮头了 谢谢") is an outcome, and the 蟹 of
-"蟹蟹" is a thanks typed by sound (``evidence_in``). A message the classifier could not place at all
+"蟹蟹" is a thanks typed by sound (``evidence_in``); a thanks for advice followed ("照专家说的撒了生石灰") names
+the treatment done. A message the classifier could not place at all
 (``nlu_fallback``) is a need when it names a crop or an animal or asks what to do, and a status question
 when it asks after an earlier request. A subscription read without a word of subscribing is taken as
 not understood: it would be written at once.
@@ -63,7 +64,8 @@ OWN_CUES = {
         r"资料|视频|文章|科普|学|书|材料|知识|常识|教程|入门|手册|课程|讲座|培训|教我|认一下|长啥样|长什么样|了解"),
     "subscribe": re.compile(r"订|定阅|退定|推|每周|每天|每月|每个月|礼拜|星期|定期|关注|有新的|新文章|发给我|发我|"
                             r"不要再发|取消|加上|改成"),
-    "help": re.compile(r"不会用|咋用|怎么用|咋个用|使用|功能|你能|你会|能做|能干|能问|干嘛的|干啥的|做啥的"),
+    "help": re.compile(r"不会用|咋用|怎么用|咋个用|使用|功能|你能|你会|能做|能干|能问|干嘛的|干啥的|做啥的|都能帮|能帮我做|"
+                       r"你这个机器人|你是机器人"),
     "request_human": re.compile(r"人工|真人|客服|志愿者|工作人员|转人|活人|找个人|找人|跟人说|和人说|人来"),
     # (registering a product or a trademark, or certifying a farm, is a firm's need, not an account)
     "register": re.compile(r"(?<!商标)(?<!品牌)注册(?!.{0,2}(?:商标|品牌))|(?<!产品)(?<!肥料)(?<!农药)(?<!兽药)(?<!饲料)登记|报名|加入|入驻|"
@@ -95,13 +97,16 @@ SUBMITTED = re.compile(r"发出去|回复|回音|回我|答复|进展|进度|有
                        r"咋样了|到哪一步|哪一步|提交|发成功|发出|看了没|看到没|回了没|还没回|没回复|没人回|专家看了|"
                        r"专家回|几天了|好久了|有结果")
 # Pointing back at a question already sent: "我那个…的问题", "上次问的…".
-REFERS_BACK = re.compile(r"(?:我那个|我那|上次|上回|之前|前几天|昨天|前天)(?:问|发|提|报)?.{0,12}(?:问题|需求|事)")
+REFERS_BACK = re.compile(r"(?:我那个|我那|上次|上回|之前|前几天|前些天|前段时间|昨天|前天|上礼拜|上个礼拜|上周|上星期|"
+                         r"上个星期|上个月)(?:问|发|提|报)?.{0,12}(?:问题|需求|事)")
 # Asking how to use the assistant itself.
 HOW_TO_USE = re.compile(r"咋发|怎么发|咋个发|怎样发|发不起|发不出|能问些|能问啥|能问什么|咋个问|怎么问|在哪里点|点哪")
 PROBLEM_KINDS = frozenset({"pest", "disease", "agrochemical", "fertilizer", "symptom"})
 SCIENCE = "ask_science"
 # Asking for reading or watching matter: "有没有讲猕猴桃溃疡病的资料" wants 科普, not an expert.
-MATERIAL = re.compile(r"资料|教程|视频|科普|文章|材料|小常识|入门|手册|课程")
+# (not the papers of an application: "补贴要准备哪些材料")
+MATERIAL = re.compile(r"资料|教程|视频|科普|文章|(?<!准备)(?<!提交)(?<!申请)(?<!哪些)(?<!什么)(?<!啥子)(?<!些)材料|小常识|入门|"
+                      r"手册|课程")
 # A problem reported as gone is an outcome, not a need: "鱼不浮头了 谢谢" thanks the expert. Three shapes:
 # "no longer" before the problem ("不再拉稀", "再没咳嗽"), with or without 了;
 NO_LONGER = re.compile(r"(?:不再|没再|没有再|再不|再也不|再没有?|再也没有?)(?:太|大)?$")
@@ -114,6 +119,13 @@ _ENDED = r"(?:已经|都|也|就|基本|基本上)?(?:{})(?:了|啦|咯|喽)"
 CURED = re.compile("^" + _ENDED.format(r"(?:治好|医好|好|止住|退|消)(?:多|些|点)?|不见|没有|没得|莫得|没"))
 CLEARED = re.compile("^" + _ENDED.format(r"不见|没有|没得|莫得|没|死光|死完"))
 ENDED_AFTER = {"symptom": CURED, "disease": CURED, "pest": CLEARED}
+# A thanks for advice that was followed ("照您说的撒了生石灰，鱼都缓过来了") reports the outcome: the drug
+# or fertilizer it names is the treatment done, not a new question, unless the message asks one.
+FOLLOWED_ADVICE = re.compile(r"(?:照|按|按照|听)(?:您|你|老师|专家|你们).{0,4}(?:说|讲|教|的)")
+THANK = "thank"
+# A machine's fault in the words farmers write it with ("无人机喷头老堵", "微耕机打不着火"): a need like a
+# sign on a crop.
+FAULT = re.compile(r"堵|坏|漏|打不着|打不燃|发动不|启动不|熄火|没劲|冒黑烟|冒烟|异响|不转|卡住|卡死|断了|报错|不出水|不工作")
 # A thanks typed by sound: a pinyin keyboard offers 蟹 (crab) or 薤 for xiè, so "蟹蟹" is 谢谢.
 THANKS_SOUND = "xie"
 DOUBLED = re.compile(r"(.)\1+")
@@ -178,10 +190,12 @@ def _asking(text: str) -> bool:
 
 def _asks_about(text: str, things: list[Thing]) -> bool:
     """A problem named (a pest, a disease, a drug, a symptom), an open farm question, a question about a
-    named crop or animal, or a sign seen on one ("鱼鳃发白": a report is a question to an expert)."""
+    named crop or animal, a sign seen on one ("鱼鳃发白": a report is a question to an expert), or a
+    machine's fault ("无人机喷头老堵")."""
     return (any(t.kind in PROBLEM_KINDS for t in things) or is_open_question(text)
             or (bool(things) and _asking(text)) or _just_a_name(normalize(text), things)
-            or (any(t.is_living for t in things) and bool(SIGN.search(normalize(text)))))
+            or (any(t.is_living for t in things) and bool(SIGN.search(normalize(text))))
+            or (any(t.kind == "equipment" for t in things) and bool(FAULT.search(normalize(text)))))
 
 
 def _just_a_name(plain: str, things: list[Thing]) -> bool:
@@ -238,6 +252,8 @@ def reading(intent: str, text: str) -> bool:
     if intent == NEED or text.lstrip().startswith("/"):
         return False
     things = evidence_in(text)
+    if intent == THANK and not _asking(text) and FOLLOWED_ADVICE.search(normalize(text)):
+        return False
     if intent == UNSURE and (any(t.is_living for t in things) or _asks_what_to_do(text)):
         return True
     if not _asks_about(text, things):

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from exchange.matching import knowledge
 from exchange.matching.evidence import Evidence
-from exchange.matching.subjects import gazetteer, things_in
+from exchange.matching.subjects import gazetteer, located, things_in
 
 LEARNED_WEIGHT = 0.6
 PRIOR_SMOOTHING = 0.5
@@ -91,11 +91,15 @@ class DomainModel:
             self._vocabulary.update(words)
 
     def lexicon_scores(self, evidence: Evidence) -> dict[str, float]:
-        """Sum of the weights of each domain's terms that the need mentions (or means)."""
+        """Sum of the weights of each domain's terms that the need mentions (or means); a term written
+        only inside the name of a living thing or a pest of other domains is not mentioned (the 蜂 of 栗瘿蜂
+        or 蜂糖李, the 鱼 of 鱼腥草, the 羊 of 羊肚菌), while what is made of it still says it (猪粪, 苞谷秆)."""
         readable = evidence.readable
+        foreign = _names_by_domain(evidence.text)
         scores: dict[str, float] = {}
         for code, terms in knowledge.domain_terms().items():
-            score = sum(weight for term, weight in terms.items() if term in readable)
+            score = sum(weight for term, weight in terms.items()
+                        if term in readable and _said_outside(term, readable, foreign.get(code, ())))
             if score:
                 scores[code] = score
         things = things_in(evidence.text)
@@ -146,6 +150,28 @@ class DomainModel:
             return DomainGuess([])
         ranked = sorted(((code, score / total) for code, score in combined.items()), key=lambda kv: -kv[1])
         return _anchored(ranked, things_in(evidence.text), intent if ranked[0][0] == intent else "")
+
+
+def _names_by_domain(text: str) -> dict[str, list[tuple[int, int]]]:
+    """Per domain code, the spans of the text's named crops, animals and pests that are not of that domain."""
+    spans: dict[str, list[tuple[int, int]]] = {}
+    for start, thing in located(text):
+        if not (thing.is_living or thing.kind == "pest"):
+            continue
+        for code in knowledge.taxonomy():
+            if code not in thing.domains:
+                spans.setdefault(code, []).append((start, start + len(thing.name)))
+    return spans
+
+
+def _said_outside(term: str, readable: str, spans: Iterable[tuple[int, int]]) -> bool:
+    """Whether ``term`` occurs in ``readable`` anywhere but strictly inside one of ``spans``."""
+    at = readable.find(term)
+    while at >= 0:
+        if not any(start <= at and at + len(term) <= end and end - start > len(term) for start, end in spans):
+            return True
+        at = readable.find(term, at + 1)
+    return False
 
 
 def _intent(evidence: Evidence) -> str:

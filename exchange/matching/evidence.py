@@ -7,6 +7,8 @@ weights, so a wrong guess can only add a little, never erase what was written.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -27,6 +29,7 @@ BIGRAM_WEIGHT = 0.3
 _FUZZY_INITIALS = (("zh", "z"), ("ch", "c"), ("sh", "s"), ("n", "l"), ("h", "f"))
 _FUZZY_FINALS = (("ing", "in"), ("eng", "en"), ("ang", "an"))
 # Characters of grammar, not of things: a window holding one is not a mistyped domain word.
+_CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 _FUNCTION_CHARS = frozenset("的了是在有也就都还又很太把被给和与个这那些么吗嘛呢吧哦噻呀啊得地着过我你他她它们咋啥")
 _STOPWORDS = frozenset(
     ["的", "了", "是", "我", "你", "他", "她", "它", "们", "我们", "你们", "啊", "吗", "嘛", "呢", "吧", "哦", "噻", "哈", "呀", "和", "与", "在", "有", "没", "也", "就", "都", "还", "又", "很", "太", "这", "那", "个", "些", "一", "不", "要", "想", "会", "能", "可以", "怎么", "咋个", "咋", "啥子", "什么", "请问", "请", "帮", "帮忙", "一下", "现在", "今天", "最近", "这几天", "家", "屋头", "我家", "我屋", "老师", "专家", "问", "问下", "问一下", "办", "咋办", "怎么办", "咋整", "好", "得", "地", "着", "过", "把", "被", "让", "给", "对", "从", "到", "说"]
@@ -61,13 +64,25 @@ def _homophone_index() -> dict[str, tuple[str, ...]]:
     return {key: tuple(sorted(words)) for key, words in index.items()}
 
 
-def _candidate_windows(run: str):
-    """Windows that could be a mistyped word: 2-4 characters without a function character."""
-    for size in (2, 3, 4):
-        for start in range(len(run) - size + 1):
-            window = run[start:start + size]
-            if not _FUNCTION_CHARS.intersection(window):
-                yield window
+def _candidate_windows(text: str) -> Iterator[tuple[int, str]]:
+    """(start, window) of the windows of normalized text that could be a mistyped word: 2-4 Chinese
+    characters without a function character."""
+    for run in _CJK_RUN.finditer(text):
+        for size in (2, 3, 4):
+            for start in range(run.start(), run.end() - size + 1):
+                window = text[start:start + size]
+                if not _FUNCTION_CHARS.intersection(window):
+                    yield start, window
+
+
+def word_ends(text: str) -> set[int]:
+    """Where the words of jieba's cut (without guessing new words) end in a text, and 0: a typo is a
+    window with a boundary at both ends (那种塑料 holds no 种塑, a homophone of 种薯)."""
+    ends, place = {0}, 0
+    for word in knowledge.tokenizer().lcut(text, HMM=False):
+        place += len(word)
+        ends.add(place)
+    return ends
 
 
 def _anchored(written: str, meant: str) -> bool:
@@ -76,14 +91,20 @@ def _anchored(written: str, meant: str) -> bool:
 
 
 def homophone_fixes(text: str) -> list[tuple[str, str]]:
-    """(written, meant) pairs: windows of the text that sound like a domain word and share a character with it."""
+    """(written, meant) pairs: windows of the text that cut no word, sound like a domain word and share a
+    character with it."""
     index = _homophone_index()
     known = knowledge.dictionary_words()
     fixes: list[tuple[str, str]] = []
-    for run in cjk_runs(text):
-        for window in _candidate_windows(run):
-            if window not in known:
-                fixes.extend((window, meant) for meant in index.get(fuzzy_key(window), ()) if _anchored(window, meant))
+    ends: set[int] | None = None
+    for start, window in _candidate_windows(text):
+        if window in known:
+            continue
+        meant = [m for m in index.get(fuzzy_key(window), ()) if _anchored(window, m)]
+        if meant:
+            ends = ends if ends is not None else word_ends(text)
+            if start in ends and start + len(window) in ends:
+                fixes.extend((window, m) for m in meant)
     return list(dict.fromkeys(fixes))
 
 

@@ -14,7 +14,7 @@ import copy
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import NamedTuple
 
 import numpy as np
@@ -40,7 +40,7 @@ from exchange.matching.subjects import (
     subjects_in,
     things_in,
 )
-from exchange.matching.symptoms import suggested_problems
+from exchange.matching.symptoms import DIAGNOSIS, suggested_problems
 from exchange.matching.usage import use_problems
 
 DOMAIN_WEIGHT = 0.5
@@ -82,6 +82,10 @@ ARTICLE_FEEDBACK = 0.1
 # Who diagnoses (``subjects.tsv``: 病害诊断 by any of its names, 病原鉴定, 图像识别 …), and from how long a list
 # one of them takes its last place (``_with_a_diagnoser``).
 DIAGNOSIS_THINGS = frozenset({"病害诊断"})
+# Domains that serve growers whatever they grow: who stores, sells, machines or programs for the kiwifruit
+# grower is no one to ask about its canker. In a need about a problem (a pest, disease or sign) their
+# experts gain nothing by naming its crop or animal.
+SERVICE_DOMAINS = frozenset({"processing", "ecommerce", "machinery", "digital", "manufacturing"})
 DIAGNOSER_FROM = 5
 FEEDBACK_ARTICLES = 2
 RECENT_READINGS = 256  # need texts whose reading a matcher keeps (Matcher._reading)
@@ -214,6 +218,11 @@ class _Collection:
         for thing in things:
             named[self.rows_naming.get(thing, [])] = True
         return named
+
+    @cached_property
+    def serving(self) -> np.ndarray:
+        """Per profile: whether its first domain is a service to growers (``SERVICE_DOMAINS``)."""
+        return np.array([bool(p.domains) and p.domains[0] in SERVICE_DOMAINS for p in self.profiles], dtype=bool)
 
     def about(self, subjects: frozenset[str]) -> tuple[np.ndarray, np.ndarray]:
         """Per profile: whether it names one of the need's crops or animals, and whether it names only
@@ -365,6 +374,11 @@ def _sparse_matrix(arrays: Mapping[str, np.ndarray], name: str, kind: type) -> s
     return kind((arrays[f"{name}.data"], arrays[f"{name}.indices"], arrays[f"{name}.indptr"]), shape=shape)
 
 
+def _serves(lexicon: dict[str, float]) -> bool:
+    """Whether a need's own domain terms lead to a service domain (塑料, 工艺 → manufacturing)."""
+    return bool(lexicon) and max(lexicon, key=lexicon.__getitem__) in SERVICE_DOMAINS
+
+
 def _diagnosed_in(guess: DomainGuess) -> frozenset[str]:
     """The domains whose diagnosers fit a need: its two likeliest, and plant protection for a crop's."""
     likeliest = frozenset(guess.codes[:2])
@@ -501,7 +515,13 @@ class Matcher:
             # a product's own signs count too: "茶叶上有小绿虫" is the tea plant's leafhopper
             suggested = suggested_problems(text, frozenset(t.canonical for t in named)) + use_problems(text)
             evidence = gather(text, suggested)
-            reading = _Reading(subjects, suggested, evidence, self.domain_model.predict(evidence, list(key[1])))
+            guess = self.domain_model.predict(evidence, list(key[1]))
+            if suggested == list(DIAGNOSIS) and _serves(self.domain_model.lexicon_scores(gather(text))):
+                # "帮忙看下工艺参数咋调" asks what is wrong with a product, not a plant: nobody is sent to
+                # diagnose it
+                suggested, evidence = [], gather(text)
+                guess = self.domain_model.predict(evidence, list(key[1]))
+            reading = _Reading(subjects, suggested, evidence, guess)
             if len(self._readings) >= RECENT_READINGS:
                 self._readings.clear()
             self._readings[key] = reading
@@ -525,17 +545,19 @@ class Matcher:
         name. In a need asking for a domain's service (``intent``: 脐橙滞销) the crop says which produce, not
         whom to ask: only that domain's experts gain by naming it (the orange seller, not the orange grower)."""
         fit: np.ndarray | float = 0.0
+        problems = frozenset(t.canonical for t in things_in(text) if t.kind in PROBLEM_KINDS)
+        guessed = frozenset(gazetteer()[n].canonical for n in suggested if n in gazetteer()) - problems
         if subjects:
             closest = self.experts.kinship(subjects)
             gain = (EXPERT_SAME_SUBJECT * (closest == SAME) + EXPERT_KIN_SUBJECT * (closest == KIN)
                     + EXPERT_SIBLING_SUBJECT * (closest == SIBLING))
             if intent:
                 gain = gain * self.experts.of_domain(intent)
+            elif problems or guessed:
+                gain = gain * ~self.experts.serving
             fit = gain - EXPERT_OTHER_SUBJECT * (closest == UNRELATED)
-        problems = frozenset(t.canonical for t in things_in(text) if t.kind in PROBLEM_KINDS)
         if problems:
             fit = fit + SAME_PROBLEM * self.experts.naming(problems)
-        guessed = frozenset(gazetteer()[n].canonical for n in suggested if n in gazetteer()) - problems
         if guessed:
             weight = SUGGESTED_PROBLEM if subjects or problems else SUGGESTED_PROBLEM + SUGGESTED_ALONE
             fit = fit + weight * self.experts.naming(guessed)

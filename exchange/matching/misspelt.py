@@ -28,14 +28,13 @@ import jieba
 from pypinyin import Style, lazy_pinyin
 
 from exchange.matching import knowledge
+from exchange.matching.evidence import word_ends
 from exchange.matching.normalize import is_chinese
 
 if TYPE_CHECKING:
     from exchange.matching.subjects import Thing
 
 SIZES = (4, 3, 2)  # the longest first: 花交树 is a 花椒树 before it is a 花椒
-# Names that cover many crops or animals: a homophone of one says nothing of which (打什么药才 is no 药材).
-BROAD = frozenset({"中药材"})
 COMMON = 20
 MEASURE_WORDS = frozenset("只头条匹窝群棵株亩斤个口尾")
 # Characters of grammar and place, which a sentence puts next to any name.
@@ -59,7 +58,7 @@ def _by_sound() -> dict[str, tuple[Thing, ...]]:
 
     living = {name: thing for name, thing in gazetteer().items()
               if thing.is_living and 2 <= len(name) <= max(SIZES) and is_chinese(name)
-              and thing.canonical not in GROUP_NAMES | BROAD}
+              and thing.canonical not in GROUP_NAMES}
     index: dict[str, list[Thing]] = {}
     for name, count in _stock_counts(frozenset(living)).items():
         if count >= COMMON:
@@ -89,15 +88,6 @@ def _typed_for(window: str, thing: Thing) -> bool:
     return thing.name == thing.canonical and _sound(window, tone=True) == _sound(thing.name, tone=True)
 
 
-def _word_ends(text: str) -> set[int]:
-    tokenizer = knowledge.tokenizer()
-    ends, place = {0}, 0
-    for word in tokenizer.lcut(text, HMM=False):
-        place += len(word)
-        ends.add(place)
-    return ends
-
-
 def _is_word(window: str) -> bool:
     tokenizer = knowledge.tokenizer()
     tokenizer.check_initialized()
@@ -124,7 +114,7 @@ def with_misspelt_name(text: str, found: list[tuple[int, Thing]]) -> list[tuple[
             thing = next(iter(meant.values()))
             if not all(start <= s < end or _generic_of(t, thing) for s, t in living):
                 continue
-            ends = ends if ends is not None else _word_ends(text)
+            ends = ends if ends is not None else word_ends(text)
             if start in ends and end in ends:
                 thing = replace(thing, name=window)
                 kept = [(s, t) for s, t in found if not start <= s < end]

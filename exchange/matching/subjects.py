@@ -288,9 +288,10 @@ def _subjects(located: Sequence[tuple[int, Thing]], text: str) -> list[Thing]:
     return list(seen.values())
 
 
-# Names of a whole domain's crops or animals: a 家禽 vet treats the chicken, a 蔬菜 agronomist the pepper,
-# and a 蜜蜂 question is one about the 中蜂 and 意蜂 (whose head 蜂 only stands for 蜜蜂).
-GROUP_NAMES = frozenset({"家禽", "鱼", "蔬菜", "果树", "水果", "食用菌", "蜜蜂"})
+# Names of a whole domain's crops or animals: a 家禽 vet treats the chicken, a 蔬菜 agronomist the pepper, a
+# 中药材 team the 黄精, and a 蜜蜂 question is one about the 中蜂 and 意蜂 (whose head 蜂 only stands for 蜜蜂).
+# A homophone of one says nothing of which (打什么药才 is no 药材).
+GROUP_NAMES = frozenset({"家禽", "鱼", "蔬菜", "果树", "水果", "食用菌", "蜜蜂", "中药材"})
 # How close a profile's crop or animal is to the need's (``kinship``): the same one, one a kind of the
 # other (架子猪 and 猪, 鲫鱼 and a 鱼 vet, 鸡 and a 家禽 vet), two kinds of one (肉牛 and 犊牛), unrelated.
 SAME, KIN, SIBLING, UNRELATED = 3, 2, 1, 0

@@ -60,8 +60,9 @@ def signs() -> tuple[Signs, ...]:
 
 
 # What a question that names nothing and asks what is wrong calls for ("看哈这个叶子咋个了", a photo's
-# "这是啥子", "急！这咋整 看图"): someone who diagnoses, the lab or the photo-recognition tool.
-DIAGNOSIS = ("病害诊断", "病原鉴定", "识病")
+# "这是啥子", "急！这咋整 看图"): someone who diagnoses, the lab or the photo-recognition tool, or who
+# teaches to tell pests and diseases apart (识虫、查病).
+DIAGNOSIS = ("病害诊断", "病原鉴定", "识病", "病虫识别")
 
 
 def suggested_problems(text: str, subjects: frozenset[str]) -> list[str]:
