@@ -158,3 +158,11 @@ def test_a_domain_word_typed_by_sound_is_read_as_meant(text: str, fix: tuple[str
 def test_a_window_across_two_words_is_no_typo():
     """那种|塑料: 种塑 sounds like 种薯 (seed potatoes), but cuts both words."""
     assert ("种塑", "种薯") not in homophone_fixes(normalize("我们厂做那种塑料桶 表面有缩痕"))
+
+
+@pytest.mark.parametrize(("text", "subject"), [
+    ("公司做汽车坐垫的 缝线老是跳针", "汽车坐垫"), ("做不锈钢盆的小厂 抛光老是有划痕", "不锈钢盆"),
+    ("我们是做养殖的 想问下环评咋个办", None),  # a trade, not a product
+])
+def test_a_workshop_that_names_nothing_known_is_about_what_it_makes(text: str, subject: str | None):
+    assert [t.name for t in subjects_in(text)][:1] == ([subject] if subject else [])

@@ -245,9 +245,30 @@ def _before_the_point(text: str, candidates: list[tuple[int, float, Thing]]) -> 
 def subjects_in(text: str) -> list[Thing]:
     """What a text is about, most telling first: crops and animals (also those inside a disease's or a
     site's name), then products, then equipment and sites; of two names written together where the first
-    qualifies the second, the second is the head (红阳猕猴桃)."""
+    qualifies the second, the second is the head (红阳猕猴桃). A workshop's message that names none of
+    them is about what it makes (``made_here``)."""
     normalized = normalize(text)
-    return _subjects(located(normalized), normalized)
+    return _subjects(located(normalized), normalized) or made_here(normalized)
+
+
+# What a factory or a workshop makes, in the words its owner introduces it with: "我们厂做那种塑料桶的",
+# "公司做电路板的", "做阀门的小厂", "……做水箱的". Only where no crop, animal, product or machine is named.
+MADE_HERE = re.compile(
+    r"(?:厂|公司|作坊|车间|企业)[^\s]{0,3}?\s?(?:做|生产|制造|造)(?:那种|这种|的是)?([a-z]*[\u4e00-\u9fff]{2,5}?)(?:的|\s|$)"
+    r"|(?:做|生产|制造)([\u4e00-\u9fff]{2,4})的(?:小厂|厂|公司|作坊|企业)"
+    r"|(?:^|\s|是)做([\u4e00-\u9fff]{2,4})的(?:\s|$)")
+# ... and what is no product: "我们是做养殖的" says a trade.
+TRADES = frozenset({"养殖", "种植", "生意", "农业", "电商", "直播", "销售", "加工", "批发", "零售", "餐饮", "事情", "工作",
+                    "什么", "啥子", "哪样", "这个", "那个", "这行", "那行", "买卖", "外贸", "物流", "运输", "服务"})
+
+
+def made_here(normalized: str) -> list[Thing]:
+    """The product a workshop's message says it makes, as the read-back's subject (a list of one, or none)."""
+    for match in MADE_HERE.finditer(normalized):
+        product = next(group for group in match.groups() if group)
+        if product not in TRADES:
+            return [Thing(product, product, "product", ())]
+    return []
 
 
 def read(text: str) -> tuple[list[Thing], list[Thing]]:
