@@ -11,6 +11,8 @@ from understanding.need_evidence import (
     asks_after_a_request,
     asks_how_to_use,
     reading,
+    reports_advice_followed,
+    thanks_only,
     unfounded,
     wants_material,
 )
@@ -121,6 +123,7 @@ def test_a_process_with_the_encoder_keeps_numpys_blas_at_one_thread():
     ("有没有讲猕猴桃溃疡病的资料 发几篇我看看", True), ("小龙虾咋养 有没有入门教程", True),
     ("猕猴桃溃疡病用啥药", False), ("我家猪发烧", False),
     ("想买台插秧机 补贴要准备哪些材料", False),  # the papers of an application, not reading matter
+    ("想在网上卖自家的腊肉 短视频咋个剪", False), ("橙子想拿去直播卖 视频拍不好", False),  # a seller's videos
 ])
 def test_a_need_that_asks_for_reading_matter_gets_science(text: str, wanted: bool):
     assert wants_material("describe_need", text) is wanted
@@ -215,6 +218,7 @@ def test_a_need_reading_with_nothing_of_a_need_in_it_that_asks_after_a_request_g
 
 @pytest.mark.parametrize(("text", "help_"), [
     ("照片咋个发给你们", True), ("这上面能问些啥", True), ("柑橘的照片咋发", False),
+    ("你们都能帮我做些啥子", True), ("怎么把相片发过去给老师看", True),
 ])
 def test_a_need_reading_that_asks_how_to_use_the_assistant_gets_the_help(text, help_):
     assert asks_how_to_use("describe_need", text) is help_
@@ -226,3 +230,25 @@ def test_a_need_reading_that_asks_how_to_use_the_assistant_gets_the_help(text, h
 ])
 def test_a_subscription_is_written_only_for_words_of_subscribing(text: str, founded: bool):
     assert unfounded("subscribe", text) is not founded
+
+
+@pytest.mark.parametrize(("text", "thanks"), [
+    ("专家打电话来了 事情办妥了 辛苦你们了", True), ("多谢 麻烦你们了", True),
+    ("谢谢 我家鸡还在拉稀", False), ("谢谢 想问下猪几月配种好", False),  # a need, or a question, after the thanks
+])
+def test_an_unplaced_message_that_only_thanks_is_a_thanks(text: str, thanks: bool):
+    assert thanks_only("nlu_fallback", text) is thanks
+    assert not thanks_only("describe_need", text)
+
+
+def test_an_unplaced_message_asking_for_reading_gets_science():
+    assert wants_material("nlu_fallback", "给我推点养兔子的资料 想学一下")
+
+
+@pytest.mark.parametrize(("text", "outcome"), [
+    ("谢谢专家 按你说的喂了药 兔子今天活泛了", True),
+    ("谢谢老师 照你说的打了药 辣椒叶子还是发黄", False),  # a sign still there
+    ("感谢 照你们说的做了 下一步该咋个弄", False),  # asking the next step
+])
+def test_thanks_for_advice_followed_is_an_outcome_not_a_new_need(text: str, outcome: bool):
+    assert reports_advice_followed("describe_need", text) is outcome

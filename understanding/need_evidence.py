@@ -13,7 +13,7 @@ a problem reported as gone in a message that asks nothing ("鱼不浮头了 谢�
 "蟹蟹" is a thanks typed by sound (``evidence_in``); a thanks for advice followed ("照专家说的撒了生石灰") names
 the treatment done. A message the classifier could not place at all
 (``nlu_fallback``) is a need when it names a crop or an animal or asks what to do, and a status question
-when it asks after an earlier request. A subscription read without a word of subscribing is taken as
+when it asks after an earlier request, and a thanks when it only thanks. A subscription read without a word of subscribing is taken as
 not understood: it would be written at once.
 
 Why rules beside the classifier: the same training data gives a different model on another machine
@@ -59,7 +59,7 @@ OWN_CUES = {
         r"发出去|发出|发了|回复|回音|回我|回了|答复|进展|进度|结果|到哪|哪一步|有人接|接了|联系我|联系了|"
         r"还没|没人|咋样了|怎么样了|如何了|多久.{0,2}(?:回|有人|答|联系|处理|才)|好久(?:了|都|还|没)|等了|处理|"
         r"上次|上回|之前|昨天|前天|前几天|那个问题|我的问题|我的需求|我发的|我问的|提交|找到没|找到了没|找到了吗|"
-        r"我那个|啥情况|什么情况|啥子情况|有结果"),
+        r"我那个|啥情况|什么情况|啥子情况|有结果|看了没|看到没|上礼拜|上个礼拜|上周|上星期|上个星期|前段时间|前些天"),
     "ask_science": re.compile(
         r"资料|视频|文章|科普|学|书|材料|知识|常识|教程|入门|手册|课程|讲座|培训|教我|认一下|长啥样|长什么样|了解"),
     "subscribe": re.compile(r"订|定阅|退定|推|每周|每天|每月|每个月|礼拜|星期|定期|关注|有新的|新文章|发给我|发我|"
@@ -100,12 +100,14 @@ SUBMITTED = re.compile(r"发出去|回复|回音|回我|答复|进展|进度|有
 REFERS_BACK = re.compile(r"(?:我那个|我那|上次|上回|之前|前几天|前些天|前段时间|昨天|前天|上礼拜|上个礼拜|上周|上星期|"
                          r"上个星期|上个月)(?:问|发|提|报)?.{0,12}(?:问题|需求|事)")
 # Asking how to use the assistant itself.
-HOW_TO_USE = re.compile(r"咋发|怎么发|咋个发|怎样发|发不起|发不出|能问些|能问啥|能问什么|咋个问|怎么问|在哪里点|点哪")
+HOW_TO_USE = re.compile(r"咋发|怎么发|咋个发|怎样发|发不起|发不出|能问些|能问啥|能问什么|咋个问|怎么问|在哪里点|点哪|"
+                        r"(?:照片|图片|相片).{0,6}发|能帮我做|都能帮|能做些|能干些|能做啥|能干啥")
 PROBLEM_KINDS = frozenset({"pest", "disease", "agrochemical", "fertilizer", "symptom"})
 SCIENCE = "ask_science"
 # Asking for reading or watching matter: "有没有讲猕猴桃溃疡病的资料" wants 科普, not an expert.
 # (not the papers of an application: "补贴要准备哪些材料")
-MATERIAL = re.compile(r"资料|教程|视频|科普|文章|(?<!准备)(?<!提交)(?<!申请)(?<!哪些)(?<!什么)(?<!啥子)(?<!些)材料|小常识|入门|"
+# (nor the videos a seller makes: "视频也不会拍", "短视频咋剪")
+MATERIAL = re.compile(r"资料|教程|(?<!短)(?<!拍)(?<!剪)视频(?!.{0,3}(?:拍|剪|录|带货|卖))|科普|文章|(?<!准备)(?<!提交)(?<!申请)(?<!哪些)(?<!什么)(?<!啥子)(?<!些)材料|小常识|入门|"
                       r"手册|课程")
 # A problem reported as gone is an outcome, not a need: "鱼不浮头了 谢谢" thanks the expert. Three shapes:
 # "no longer" before the problem ("不再拉稀", "再没咳嗽"), with or without 了;
@@ -123,6 +125,7 @@ ENDED_AFTER = {"symptom": CURED, "disease": CURED, "pest": CLEARED}
 # or fertilizer it names is the treatment done, not a new question, unless the message asks one.
 FOLLOWED_ADVICE = re.compile(r"(?:照|按|按照|听)(?:您|你|老师|专家|你们).{0,4}(?:说|讲|教|的)")
 THANK = "thank"
+THANKS = re.compile(r"谢谢|感谢|多谢|谢了|辛苦了|辛苦你|麻烦你们了")
 # A machine's fault in the words farmers write it with ("无人机喷头老堵", "微耕机打不着火"): a need like a
 # sign on a crop.
 FAULT = re.compile(r"堵|坏|漏|打不着|打不燃|发动不|启动不|熄火|没劲|冒黑烟|冒烟|异响|不转|卡住|卡死|断了|报错|不出水|不工作")
@@ -242,9 +245,25 @@ def unfounded(intent: str, text: str) -> bool:
 
 
 def wants_material(intent: str, text: str) -> bool:
-    """True when a message read as a need asks for learning material by name: that is what the
-    contract calls ``ask_science``, and the farmer gets the 科普 they asked for."""
-    return intent == NEED and bool(MATERIAL.search(normalize(text)))
+    """True when a message read as a need, or not placed at all, asks for learning material by name
+    ("给我推点茶叶加工的资料"): that is what the contract calls ``ask_science``, and the farmer gets the 科普
+    they asked for."""
+    return intent in (NEED, UNSURE) and bool(MATERIAL.search(normalize(text)))
+
+
+def reports_advice_followed(intent: str, text: str) -> bool:
+    """True when a message read as a need thanks for advice that was followed and tells how it went, asking
+    nothing and naming no sign ("太感谢了！照专家说的撒了生石灰，塘里的鱼都缓过来了"): the outcome of a need,
+    not a new one."""
+    plain = normalize(text)
+    return (intent == NEED and bool(THANKS.search(plain)) and bool(FOLLOWED_ADVICE.search(plain))
+            and not _asking(text) and not SIGN.search(plain))
+
+
+def thanks_only(intent: str, text: str) -> bool:
+    """True when a message the classifier could not place thanks and asks for nothing ("谢谢你们帮我联系上那位
+    老师，问题已经解决了"): the farmer is thanked back, not asked to say it again."""
+    return intent == UNSURE and bool(THANKS.search(normalize(text))) and not _asking(text) and _nothing_of_a_need(text)
 
 
 def reading(intent: str, text: str) -> bool:
@@ -299,6 +318,9 @@ class NeedEvidenceClassifier(GraphComponent, IntentClassifier):
                 _read_as(message, HELP)
             elif intent and unfounded(intent, text):
                 _read_as(message, UNSURE)
+            elif intent and (thanks_only(intent, text) or reports_advice_followed(intent, text)):
+                intent = THANK
+                _read_as(message, THANK)
             if intent and wants_material(intent, text):
                 _read_as(message, SCIENCE)
         return messages
