@@ -166,3 +166,11 @@ def test_a_window_across_two_words_is_no_typo():
 ])
 def test_a_workshop_that_names_nothing_known_is_about_what_it_makes(text: str, subject: str | None):
     assert [t.name for t in subjects_in(text)][:1] == ([subject] if subject else [])
+
+
+@pytest.mark.parametrize(("text", "subject"), [
+    ("红苕放久了起黑斑 还敢拿去喂猪不", "红苕"), ("发霉的花生能不能拿来喂鸡", "花生"),
+    ("苞谷太贵了 拿酒糟喂猪 猪不爱吃", "猪"),  # feeding, not asking whether it may be fed: the pig
+])
+def test_asking_whether_a_crop_can_be_fed_is_about_the_crop(text: str, subject: str):
+    assert subjects_in(text)[0].name == subject

@@ -177,6 +177,9 @@ def _is_feed(thing: Thing) -> bool:
 FEEDING = re.compile("喂|饲料|饲喂")
 WOODLAND = "林"
 SOWN = re.compile("种|栽|播")  # 种黑麦草喂羊: the grass grown for the sheep stays the subject
+# Asking whether something can still be fed ("长霉的玉米还能喂猪不"): the question is about the feed, and the
+# animal named after it only says who would eat it.
+FEED_QUESTION = re.compile("(?:还能|能不能|能|可以|可不可以|敢)(?:拿来|拿去)?喂(?:给)?")
 
 
 def _side_crops(located: Sequence[tuple[int, Thing]], text: str) -> set[int]:
@@ -184,11 +187,12 @@ def _side_crops(located: Sequence[tuple[int, Thing]], text: str) -> set[int]:
     - what an animal eats or is raised with: a crop listed beside a feed (玉米豆粕麸皮, 玉米 麸皮) is an
       ingredient of the ration, a crop written right before an animal (稻虾共作, 稻鸭, 桑蚕) names the field
       or food it is raised on, Chinese putting the head last, and any crop of a text that talks of feeding
-      an animal it names (苞谷太贵了 拿酒糟喂猪: the pig), unless it talks of sowing (种黑麦草喂羊);
+      an animal it names (苞谷太贵了 拿酒糟喂猪: the pig), unless it talks of sowing (种黑麦草喂羊) or asks
+      whether the crop can be fed (发霉的玉米还能喂猪不: the maize);
     - a wood the crop grows in (杉木林下种黄精, 竹林出笋: 黄精, 笋)."""
     ends = {start + len(thing.name): thing for start, thing in located}
     starts = dict(located)
-    feeding = (bool(FEEDING.search(text)) and not SOWN.search(text)
+    feeding = (bool(FEEDING.search(text)) and not SOWN.search(text) and not FEED_QUESTION.search(text)
                and any(thing.kind == "animal" for _, thing in located))
     side = set()
     for start, thing in located:
@@ -282,6 +286,7 @@ def _subjects(located: Sequence[tuple[int, Thing]], text: str) -> list[Thing]:
     """What ``subjects_in`` returns, from the located names of a (normalized) text."""
     about_a_problem = any(thing.kind in PROBLEM_KINDS for _, thing in located)
     side_crops = _side_crops(located, text)
+    eaters = {m.end() for m in FEED_QUESTION.finditer(text)}  # 还能喂猪不: the pig only says who would eat it
     candidates: list[tuple[int, float, Thing]] = []  # (end, rank, subject)
     for start, thing in located:
         subject = thing if thing.is_subject else _host(thing)
@@ -295,7 +300,7 @@ def _subjects(located: Sequence[tuple[int, Thing]], text: str) -> list[Thing]:
             candidates.pop()
         # what a site keeps (稻田 → 稻) yields to a crop or animal named outright (稻田养鱼 is about the fish)
         # so does a crop named as feed or as what an animal is raised on (玉米豆粕 for the pigs, 稻虾)
-        yields = (thing.kind == "site" and subject is not thing) or start in side_crops
+        yields = (thing.kind == "site" and subject is not thing) or start in side_crops or start in eaters
         rank = RANKS[subject.kind] + (0.5 if yields else 0)
         candidates.append((start + len(thing.name), rank, subject))
     named = Counter(subject.canonical for _, _, subject in candidates)
