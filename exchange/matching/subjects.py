@@ -179,6 +179,9 @@ WOODLAND = "林"
 SOWN = re.compile("种|栽|播")  # 种黑麦草喂羊: the grass grown for the sheep stays the subject
 # Asking whether something can still be fed ("长霉的玉米还能喂猪不"): the question is about the feed, and the
 # animal named after it only says who would eat it.
+# A machine the sender wants to buy or install ("种了两百亩水稻，打算买台烘干机") is what the question is about, ahead
+# of the crop or animal that only sets the scene.
+BOUGHT = re.compile("(?:买|购买|购置|添|装|安装|选)(?:一|两|几)?(?:台|个|套|部|架|辆|种)?")
 FEED_QUESTION = re.compile("(?:还能|能不能|能|可以|可不可以|敢)(?:拿来|拿去)?喂(?:给)?")
 
 
@@ -287,6 +290,7 @@ def _subjects(located: Sequence[tuple[int, Thing]], text: str) -> list[Thing]:
     about_a_problem = any(thing.kind in PROBLEM_KINDS for _, thing in located)
     side_crops = _side_crops(located, text)
     eaters = {m.end() for m in FEED_QUESTION.finditer(text)}  # 还能喂猪不: the pig only says who would eat it
+    wanted = {m.end() for m in BOUGHT.finditer(text)}
     candidates: list[tuple[int, float, Thing]] = []  # (end, rank, subject)
     for start, thing in located:
         subject = thing if thing.is_subject else _host(thing)
@@ -301,7 +305,7 @@ def _subjects(located: Sequence[tuple[int, Thing]], text: str) -> list[Thing]:
         # what a site keeps (稻田 → 稻) yields to a crop or animal named outright (稻田养鱼 is about the fish)
         # so does a crop named as feed or as what an animal is raised on (玉米豆粕 for the pigs, 稻虾)
         yields = (thing.kind == "site" and subject is not thing) or start in side_crops or start in eaters
-        rank = RANKS[subject.kind] + (0.5 if yields else 0)
+        rank = RANKS[subject.kind] + (0.5 if yields else 0) - (3 if subject.kind == "equipment" and start in wanted else 0)
         candidates.append((start + len(thing.name), rank, subject))
     named = Counter(subject.canonical for _, _, subject in candidates)
     point = _before_the_point(text, candidates)
