@@ -100,6 +100,14 @@ def test_the_featurizer_adds_one_dense_sentence_vector_per_message(tmp_path):
     assert float(np.dot(vectors[0], vectors[1])) > float(np.dot(vectors[0], vectors[2]))
 
 
+def test_the_nlu_and_the_matcher_share_one_encoder_and_its_recent_vectors():
+    """The pipeline names its encoder, the matcher asks for the default: one model in memory, and a need
+    embedded when it arrives is not embedded again at its read-back."""
+    from exchange.matching import encoder
+
+    assert encoder.load() is encoder.load(encoder.DEFAULT_ENCODER)
+
+
 def test_a_process_with_the_encoder_keeps_numpys_blas_at_one_thread():
     """Started without OMP_NUM_THREADS (a bare `kejibang run`), OpenBLAS would split each scoring call
     over every core and its extra thread would then spin between messages: a whole core burnt."""

