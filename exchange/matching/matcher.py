@@ -44,12 +44,7 @@ from exchange.matching.symptoms import DIAGNOSIS, suggested_problems
 from exchange.matching.usage import use_problems
 
 DOMAIN_WEIGHT = 0.5
-# The BM25 share and the expert's crops and animals against the need's (below) were re-chosen together on
-# 2026-12-07 by a grid over the pooled tuning sets (dev, tune, tune2, tune3: BM25 0.3-0.7, unrelated 0.1-0.5,
-# and the subject gains scaled with BM25 so that a specialist of the crop's kind still beats word overlap):
-# recall@5 0.899 → 0.904 (a plateau of 0.902-0.905), every set up (hold-out 0.893 → 0.901); domain top-1
-# unchanged, article p@3 within ±0.01.
-LEXICAL_WEIGHT = 0.6
+LEXICAL_WEIGHT = 0.4
 OFF_DOMAIN_LEXICAL = 0.25
 SAME_COUNTY = 0.12
 SAME_CITY = 0.06
@@ -63,12 +58,11 @@ SAME_SUBJECT = 0.1
 # An expert's crops and animals against the need's (``subjects.kinship``): the specialist of this crop
 # beats the domain's generalist (no bonus), who beats the specialist of another crop. Chosen on the
 # farmer dev set by a grid (same 0.1-0.3, kind-of 0-0.2, sibling 0-0.1, other 0-0.3): dev recall@5
-# 0.805 → 0.821 with these four (0.826 with SAME_PROBLEM); neighbouring values within ±0.005. Same, kind-of
-# and unrelated raised with the BM25 share (above) on 2026-12-07.
-EXPERT_SAME_SUBJECT = 0.45
-EXPERT_KIN_SUBJECT = 0.4  # a kind of the need's or what it is a kind of: a 家禽 vet for sick chickens
+# 0.805 → 0.821 with these four (0.826 with SAME_PROBLEM); neighbouring values within ±0.005.
+EXPERT_SAME_SUBJECT = 0.3
+EXPERT_KIN_SUBJECT = 0.2  # a kind of the need's or what it is a kind of: a 家禽 vet for sick chickens
 EXPERT_SIBLING_SUBJECT = 0.05  # another kind of the same: the 黄颡鱼 farmer for a 鲫鱼 need
-EXPERT_OTHER_SUBJECT = 0.4  # subtracted: names only unrelated crops or animals
+EXPERT_OTHER_SUBJECT = 0.2  # subtracted: names only unrelated crops or animals
 # An expert naming the need's pest, disease, drug, fertilizer or symptom (by any name): +0.008 dev
 # recall@5 on top of the above (grid 0-0.5; 0.15 gave nothing, 0.3 and 0.5 the same).
 SAME_PROBLEM = 0.3
