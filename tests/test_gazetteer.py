@@ -182,3 +182,12 @@ def test_asking_whether_a_crop_can_be_fed_is_about_the_crop(text: str, subject: 
 ])
 def test_a_machine_to_buy_is_the_subject_ahead_of_the_scene(text: str, subject: str):
     assert subjects_in(text)[0].name == subject
+
+
+@pytest.mark.parametrize(("text", "subject"), [
+    ("我家那几棵甜樱桃一落雨就裂口 晚上还要去喂牛", "甜樱桃"),  # a crop with a sign is no side dish
+    ("桑树叶子发黄卷边 摘回来喂蚕都不爱吃", "桑树"),
+    ("今年的玉米秸秆泡了水 还喂得牛不", "玉米秸秆"),  # 喂得: Sichuanese for "can it still be fed"
+])
+def test_a_crop_in_trouble_stays_the_subject_beside_an_animal_fed(text: str, subject: str):
+    assert subjects_in(text)[0].name == subject

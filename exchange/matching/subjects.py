@@ -182,7 +182,12 @@ SOWN = re.compile("种|栽|播")  # 种黑麦草喂羊: the grass grown for the 
 # A machine the sender wants to buy or install ("种了两百亩水稻，打算买台烘干机") is what the question is about, ahead
 # of the crop or animal that only sets the scene.
 BOUGHT = re.compile("(?:买|购买|购置|添|装|安装|选)(?:一|两|几)?(?:台|个|套|部|架|辆|种)?")
-FEED_QUESTION = re.compile("(?:还能|能不能|能|可以|可不可以|敢)(?:拿来|拿去)?喂(?:给)?")
+FEED_QUESTION = re.compile("(?:还能|能不能|能|可以|可不可以|敢)(?:拿来|拿去)?喂(?:给)?|喂得")
+# A sign on a crop, just after its name ("甜樱桃一落雨就裂口", "桑树叶子发黄"): a crop in trouble is no side dish,
+# whatever animal the text also feeds.
+CROP_TROUBLE = re.compile("[叶黄枯烂裂斑病虫粉霉死蔫落]")
+TROUBLE_REACH = 8
+EATER = 1.5  # added to the rank of an animal named as who would eat the feed asked about
 
 
 def _side_crops(located: Sequence[tuple[int, Thing]], text: str) -> set[int]:
@@ -190,8 +195,9 @@ def _side_crops(located: Sequence[tuple[int, Thing]], text: str) -> set[int]:
     - what an animal eats or is raised with: a crop listed beside a feed (玉米豆粕麸皮, 玉米 麸皮) is an
       ingredient of the ration, a crop written right before an animal (稻虾共作, 稻鸭, 桑蚕) names the field
       or food it is raised on, Chinese putting the head last, and any crop of a text that talks of feeding
-      an animal it names (苞谷太贵了 拿酒糟喂猪: the pig), unless it talks of sowing (种黑麦草喂羊) or asks
-      whether the crop can be fed (发霉的玉米还能喂猪不: the maize);
+      an animal it names (苞谷太贵了 拿酒糟喂猪: the pig), unless it talks of sowing (种黑麦草喂羊), asks
+      whether the crop can be fed (发霉的玉米还能喂猪不: the maize) or tells of a sign on the crop (甜樱桃一落雨
+      就裂口 … 晚上还要去喂牛: the cherries);
     - a wood the crop grows in (杉木林下种黄精, 竹林出笋: 黄精, 笋)."""
     ends = {start + len(thing.name): thing for start, thing in located}
     starts = dict(located)
@@ -204,7 +210,8 @@ def _side_crops(located: Sequence[tuple[int, Thing]], text: str) -> set[int]:
         end = start + len(thing.name)
         before = [ends.get(start - gap) for gap in (0, 1)]
         after = [starts.get(end + gap) for gap in (0, 1)]
-        if (feeding or any(t is not None and _is_feed(t) for t in before + after)
+        in_trouble = bool(CROP_TROUBLE.search(text, end, end + TROUBLE_REACH))
+        if ((feeding and not in_trouble) or any(t is not None and _is_feed(t) for t in before + after)
                 or (after[0] is not None and after[0].kind == "animal") or text.startswith(WOODLAND, end)):
             side.add(start)
     return side
@@ -289,7 +296,8 @@ def _subjects(located: Sequence[tuple[int, Thing]], text: str) -> list[Thing]:
     """What ``subjects_in`` returns, from the located names of a (normalized) text."""
     about_a_problem = any(thing.kind in PROBLEM_KINDS for _, thing in located)
     side_crops = _side_crops(located, text)
-    eaters = {m.end() for m in FEED_QUESTION.finditer(text)}  # 还能喂猪不: the pig only says who would eat it
+    eaters = {m.end() for m in FEED_QUESTION.finditer(text)}  # 还能喂猪不: the pig only says who would eat it,
+    # after the feed whatever it is (a crop, or a product: 玉米秸秆 泡了水 还喂得牛不)
     wanted = {m.end() for m in BOUGHT.finditer(text)}
     candidates: list[tuple[int, float, Thing]] = []  # (end, rank, subject)
     for start, thing in located:
@@ -304,8 +312,8 @@ def _subjects(located: Sequence[tuple[int, Thing]], text: str) -> list[Thing]:
             candidates.pop()
         # what a site keeps (稻田 → 稻) yields to a crop or animal named outright (稻田养鱼 is about the fish)
         # so does a crop named as feed or as what an animal is raised on (玉米豆粕 for the pigs, 稻虾)
-        yields = (thing.kind == "site" and subject is not thing) or start in side_crops or start in eaters
-        rank = RANKS[subject.kind] + (0.5 if yields else 0) - (3 if subject.kind == "equipment" and start in wanted else 0)
+        yields = (thing.kind == "site" and subject is not thing) or start in side_crops
+        rank = RANKS[subject.kind] + (0.5 if yields else 0) + (EATER if start in eaters else 0) - (3 if subject.kind == "equipment" and start in wanted else 0)
         candidates.append((start + len(thing.name), rank, subject))
     named = Counter(subject.canonical for _, _, subject in candidates)
     point = _before_the_point(text, candidates)
