@@ -204,3 +204,12 @@ def test_a_question_about_a_product_fault_sends_no_one_to_diagnose_a_plant():
     result = Matcher(experts, ARTICLES, semantic=False).match("我们厂做那种塑料桶 表面好多缩痕 帮忙看下工艺咋调", top=2)
     assert result.domains.codes[0] == "manufacturing"
     assert [e.id for e in result.experts] == ["moulding"]
+
+
+def test_an_article_on_what_the_crop_is_a_kind_of_is_shown():
+    """A 脐橙 is a 柑橘: the citrus greening article answers the navel-orange grower; a pear article never does."""
+    articles = [Profile("greening", "柑橘黄龙病识别与防控，柑橘木虱防治", ("fruit", "plant_protection")),
+                Profile("pear", "梨树黄叶病与缺铁", ("fruit",))]
+    experts = [Profile("citrus", "柑橘黄龙病防控与木虱监测", ("fruit", "plant_protection"))]
+    shown = Matcher(experts, articles, semantic=False).match("脐橙叶片斑驳黄化 园里见过木虱 是黄龙病吗").articles
+    assert [a.id for a in shown] == ["greening"]

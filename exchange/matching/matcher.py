@@ -36,6 +36,7 @@ from exchange.matching.subjects import (
     gazetteer,
     is_open_question,
     kinship,
+    lineage,
     read,
     subjects_in,
     things_in,
@@ -574,7 +575,10 @@ class Matcher:
         scores, hits = self.articles.base_scores(evidence, guess, need_vector)
         scores = np.where(self.articles.naming(named | subjects), scores, -1.0)
         if subjects:
-            same, elsewhere = self.articles.about(subjects)
+            same, _ = self.articles.about(subjects)
+            # an article on what the crop or animal is a kind of is no article on another one: 柑橘黄龙病 for
+            # a 脐橙, 鸡球虫病 for a 藏鸡 (it still has to name something the need names)
+            _, elsewhere = self.articles.about(frozenset(kind for s in subjects for kind in lineage(s)))
             scores = np.where(elsewhere, -1.0, scores + SAME_SUBJECT * same)
         ranked = sorted(_top(scores, top), reverse=True)
         return [self._ranked(self.articles, row, score, hits, guess, None)
