@@ -213,3 +213,13 @@ def test_an_article_on_what_the_crop_is_a_kind_of_is_shown():
     experts = [Profile("citrus", "柑橘黄龙病防控与木虱监测", ("fruit", "plant_protection"))]
     shown = Matcher(experts, articles, semantic=False).match("脐橙叶片斑驳黄化 园里见过木虱 是黄龙病吗").articles
     assert [a.id for a in shown] == ["greening"]
+
+
+@pytest.mark.parametrize("need", ["芒果上全是黑斑 摘下来放几天就烂", "石榴快熟的时候裂果裂得好凶 去年卖不脱烂了一地"])
+def test_a_trouble_that_cost_a_sale_is_still_a_growers_question(need: str):
+    """"放几天就烂", "卖不脱" tell what the disease or the split cost, not whom to ask: the fruit domain leads."""
+    experts = [Profile("orchard", "芒果石榴病虫害防治与栽培管理", ("fruit", "plant_protection")),
+               Profile("seller", "水果电商与社区团购", ("ecommerce",)),
+               Profile("cold-store", "水果采后冷藏保鲜", ("processing",))]
+    result = Matcher(experts, ARTICLES, semantic=False).match(need, top=3)
+    assert result.domains.codes[0] == "fruit" and result.experts[0].id == "orchard"

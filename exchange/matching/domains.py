@@ -42,6 +42,7 @@ NEARLY_LEVEL = 0.8  # 发烧 or 黄叶 belong to many domains: a hint, never a d
 # (the marketers), and the orange's domain keeps a share to say which produce. Farmer dev recall@5 (with the
 # colloquial rows of the same change): 0.929 at 1.0 (a shared top), 0.931 at 1.5, 0.933 at 2.0 and 3.0.
 INTENT_LEAD = 2.0
+TROUBLE_KINDS = frozenset({"disease", "pest", "symptom"})
 
 
 @dataclass(frozen=True)
@@ -140,7 +141,7 @@ class DomainModel:
             combined[code] += score / top_lexicon
         for code, share in self.learned_scores(evidence.words).items():
             combined[code] += LEARNED_WEIGHT * share
-        intent = _intent(evidence)
+        intent = _intent(evidence) if not _troubled(evidence) else ""
         if intent:
             combined[intent] = max(combined[intent], INTENT_LEAD * max(combined.values()))
         for code in hint or []:
@@ -172,6 +173,13 @@ def _said_outside(term: str, readable: str, spans: Iterable[tuple[int, int]]) ->
             return True
         at = readable.find(term, at + 1)
     return False
+
+
+def _troubled(evidence: Evidence) -> bool:
+    """Whether the need tells of a sign, a disease or a pest (named, or suggested by what it describes):
+    then a selling or storing phrase says what the trouble cost ("去年卖不脱烂了一地", "放几天就烂"), not
+    whom to ask."""
+    return bool(evidence.suggested) or any(t.kind in TROUBLE_KINDS for t in things_in(evidence.text))
 
 
 def _intent(evidence: Evidence) -> str:
