@@ -132,6 +132,7 @@ def test_a_process_with_the_encoder_keeps_numpys_blas_at_one_thread():
     ("猕猴桃溃疡病用啥药", False), ("我家猪发烧", False),
     ("想买台插秧机 补贴要准备哪些材料", False),  # the papers of an application, not reading matter
     ("想在网上卖自家的腊肉 短视频咋个剪", False), ("橙子想拿去直播卖 视频拍不好", False),  # a seller's videos
+    ("申请补贴需要填些什么资料", False),  # papers to fill in
 ])
 def test_a_need_that_asks_for_reading_matter_gets_science(text: str, wanted: bool):
     assert wants_material("describe_need", text) is wanted
@@ -180,6 +181,7 @@ def test_crab_needs_are_still_needs(intent: str, text: str):
     ("nlu_fallback", "我家橘子树皮烂了 一摸软软的 流黄水水"),
     ("affirm", "鸭子眼睛发红"), ("greet", "兔子耳朵起疙瘩"), ("affirm", "草鱼身上发黑"),  # a sign seen is a question
     ("greet", "微耕机老是打不着火"), ("thank", "插秧机的秧爪卡住了"),  # a machine's fault is a question too
+    ("deny", "木耳菌包不出耳"),  # what a crop will not do is a sign
     ("thank", "按你说的打了吡虫啉 蚜虫咋个还是那么多"),  # the advice followed, and asking again
 ])
 def test_a_farm_question_in_everyday_words_is_a_need_whatever_it_was_read_as(intent: str, text: str):
@@ -219,6 +221,8 @@ def test_an_unplaced_message_asking_after_a_request_gets_the_status(intent: str,
     ("我那个海椒烂根的问题 现在啥情况", True), ("上回问的鸡的事 有结果没", True),  # pointing back at a question sent
     ("上回问的鸡拉稀的事 现在又拉了 咋个办", False),  # asks what to do again: a need
     ("上礼拜报的那个鸭子的事 专家看了没", True), ("前段时间问的花椒的问题 有人接了没得", True),
+    ("俺前些天问的麦子生虫那事 有信儿没", True), ("5号问过葡萄裂果的事 有消息没得", True),
+    ("我给鸡场找兽医那个单子办到哪一步了", True), ("你们是能直接找到养猪专家吗", False),  # what it does
 ])
 def test_a_need_reading_with_nothing_of_a_need_in_it_that_asks_after_a_request_gets_the_status(text, status):
     assert asks_after_a_request("describe_need", text) is status
@@ -254,9 +258,11 @@ def test_an_unplaced_message_asking_for_reading_gets_science():
 
 
 @pytest.mark.parametrize(("text", "outcome"), [
-    ("谢谢专家 按你说的喂了药 兔子今天活泛了", True),
+    ("谢谢专家 按你说的喂了药 兔子今天活泛了", True), ("感谢你们找的老师 玉米的病总算控住了", True),
     ("谢谢老师 照你说的打了药 辣椒叶子还是发黄", False),  # a sign still there
     ("感谢 照你们说的做了 下一步该咋个弄", False),  # asking the next step
 ])
 def test_thanks_for_advice_followed_is_an_outcome_not_a_new_need(text: str, outcome: bool):
     assert reports_advice_followed("describe_need", text) is outcome
+    assert reports_advice_followed("delete_my_data", text) is outcome  # never read as a deletion either
+    assert not reading("inform", text) if outcome else True

@@ -52,14 +52,15 @@ YES_OR_NO = re.compile(r"^(?:不|没|莫|别|对|是|好|行|嗯|要得|可以|�
 # reported gone (不发黄了, 再没拉稀); a split (石榴裂得好凶); or what it will not do ("苹果不上色", "母猪不发情").
 SIGN = re.compile(r"(?<!不)(?<!没)(?<!不再)"
                   r"(?:[发变][白黄黑红紫青灰]|[起长生][斑点包疙]|烂|肿|[死瘫]|不吃|拉稀|咳|流[脓血水]|掉[叶果毛]|枯|蔫|"
-                  r"裂|不(?:上色|着色|转色|结果|结籽|坐果|挂果|膨大|开花|发芽|出苗|长|下蛋|产蛋|发情|反刍|倒嚼|出菇|产奶|下奶))")
+                  r"裂|不(?:上色|着色|转色|结果|结籽|坐果|挂果|膨大|开花|发芽|出苗|长|下蛋|产蛋|发情|反刍|倒嚼|出菇|出耳|产奶|下奶))")
 # Intents with a purpose of their own give way only when their own cue words are absent.
 OWN_CUES = {
     "check_status": re.compile(
         r"发出去|发出|发了|回复|回音|回我|回了|答复|进展|进度|结果|到哪|哪一步|有人接|接了|联系我|联系了|"
         r"还没|没人|咋样了|怎么样了|如何了|多久.{0,2}(?:回|有人|答|联系|处理|才)|好久(?:了|都|还|没)|等了|处理|"
         r"上次|上回|之前|昨天|前天|前几天|那个问题|我的问题|我的需求|我发的|我问的|提交|找到没|找到了没|找到了吗|"
-        r"我那个|啥情况|什么情况|啥子情况|有结果|看了没|看到没|上礼拜|上个礼拜|上周|上星期|上个星期|前段时间|前些天"),
+        r"我那个|啥情况|什么情况|啥子情况|有结果|看了没|看到没|上礼拜|上个礼拜|上周|上星期|上个星期|前段时间|前些天|"
+        r"转给|派给|分给|的求助|单子|有信|有消息|问过"),
     "ask_science": re.compile(
         r"资料|视频|文章|科普|学|书|材料|知识|常识|教程|入门|手册|课程|讲座|培训|教我|认一下|长啥样|长什么样|了解"),
     "subscribe": re.compile(r"订|定阅|退定|推|每周|每天|每月|每个月|礼拜|星期|定期|关注|有新的|新文章|发给我|发我|"
@@ -68,7 +69,7 @@ OWN_CUES = {
                        r"你这个机器人|你是机器人"),
     "request_human": re.compile(r"人工|真人|客服|志愿者|工作人员|转人|活人|找个人|找人|跟人说|和人说|人来"),
     # (registering a product or a trademark, or certifying a farm, is a firm's need, not an account)
-    "register": re.compile(r"(?<!商标)(?<!品牌)注册(?!.{0,2}(?:商标|品牌))|(?<!产品)(?<!肥料)(?<!农药)(?<!兽药)(?<!饲料)登记|报名|加入|入驻|"
+    "register": re.compile(r"(?<!商标)(?<!品牌)注册(?!.{0,2}(?:商标|品牌))|(?<!产品)(?<!肥料)(?<!农药)(?<!兽药)(?<!饲料)登记|登个记|报名|加入|入驻|"
                            r"开户|账号|帐号|实名|(?<!有机)(?<!食品)(?<!产品)(?<!sc)认证|会员|改名|换号|手机号|电话号码"),
     "more_experts": re.compile(r"换|别的|其他|其它|更多|再推|再找|另外|不满意|别个|下一个|还有.{0,4}专家|多推"),
 }
@@ -95,10 +96,11 @@ ASKS_AFTER_A_REQUEST = re.compile(r"发出去|回复|回音|回我|答复|进展
 # (not 啥情况: "看看这个是什么情况" asks about a photo)
 SUBMITTED = re.compile(r"发出去|回复|回音|回我|答复|进展|进度|有人接|联系我|反馈|匹配到|找到.{0,2}专家|找到没|怎么样了|"
                        r"咋样了|到哪一步|哪一步|提交|发成功|发出|看了没|看到没|回了没|还没回|没回复|没人回|专家看了|"
-                       r"专家回|几天了|好久了|有结果")
+                       r"专家回|几天了|好久了|有结果|有信|有消息|有回信|有下文|有着落|转给|派给|分给|办到")
 # Pointing back at a question already sent: "我那个…的问题", "上次问的…".
-REFERS_BACK = re.compile(r"(?:我那个|我那|上次|上回|之前|前几天|前些天|前段时间|昨天|前天|上礼拜|上个礼拜|上周|上星期|"
-                         r"上个星期|上个月)(?:问|发|提|报)?.{0,12}(?:问题|需求|事)")
+REFERS_BACK = re.compile(r"(?:(?:我那个|我那|上次|上回|之前|前几天|前些天|前段时间|昨天|前天|上礼拜|上个礼拜|上周|上星期|"
+                         r"上个星期|上个月)(?:问|发|提|报)?|问过|发过|提过|报过).{0,12}(?:问题|需求|事|求助|单子)"
+                         r"|(?:那个|那张|我的)单子")
 # Asking how to use the assistant itself.
 HOW_TO_USE = re.compile(r"咋发|怎么发|咋个发|怎样发|发不起|发不出|能问些|能问啥|能问什么|咋个问|怎么问|在哪里点|点哪|"
                         r"(?:照片|图片|相片).{0,6}发|能帮我做|都能帮|能做些|能干些|能做啥|能干啥")
@@ -106,6 +108,7 @@ PROBLEM_KINDS = frozenset({"pest", "disease", "agrochemical", "fertilizer", "sym
 SCIENCE = "ask_science"
 # Asking for reading or watching matter: "有没有讲猕猴桃溃疡病的资料" wants 科普, not an expert.
 # (not the papers of an application: "补贴要准备哪些材料")
+PAPERWORK = re.compile(r"(?:填|交|提交|准备|上传|要哪些|需要哪些).{0,4}(?:资料|材料)")
 # (nor the videos a seller makes: "视频也不会拍", "短视频咋剪")
 MATERIAL = re.compile(r"资料|教程|(?<!短)(?<!拍)(?<!剪)视频(?!.{0,3}(?:拍|剪|录|带货|卖))|科普|文章|(?<!准备)(?<!提交)(?<!申请)(?<!哪些)(?<!什么)(?<!啥子)(?<!些)材料|小常识|入门|"
                       r"手册|课程")
@@ -125,6 +128,7 @@ ENDED_AFTER = {"symptom": CURED, "disease": CURED, "pest": CLEARED}
 # or fertilizer it names is the treatment done, not a new question, unless the message asks one.
 FOLLOWED_ADVICE = re.compile(r"(?:照|按|按照|听)(?:您|你|老师|专家|你们).{0,4}(?:说|讲|教|的)")
 THANK = "thank"
+OUTCOME = re.compile(r"(?:控制住|控住|治好|好转|缓过来|活过来|没事)了|问题(?:已经|都)?解决了")
 THANKS = re.compile(r"谢谢|感谢|多谢|谢了|辛苦了|辛苦你|麻烦你们了")
 # A machine's fault in the words farmers write it with ("无人机喷头老堵", "微耕机打不着火"): a need like a
 # sign on a crop.
@@ -219,6 +223,8 @@ def asks_after_a_request(intent: str, text: str) -> bool:
     earlier request is going ("匹配到专家没有啊", "问题提交成功了吗 咋没看到提示", "我那个柑橘黄叶的问题 现在啥情况"):
     the farmer gets the status, not the fallback or a second read-back of the same need."""
     plain = normalize(text)
+    if HOW_TO_USE.search(plain):
+        return False  # "是能直接找到农业专家吗" asks what the assistant does, not after a request
     if intent == NEED:
         if REFERS_BACK.search(plain) and not WHAT_TO_DO.search(plain):
             return bool(SUBMITTED.search(plain) or ASKS_AFTER_A_REQUEST.search(plain))
@@ -247,16 +253,20 @@ def unfounded(intent: str, text: str) -> bool:
 def wants_material(intent: str, text: str) -> bool:
     """True when a message read as a need, or not placed at all, asks for learning material by name
     ("给我推点茶叶加工的资料"): that is what the contract calls ``ask_science``, and the farmer gets the 科普
-    they asked for."""
-    return intent in (NEED, UNSURE) and bool(MATERIAL.search(normalize(text)))
+    they asked for. Papers to fill in or hand over ("需要填些什么资料") are no reading."""
+    plain = normalize(text)
+    return intent in (NEED, UNSURE) and bool(MATERIAL.search(plain)) and not PAPERWORK.search(plain)
 
 
 def reports_advice_followed(intent: str, text: str) -> bool:
-    """True when a message read as a need thanks for advice that was followed and tells how it went, asking
-    nothing and naming no sign ("太感谢了！照专家说的撒了生石灰，塘里的鱼都缓过来了"): the outcome of a need,
-    not a new one."""
+    """True when a message read as anything but a thanks (a need, chit-chat, even a deletion) thanks for
+    advice that was followed or says the problem is over, asking nothing and naming no sign ("太感谢了！照专家
+    说的撒了生石灰，塘里的鱼都缓过来了", "小麦的病已经控住了"): the outcome of a need, not a new one. A reading
+    whose own words are there keeps it ("谢谢 我要注册")."""
     plain = normalize(text)
-    return (intent == NEED and bool(THANKS.search(plain)) and bool(FOLLOWED_ADVICE.search(plain))
+    cue = OWN_CUES.get(intent)
+    return (intent != THANK and not (cue is not None and cue.search(plain)) and bool(THANKS.search(plain))
+            and bool(FOLLOWED_ADVICE.search(plain) or OUTCOME.search(plain))
             and not _asking(text) and not SIGN.search(plain))
 
 
@@ -271,7 +281,8 @@ def reading(intent: str, text: str) -> bool:
     if intent == NEED or text.lstrip().startswith("/"):
         return False
     things = evidence_in(text)
-    if intent == THANK and not _asking(text) and FOLLOWED_ADVICE.search(normalize(text)):
+    if ((intent == THANK and not _asking(text) and FOLLOWED_ADVICE.search(normalize(text)))
+            or reports_advice_followed(intent, text)):
         return False
     if intent == UNSURE and (any(t.is_living for t in things) or _asks_what_to_do(text)):
         return True
