@@ -179,6 +179,7 @@ def test_asking_whether_a_crop_can_be_fed_is_about_the_crop(text: str, subject: 
 @pytest.mark.parametrize(("text", "subject"), [
     ("养了三十头牛 想买台铡草机 哪种好用", "铡草机"), ("种了十亩花椒 打算添个烘干机", "烘干机"),
     ("种了十亩花椒 烘干机烘出来颜色发黑", "花椒"),  # a machine only used: the crop stays first
+    ("鱼塘想装个手机上能看水温的 停电好报警", "鱼"),  # the phone is where it is read, not what is installed
 ])
 def test_a_machine_to_buy_is_the_subject_ahead_of_the_scene(text: str, subject: str):
     assert subjects_in(text)[0].name == subject

@@ -182,6 +182,7 @@ SOWN = re.compile("种|栽|播")  # 种黑麦草喂羊: the grass grown for the 
 # A machine the sender wants to buy or install ("种了两百亩水稻，打算买台烘干机") is what the question is about, ahead
 # of the crop or animal that only sets the scene.
 BOUGHT = re.compile("(?:买|购买|购置|添|装|安装|选)(?:一|两|几)?(?:台|个|套|部|架|辆|种)?")
+WHERE = ("上", "里", "中")  # "装个手机上能看溶氧的东西": the phone is where it is read, not what is installed
 FEED_QUESTION = re.compile("(?:还能|能不能|能|可以|可不可以|敢)(?:拿来|拿去)?喂(?:给)?|喂得")
 # A sign on a crop, just after its name ("甜樱桃一落雨就裂口", "桑树叶子发黄"): a crop in trouble is no side dish,
 # whatever animal the text also feeds.
@@ -313,7 +314,8 @@ def _subjects(located: Sequence[tuple[int, Thing]], text: str) -> list[Thing]:
         # what a site keeps (稻田 → 稻) yields to a crop or animal named outright (稻田养鱼 is about the fish)
         # so does a crop named as feed or as what an animal is raised on (玉米豆粕 for the pigs, 稻虾)
         yields = (thing.kind == "site" and subject is not thing) or start in side_crops
-        rank = RANKS[subject.kind] + (0.5 if yields else 0) + (EATER if start in eaters else 0) - (3 if subject.kind == "equipment" and start in wanted else 0)
+        bought = subject.kind == "equipment" and start in wanted and not text.startswith(WHERE, start + len(thing.name))
+        rank = RANKS[subject.kind] + (0.5 if yields else 0) + (EATER if start in eaters else 0) - (3 if bought else 0)
         candidates.append((start + len(thing.name), rank, subject))
     named = Counter(subject.canonical for _, _, subject in candidates)
     point = _before_the_point(text, candidates)
