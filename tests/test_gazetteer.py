@@ -192,3 +192,7 @@ def test_a_machine_to_buy_is_the_subject_ahead_of_the_scene(text: str, subject: 
 ])
 def test_a_crop_in_trouble_stays_the_subject_beside_an_animal_fed(text: str, subject: str):
     assert subjects_in(text)[0].name == subject
+
+
+def test_the_animals_trouble_is_not_the_feeds():
+    assert subjects_in("红苕喂猪死了两头")[0].name == "猪"  # 死 is the pig's, not the sweet potato's

@@ -184,8 +184,8 @@ SOWN = re.compile("种|栽|播")  # 种黑麦草喂羊: the grass grown for the 
 BOUGHT = re.compile("(?:买|购买|购置|添|装|安装|选)(?:一|两|几)?(?:台|个|套|部|架|辆|种)?")
 WHERE = ("上", "里", "中")  # "装个手机上能看溶氧的东西": the phone is where it is read, not what is installed
 FEED_QUESTION = re.compile("(?:还能|能不能|能|可以|可不可以|敢)(?:拿来|拿去)?喂(?:给)?|喂得")
-# A sign on a crop, just after its name ("甜樱桃一落雨就裂口", "桑树叶子发黄"): a crop in trouble is no side dish,
-# whatever animal the text also feeds.
+# A sign on a crop, just after its name and before anything else is named ("甜樱桃一落雨就裂口", "桑树叶子发黄";
+# not "红苕喂猪 猪死了"): a crop in trouble is no side dish, whatever animal the text also feeds.
 CROP_TROUBLE = re.compile("[叶黄枯烂裂斑病虫粉霉死蔫落]")
 TROUBLE_REACH = 8
 EATER = 1.5  # added to the rank of an animal named as who would eat the feed asked about
@@ -211,7 +211,8 @@ def _side_crops(located: Sequence[tuple[int, Thing]], text: str) -> set[int]:
         end = start + len(thing.name)
         before = [ends.get(start - gap) for gap in (0, 1)]
         after = [starts.get(end + gap) for gap in (0, 1)]
-        in_trouble = bool(CROP_TROUBLE.search(text, end, end + TROUBLE_REACH))
+        reach = min([end + TROUBLE_REACH, *(s for s, t in starts.items() if s >= end and t.is_subject)])
+        in_trouble = bool(CROP_TROUBLE.search(text, end, reach))
         if ((feeding and not in_trouble) or any(t is not None and _is_feed(t) for t in before + after)
                 or (after[0] is not None and after[0].kind == "animal") or text.startswith(WOODLAND, end)):
             side.add(start)
