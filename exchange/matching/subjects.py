@@ -177,12 +177,12 @@ def _is_feed(thing: Thing) -> bool:
 FEEDING = re.compile("喂|饲料|饲喂")
 WOODLAND = "林"
 SOWN = re.compile("种|栽|播")  # 种黑麦草喂羊: the grass grown for the sheep stays the subject
-# Asking whether something can still be fed ("长霉的玉米还能喂猪不"): the question is about the feed, and the
-# animal named after it only says who would eat it.
 # A machine the sender wants to buy or install ("种了两百亩水稻，打算买台烘干机") is what the question is about, ahead
 # of the crop or animal that only sets the scene.
 BOUGHT = re.compile("(?:买|购买|购置|添|装|安装|选)(?:一|两|几)?(?:台|个|套|部|架|辆|种)?")
 WHERE = ("上", "里", "中")  # "装个手机上能看溶氧的东西": the phone is where it is read, not what is installed
+# Asking whether something can still be fed ("长霉的玉米还能喂猪不"): the question is about the feed, and the
+# animal named after it only says who would eat it.
 FEED_QUESTION = re.compile("(?:还能|能不能|能|可以|可不可以|敢)(?:拿来|拿去)?喂(?:给)?|喂得")
 # A sign on a crop, just after its name and before anything else is named ("甜樱桃一落雨就裂口", "桑树叶子发黄";
 # not "红苕喂猪 猪死了"): a crop in trouble is no side dish, whatever animal the text also feeds.
