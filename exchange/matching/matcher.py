@@ -83,11 +83,11 @@ ARTICLE_FEEDBACK = 0.1
 # Who diagnoses (``subjects.tsv``: 病害诊断 by any of its names, 病原鉴定, 图像识别 …), and from how long a list
 # one of them takes its last place (``_with_a_diagnoser``).
 DIAGNOSIS_THINGS = frozenset({"病害诊断"})
+DIAGNOSER_FROM = 5
 # Domains that serve growers whatever they grow: who stores, sells, machines or programs for the kiwifruit
 # grower is no one to ask about its canker. In a need about a problem (a pest, disease or sign) their
 # experts gain nothing by naming its crop or animal.
 SERVICE_DOMAINS = frozenset({"processing", "ecommerce", "machinery", "digital", "manufacturing"})
-DIAGNOSER_FROM = 5
 FEEDBACK_ARTICLES = 2
 RECENT_READINGS = 256  # need texts whose reading a matcher keeps (Matcher._reading)
 # Only articles nearly as fitting as the best are shown: one right article beats three loose ones.
