@@ -196,3 +196,8 @@ def test_a_crop_in_trouble_stays_the_subject_beside_an_animal_fed(text: str, sub
 
 def test_the_animals_trouble_is_not_the_feeds():
     assert subjects_in("红苕喂猪死了两头")[0].name == "猪"  # 死 is the pig's, not the sweet potato's
+
+
+@pytest.mark.parametrize("text", ["包谷秆秆堆起好多 烧又不准烧 咋个弄", "田边的玉米秆子 能不能打捆卖"])
+def test_maize_straw_by_its_everyday_names_is_straw(text: str):
+    assert subjects_in(text)[0].canonical == "秸秆"

@@ -223,3 +223,13 @@ def test_a_trouble_that_cost_a_sale_is_still_a_growers_question(need: str):
                Profile("cold-store", "水果采后冷藏保鲜", ("processing",))]
     result = Matcher(experts, ARTICLES, semantic=False).match(need, top=3)
     assert result.domains.codes[0] == "fruit" and result.experts[0].id == "orchard"
+
+
+def test_a_question_that_names_nothing_also_reaches_who_teaches_to_tell_pests_apart():
+    """"看哈这个叶子咋个了" with a photo: besides the lab, the expert who trains people to tell pests and diseases apart
+    (识虫、查病), before a specialist of one crop."""
+    experts = [
+        Profile("forecaster", "农作物病虫测报与识虫、查病培训", ("plant_protection",)),
+        Profile("clubroot", "十字花科根肿病发生规律与防控，石灰调酸与抗病品种", ("plant_protection", "vegetables")),
+    ]
+    assert ranked(experts, "看哈这个叶子咋个了 急得很")[0] == "forecaster"
