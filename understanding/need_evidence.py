@@ -11,10 +11,10 @@ own cue words are there (a status question that names the pig is still a status 
 that asks for reading matter by name (资料, 教程, 科普) is a request for 科普. Not every name is evidence:
 a problem reported as gone in a message that asks nothing ("鱼不浮头了 谢谢") is an outcome, and the 蟹 of
 "蟹蟹" is a thanks typed by sound (``evidence_in``); a thanks for advice followed ("照专家说的撒了生石灰") names
-the treatment done. A message the classifier could not place at all
-(``nlu_fallback``) is a need when it names a crop or an animal or asks what to do, and a status question
-when it asks after an earlier request, and a thanks when it only thanks. A subscription read without a word of subscribing is taken as
-not understood: it would be written at once.
+the treatment done. A message the classifier could not place at all (``nlu_fallback``) is a need when it
+names a crop or an animal or asks what to do, a status question when it asks after an earlier request,
+and a thanks when it only thanks. A subscription read without a word of subscribing is taken as not
+understood: it would be written at once.
 
 Why rules beside the classifier: the same training data gives a different model on another machine
 (most likely TensorFlow's CPU kernels rounding differently), and one such model read 0.966 of the dev set's needs as needs
@@ -280,10 +280,10 @@ def reading(intent: str, text: str) -> bool:
     """True when a message first read as ``intent`` should be read as a need instead."""
     if intent == NEED or text.lstrip().startswith("/"):
         return False
-    things = evidence_in(text)
     if ((intent == THANK and not _asking(text) and FOLLOWED_ADVICE.search(normalize(text)))
             or reports_advice_followed(intent, text)):
         return False
+    things = evidence_in(text)
     if intent == UNSURE and (any(t.is_living for t in things) or _asks_what_to_do(text)):
         return True
     if not _asks_about(text, things):

@@ -7,7 +7,6 @@ weights, so a wrong guess can only add a little, never erase what was written.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -15,7 +14,7 @@ from functools import lru_cache
 from pypinyin import Style, lazy_pinyin
 
 from exchange.matching import knowledge
-from exchange.matching.normalize import cjk_runs, is_chinese, normalize
+from exchange.matching.normalize import CJK_RUN, cjk_runs, is_chinese, normalize
 
 WORD_WEIGHT = 1.0
 CONCEPT_WEIGHT = 0.8
@@ -29,7 +28,6 @@ BIGRAM_WEIGHT = 0.3
 _FUZZY_INITIALS = (("zh", "z"), ("ch", "c"), ("sh", "s"), ("n", "l"), ("h", "f"))
 _FUZZY_FINALS = (("ing", "in"), ("eng", "en"), ("ang", "an"))
 # Characters of grammar, not of things: a window holding one is not a mistyped domain word.
-_CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 _FUNCTION_CHARS = frozenset("的了是在有也就都还又很太把被给和与个这那些么吗嘛呢吧哦噻呀啊得地着过我你他她它们咋啥")
 _STOPWORDS = frozenset(
     ["的", "了", "是", "我", "你", "他", "她", "它", "们", "我们", "你们", "啊", "吗", "嘛", "呢", "吧", "哦", "噻", "哈", "呀", "和", "与", "在", "有", "没", "也", "就", "都", "还", "又", "很", "太", "这", "那", "个", "些", "一", "不", "要", "想", "会", "能", "可以", "怎么", "咋个", "咋", "啥子", "什么", "请问", "请", "帮", "帮忙", "一下", "现在", "今天", "最近", "这几天", "家", "屋头", "我家", "我屋", "老师", "专家", "问", "问下", "问一下", "办", "咋办", "怎么办", "咋整", "好", "得", "地", "着", "过", "把", "被", "让", "给", "对", "从", "到", "说"]
@@ -67,7 +65,7 @@ def _homophone_index() -> dict[str, tuple[str, ...]]:
 def _candidate_windows(text: str) -> Iterator[tuple[int, str]]:
     """(start, window) of the windows of normalized text that could be a mistyped word: 2-4 Chinese
     characters without a function character."""
-    for run in _CJK_RUN.finditer(text):
+    for run in CJK_RUN.finditer(text):
         for size in (2, 3, 4):
             for start in range(run.start(), run.end() - size + 1):
                 window = text[start:start + size]

@@ -517,11 +517,13 @@ class Matcher:
             suggested = suggested_problems(text, frozenset(t.canonical for t in named)) + use_problems(text)
             evidence = gather(text, suggested)
             guess = self.domain_model.predict(evidence, list(key[1]))
-            if suggested == list(DIAGNOSIS) and _serves(self.domain_model.lexicon_scores(gather(text))):
-                # "帮忙看下工艺参数咋调" asks what is wrong with a product, not a plant: nobody is sent to
-                # diagnose it
-                suggested, evidence = [], gather(text)
-                guess = self.domain_model.predict(evidence, list(key[1]))
+            if suggested == list(DIAGNOSIS):
+                plain = gather(text)
+                if _serves(self.domain_model.lexicon_scores(plain)):
+                    # "帮忙看下工艺参数咋调" asks what is wrong with a product, not a plant: nobody is sent to
+                    # diagnose it
+                    suggested, evidence = [], plain
+                    guess = self.domain_model.predict(evidence, list(key[1]))
             reading = _Reading(subjects, suggested, evidence, guess)
             if len(self._readings) >= RECENT_READINGS:
                 self._readings.clear()

@@ -39,6 +39,9 @@ def is_chinese(word: str) -> bool:
     return all("\u4e00" <= c <= "\u9fff" for c in word)
 
 
+CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
+
+
 def cjk_runs(text: str) -> list[str]:
     """The runs of Chinese characters in normalized text (where character n-grams make sense)."""
-    return re.findall(r"[\u4e00-\u9fff]+", text)
+    return CJK_RUN.findall(text)
