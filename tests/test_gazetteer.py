@@ -139,6 +139,10 @@ def test_a_homophone_of_a_crop_that_is_something_else_names_nothing(text, subjec
     ("我家兔子断了奶就拉稀", "兔子"),
     ("我们家那个蜜蜂 中蜂 巢门口好多死幼虫", "中蜂"),      # the kind named after the group
     ("下午帮我妈挖洋芋。说正事哈，我家那几头牛不咋吃草了", "牛"),  # what follows "说正事" is the question
+    ("贵州毕节海拔1500左右，能种羊肚菌不", "羊肚菌"),  # not 种羊 (breeding sheep): the longer name overlapping it
+    ("牦牛犊子拉稀 才生下来十来天", "牦牛犊子"),
+    ("俺们这豆子结荚了，荚里头有虫子钻进去吃豆粒", "豆子"),
+    ("油菜花而不实 是不是缺硼", "油菜花"),  # a sign overlapping the crop does not take its place
 ])
 def test_the_animal_a_rambling_or_possessive_message_is_about(text, name):
     assert subjects_in(text)[0].name == name
@@ -155,6 +159,13 @@ def test_a_domain_word_typed_by_sound_is_read_as_meant(text: str, fix: tuple[str
     assert fix in homophone_fixes(normalize(text))
 
 
+@pytest.mark.parametrize(("text", "fix"), [("今年播种前想拌种", "精量播种"), ("晚上巡塘太累了", "网上"),
+                                         ("甘肃定西的洋芋 晚疫病咋个防", "甘薯")])
+def test_an_everyday_word_is_written_as_meant(text: str, fix: str):
+    """今年 sounds like 精量 to a Sichuan ear, 晚上 like 网上: common words are no typos of a domain word."""
+    assert fix not in [meant for _, meant in homophone_fixes(normalize(text))]
+
+
 def test_a_window_across_two_words_is_no_typo():
     """那种|塑料: 种塑 sounds like 种薯 (seed potatoes), but cuts both words."""
     assert ("种塑", "种薯") not in homophone_fixes(normalize("我们厂做那种塑料桶 表面有缩痕"))
@@ -162,6 +173,7 @@ def test_a_window_across_two_words_is_no_typo():
 
 @pytest.mark.parametrize(("text", "subject"), [
     ("公司做汽车坐垫的 缝线老是跳针", "汽车坐垫"), ("做不锈钢盆的小厂 抛光老是有划痕", "不锈钢盆"),
+    ("我们是做塑料凳子的注塑小厂 产品放两天就翘", "塑料凳子"),  # a word between "的" and "厂"
     ("我们是做养殖的 想问下环评咋个办", None),  # a trade, not a product
 ])
 def test_a_workshop_that_names_nothing_known_is_about_what_it_makes(text: str, subject: str | None):

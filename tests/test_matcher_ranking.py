@@ -157,6 +157,17 @@ def test_a_need_without_signs_keeps_its_specialists():
     assert "lab" not in first_five("番茄几月份育苗合适")
 
 
+def test_the_lab_does_not_take_the_place_of_who_treats_the_suggested_disease():
+    """"根上长了好多大疙瘩" on 莲花白 suggests clubroot: its specialist in fifth place keeps it, and the lab takes the
+    place of a tomato hand who names no such problem."""
+    clubroot = Profile("clubroot", "十字花科根肿病防控，石灰调酸与抗病品种", ("plant_protection", "vegetables"))
+    cabbage = [Profile(f"cabbage-{n}", f"莲花白{topic}，莲花白栽培管理", ("vegetables",))
+               for n, topic in enumerate(["高山错季生产", "育苗", "水肥管理", "订单种植"])]
+    shown = [e.id for e in Matcher(cabbage + [clubroot, LAB], ARTICLES, semantic=False)
+             .match("我们高山上的莲花白根上长了好多大疙瘩 苗子一到中午就蔫", top=5).experts]
+    assert "clubroot" in shown and "lab" in shown
+
+
 def test_a_herb_team_is_kin_to_every_herb_crop():
     """A 中药材 team answers for the 黄精 grower; the pesticide generalist does not come first."""
     experts = [
@@ -193,6 +204,7 @@ def test_the_grower_is_asked_about_a_disease_before_who_stores_or_sells_the_crop
 
 @pytest.mark.parametrize(("need", "problem"), [
     ("玉米叶片上长了长条形的灰褐色大斑", "大斑病"), ("土太酸了 茶树长不旺 咋个改良", "土壤酸化"),
+    ("小麦一片一片死苗 扒开看根茎被咬断了 土里有白色弯弯的虫子", "蛴螬"),
 ])
 def test_signs_in_farmers_words_suggest_the_problem(need: str, problem: str):
     assert problem in suggested_problems(need, frozenset(t.canonical for t in subjects_in(need)))
@@ -223,6 +235,12 @@ def test_a_trouble_that_cost_a_sale_is_still_a_growers_question(need: str):
                Profile("cold-store", "水果采后冷藏保鲜", ("processing",))]
     result = Matcher(experts, ARTICLES, semantic=False).match(need, top=3)
     assert result.domains.codes[0] == "fruit" and result.experts[0].id == "orchard"
+
+
+@pytest.mark.parametrize("caption", ["拍了几张照片 麻烦看看", "老师帮看下 急", "你看看这个"])
+def test_a_request_to_look_at_a_photo_goes_to_who_diagnoses(caption: str):
+    experts = [LAB, Profile("pigs", "生猪养殖与猪病防治", ("pig",))]
+    assert [e.id for e in Matcher(experts, ARTICLES, semantic=False).match(caption, top=1).experts] == ["lab"]
 
 
 def test_a_question_that_names_nothing_also_reaches_who_teaches_to_tell_pests_apart():

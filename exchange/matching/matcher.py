@@ -496,7 +496,13 @@ class Matcher:
         if not candidates.size:
             return chosen
         best = int(candidates[np.argmax(scores[candidates])])
-        return [*chosen[:-1], (float(scores[best]), best)]
+        # the seat is the last one's that names none of the problems the need names or its signs suggest:
+        # the 根肿病 specialist in fifth place stays for 莲花白根上长疙瘩
+        problems = self.experts.naming(_problems_of(text, suggested))
+        seat = next((place for place in range(len(chosen) - 1, -1, -1) if not problems[chosen[place][1]]), None)
+        if seat is None:
+            return chosen
+        return [*chosen[:seat], *chosen[seat + 1:], (float(scores[best]), best)]
 
     def _of_domains(self, codes: frozenset[str]) -> np.ndarray:
         fitting = np.zeros(len(self.experts.profiles), dtype=bool)
@@ -548,8 +554,8 @@ class Matcher:
         name. In a need asking for a domain's service (``intent``: 脐橙滞销) the crop says which produce, not
         whom to ask: only that domain's experts gain by naming it (the orange seller, not the orange grower)."""
         fit: np.ndarray | float = 0.0
-        problems = frozenset(t.canonical for t in things_in(text) if t.kind in PROBLEM_KINDS)
-        guessed = frozenset(gazetteer()[n].canonical for n in suggested if n in gazetteer()) - problems
+        problems = _problems_of(text, [])
+        guessed = _problems_of("", suggested) - problems
         if subjects:
             closest = self.experts.kinship(subjects)
             gain = (EXPERT_SAME_SUBJECT * (closest == SAME) + EXPERT_KIN_SUBJECT * (closest == KIN)
@@ -603,6 +609,12 @@ class Matcher:
             elif own.city_code == place.city_code:
                 parts.append(f"同在{place.city}")
         return Ranked(profile.id, round(float(score), 4), profile.domains, "；".join(parts))
+
+
+def _problems_of(text: str, suggested: Sequence[str]) -> frozenset[str]:
+    """The problems a need names (its pests, diseases, drugs, signs) and those its signs suggest, by canonical name."""
+    named = frozenset(t.canonical for t in things_in(text) if t.kind in PROBLEM_KINDS)
+    return named | frozenset(gazetteer()[n].canonical for n in suggested if n in gazetteer())
 
 
 @lru_cache(maxsize=1)

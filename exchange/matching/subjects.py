@@ -31,7 +31,8 @@ KINDS = (*SUBJECT_KINDS, "site", *PROBLEM_KINDS)
 OPEN_QUESTION = re.compile(
     r"什么病|啥病|啥子病|哪样病|什么虫|啥虫|啥子虫|是什么原因|啥原因|咋回事|怎么回事|咋个回事|怎么了|咋了|"
     r"帮我看看|帮我看下|帮忙看|看一下这|看下这|这是什么|这是啥|这个是啥|怎么治|咋治|咋个治|怎么防治|用什么药|打什么药|"
-    r"用啥药|打啥药|能治吗|有救吗|还有救|什么问题|啥问题|咋个了|看图|看照片|看哈这")
+    r"用啥药|打啥药|能治吗|有救吗|还有救|什么问题|啥问题|咋个了|看图|看照片|看哈这|看看这|你看看|帮看下|帮看看|"
+    r"麻烦看看|麻烦看下|拍了.{0,4}(?:照片|相片)")
 
 # Words that hold a crop's or an animal's name but name none, passed over whole: the similes farmers
 # describe signs with (叶子卷成鸡爪, 猪肝色, 鱼鳞状, 龟裂), and idioms and slang (鸡毛蒜皮, 吹牛, 狗日的,
@@ -108,22 +109,38 @@ def located(text: str) -> tuple[tuple[int, Thing], ...]:
 
 def _named_in(text: str) -> list[tuple[int, Thing]]:
     """(start, thing) of the names written in normalized text, longest name first at each place, no
-    overlaps; a word of ``NOT_NAMES`` is passed over whole, so the 鸡 of 鸡爪状 is never found."""
-    known, longest = _lexicon(), _longest_name()
+    overlaps; a word of ``NOT_NAMES`` is passed over whole, so the 鸡 of 鸡爪状 is never found. A name
+    that a longer crop or animal overlaps gives way to it: 能种羊肚菌不 grows 羊肚菌, not 种羊 (breeding
+    sheep); a sign does not take a crop's place (油菜花而不实)."""
+    known = _lexicon()
     found: list[tuple[int, Thing]] = []
     start = 0
     while start < len(text):
-        for size in range(min(longest, len(text) - start), 0, -1):
-            piece = text[start:start + size]
-            if piece in known:
-                thing = known[piece]
-                if thing is not None:
-                    found.append((start, thing))
-                start += size
-                break
+        size = _longest_at(text, start)
+        if size and not any(_living_at(text, later, size) for later in range(start + 1, start + size)):
+            thing = known[text[start:start + size]]
+            if thing is not None:
+                found.append((start, thing))
+            start += size
         else:
             start += 1
     return found
+
+
+def _living_at(text: str, start: int, longer_than: int) -> bool:
+    """Whether a crop or animal named by more than ``longer_than`` characters starts at ``start``."""
+    size = _longest_at(text, start)
+    thing = _lexicon()[text[start:start + size]] if size > longer_than else None
+    return thing is not None and thing.is_living
+
+
+def _longest_at(text: str, start: int) -> int:
+    """The length of the longest name (or word of ``NOT_NAMES``) written at ``start``; 0 when none is."""
+    known = _lexicon()
+    for size in range(min(_longest_name(), len(text) - start), 0, -1):
+        if text[start:start + size] in known:
+            return size
+    return 0
 
 
 def things_in(text: str) -> list[Thing]:
@@ -271,7 +288,7 @@ def subjects_in(text: str) -> list[Thing]:
 # "公司做电路板的", "做阀门的小厂", "……做水箱的". Only where no crop, animal, product or machine is named.
 MADE_HERE = re.compile(
     r"(?:厂|公司|作坊|车间|企业)[^\s]{0,3}?\s?(?:做|生产|制造|造)(?:那种|这种|的是)?([a-z]*[\u4e00-\u9fff]{2,5}?)(?:的|\s|$)"
-    r"|(?:做|生产|制造)([\u4e00-\u9fff]{2,4})的(?:小厂|厂|公司|作坊|企业)"
+    r"|(?:做|生产|制造)([\u4e00-\u9fff]{2,4})的[\u4e00-\u9fff]{0,2}?(?:小厂|厂|公司|作坊|企业)"
     r"|(?:^|\s|是)做([\u4e00-\u9fff]{2,4})的(?:\s|$)")
 # ... and what is no product: "我们是做养殖的" says a trade.
 TRADES = frozenset({"养殖", "种植", "生意", "农业", "电商", "直播", "销售", "加工", "批发", "零售", "餐饮", "事情", "工作",
