@@ -62,6 +62,7 @@ def test_pests_and_drugs_are_evidence_but_not_the_subject():
     ("out_of_scope", "苹果不上色"), ("out_of_scope", "石榴裂得好凶哦 钙也打了"),  # what a crop will not do, a split
     ("out_of_scope", "我们这里那个油才 开了花不结籽"),  # a crop named only by a homophone is still named
     ("register", "想给自家的花椒注册个商标 咋个弄"), ("register", "茶叶合作社想做有机认证 要几年"),  # a firm's
+    ("inform", "冷库建多大合适"),  # 多大 asks
 ])
 def test_a_question_read_as_chit_chat_is_read_as_a_need(intent: str, text: str):
     assert reading(intent, text)
@@ -245,12 +246,17 @@ def test_a_subscription_is_written_only_for_words_of_subscribing(text: str, foun
 
 
 @pytest.mark.parametrize(("text", "thanks"), [
-    ("专家打电话来了 事情办妥了 辛苦你们了", True), ("多谢 麻烦你们了", True),
+    ("专家打电话来了 事情办妥了 辛苦你们了", True), ("多谢 麻烦你们了", True), ("要得要得 多谢了哈 巴适得很", True),
     ("谢谢 我家鸡还在拉稀", False), ("谢谢 想问下猪几月配种好", False),  # a need, or a question, after the thanks
 ])
-def test_an_unplaced_message_that_only_thanks_is_a_thanks(text: str, thanks: bool):
+def test_a_message_that_only_thanks_is_a_thanks(text: str, thanks: bool):
+    """Whether the classifier could not place it or took it for a need."""
     assert thanks_only("nlu_fallback", text) is thanks
-    assert not thanks_only("describe_need", text)
+    assert thanks_only("describe_need", text) is thanks
+
+
+def test_a_thanks_with_a_request_read_as_a_need_stays_a_need():
+    assert not thanks_only("describe_need", "谢谢老师 帮我找个专家")
 
 
 def test_an_unplaced_message_asking_for_reading_gets_science():
@@ -259,6 +265,7 @@ def test_an_unplaced_message_asking_for_reading_gets_science():
 
 @pytest.mark.parametrize(("text", "outcome"), [
     ("谢谢专家 按你说的喂了药 兔子今天活泛了", True), ("感谢你们找的老师 玉米的病总算控住了", True),
+    ("谢谢老师，按您说的办法弄了，猪已经开始吃食了", True),  # the advice named (办法) is no question
     ("谢谢老师 照你说的打了药 辣椒叶子还是发黄", False),  # a sign still there
     ("感谢 照你们说的做了 下一步该咋个弄", False),  # asking the next step
 ])

@@ -76,7 +76,7 @@ OWN_CUES = {
 # Words of a question or a problem: a thanks or a goodbye that names the pig ("鸡好了 谢谢") is still one.
 # Read on normalized text (no punctuation), so a question mark is looked for in the text as written; a
 # clause that ends in 不 or 没 is a yes-no question in everyday speech ("还能喂牛不", "打了药没").
-ASKING = re.compile(r"吗|么|啥|什么|咋|怎|如何|多少|几|哪|是否|能不能|可不可以|行不行|要不要|有没有|有没得|有莫得|"
+ASKING = re.compile(r"吗|么|啥|什么|咋|怎|如何|多少|多大|多久|多长|多高|多深|多宽|几|哪|是否|能不能|可不可以|行不行|要不要|有没有|有没得|有莫得|"
                     r"为啥|为什么|原因|办法|(?<=\S)[不没](?=\s|$)")
 QUESTION_MARK = re.compile(r"[?？]")
 # The classifier could not tell what the message is: one that names a crop or an animal is taken as a need
@@ -127,6 +127,10 @@ ENDED_AFTER = {"symptom": CURED, "disease": CURED, "pest": CLEARED}
 # A thanks for advice that was followed ("照您说的撒了生石灰，鱼都缓过来了") reports the outcome: the drug
 # or fertilizer it names is the treatment done, not a new question, unless the message asks one.
 FOLLOWED_ADVICE = re.compile(r"(?:照|按|按照|听)(?:您|你|老师|专家|你们).{0,4}(?:说|讲|教|的)")
+# The advice itself, named in a report that it was followed ("按您说的办法弄了"): no question (办法 asks elsewhere).
+ADVICE = re.compile(r"(?:说|讲|教)的(?:办法|法子|方法)")
+# Words that ask for something: a thanks that holds one is more than a thanks ("谢谢 帮我找个专家").
+REQUEST = re.compile(r"帮|想|要(?!得)|找|请|问|求|能不能|可不可以")
 THANK = "thank"
 OUTCOME = re.compile(r"(?:控制住|控住|治好|好转|缓过来|活过来|没事)了|问题(?:已经|都)?解决了")
 THANKS = re.compile(r"谢谢|感谢|多谢|谢了|辛苦了|辛苦你|麻烦你们了")
@@ -267,13 +271,18 @@ def reports_advice_followed(intent: str, text: str) -> bool:
     cue = OWN_CUES.get(intent)
     return (intent != THANK and not (cue is not None and cue.search(plain)) and bool(THANKS.search(plain))
             and bool(FOLLOWED_ADVICE.search(plain) or OUTCOME.search(plain))
-            and not _asking(text) and not SIGN.search(plain))
+            and not _asking(ADVICE.sub("", text)) and not SIGN.search(plain))
 
 
 def thanks_only(intent: str, text: str) -> bool:
     """True when a message the classifier could not place thanks and asks for nothing ("谢谢你们帮我联系上那位
-    老师，问题已经解决了"): the farmer is thanked back, not asked to say it again."""
-    return intent == UNSURE and bool(THANKS.search(normalize(text))) and not _asking(text) and _nothing_of_a_need(text)
+    老师，问题已经解决了"): the farmer is thanked back, not asked to say it again. The same for one read as a need
+    with nothing of a need and no request in it ("要得要得 多谢了哈 巴适得很")."""
+    plain = normalize(text)
+    if intent == NEED and REQUEST.search(plain):
+        return False
+    return (intent in (UNSURE, NEED) and bool(THANKS.search(plain)) and not _asking(text)
+            and _nothing_of_a_need(text))
 
 
 def reading(intent: str, text: str) -> bool:
