@@ -11,6 +11,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -28,12 +29,16 @@ from rasa_plugins.tracker_store import forget_conversation
 from store.accounts import Accounts
 from store.notices import Notices
 from store.places import SharedPlaces
+from store.presence import Presence
 from store.voice_notes import VoiceNotes
 
 log = logging.getLogger(__name__)
 MAX_INPUT_CHARS = 2000
 INVITE_PREFIX = "inv-"
 HANDOVER_PREFIX = "tk-"
+# Set for one update when the sender is in nothing the desks answer (``Presence``): its first message goes
+# straight to the dialogue, without the desks' own lookups.
+_IN_NOTHING: ContextVar[bool] = ContextVar("in_nothing", default=False)
 
 
 class SpeechRecognizer(Protocol):
@@ -65,6 +70,7 @@ class Assistant:
     handovers: HandoverDesk | None = None  # hand-over links (and the failed-try limit on every /start code)
     notices: Notices | None = None  # what an operator left to tell a person (a revoked role)
     voices: VoiceNotes | None = None  # voice messages kept for a recognizer (erased with the person)
+    presence: Presence | None = None  # one read for whether the notices and desks need looking at
 
     async def _command(self, sender_id: str, text: str) -> list[Reply] | None:
         """Replies to a staff command (desks/commands.py says which desk's method answers it), or None."""
@@ -106,7 +112,9 @@ class Assistant:
         refusal = await self._over_limit(sender_id, text)
         if refusal is not None:
             return refusal
-        return await self._notices(sender_id) + await answer()
+        in_nothing = self.presence is not None and not await asyncio.to_thread(self.presence.involved, sender_id)
+        _IN_NOTHING.set(in_nothing)
+        return (await self._notices(sender_id) if not in_nothing else []) + await answer()
 
     async def _over_limit(self, sender_id: str, text: str = "") -> list[Reply] | None:
         """None when the update may go on; else the answer to one over the limit (the note once, then
@@ -173,11 +181,13 @@ class Assistant:
             return []
         if len(text) > MAX_INPUT_CHARS:
             return [Reply(Farmer.TOO_LONG.format(limit=MAX_INPUT_CHARS))]
+        in_nothing = _IN_NOTHING.get()
+        _IN_NOTHING.set(False)  # a second message of the same update (a hand-over's greeting) looks again
         try:
             handled = await self._handover_answer(sender_id, text)
             if handled is None:
                 handled = await self._command(sender_id, text)
-            for desk in (self.desk, self.experts):
+            for desk in (self.desk, self.experts) if not in_nothing else ():
                 if handled is None and desk is not None:
                     handled = await desk.intercept(sender_id, text)
             if handled is not None:

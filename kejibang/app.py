@@ -41,6 +41,7 @@ from store.notices import Notices
 from store.outbox import Outbox
 from store.photos import NeedPhotos
 from store.places import SharedPlaces
+from store.presence import Presence
 from store.roles import Roles
 from store.subscriptions import Subscriptions
 from store.voice_notes import VoiceNotes
@@ -155,6 +156,6 @@ def build_core(settings: Settings, backend: DialogueBackend,
         backend, desk, chairs, experts, SharedPlaces(db), recognizer=recognizer or NoSpeechRecognizer(),
         accounts=accounts, rate_limit=RateLimit(settings.rate_limit_messages, settings.rate_limit_seconds),
         tracker_db=settings.tracker_db, handovers=HandoverDesk(handovers, CodeTries(db), exchange, roles),
-        notices=notices, voices=VoiceNotes(settings.var_dir / "voice"))
+        notices=notices, voices=VoiceNotes(settings.var_dir / "voice"), presence=Presence(db))
     return Core(settings, assistant, desk, chairs, experts, OutboxWorker(Outbox(db), accounts, exchange, router),
                 Inbox(db), ButtonPayloads(db), notices, Subscriptions(db), exchange, router)

@@ -13,7 +13,7 @@ import json
 import logging
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from common.clock import utcnow
@@ -32,28 +32,35 @@ class Inbox:
 
     def receive(self, key: str, sender_id: str, payload: dict) -> bool:
         """Write an update down before answering it; False when it was seen before (a re-delivery).
-
         An update handed back by ``to_replay`` is taken once more: that is how an unfinished one is finished.
         """
+        return self._written(key, sender_id, payload) or self._retaken(key)
+
+    def _written(self, key: str, sender_id: str, payload: dict) -> bool:
+        """A new update kept; False when its key is there already. A plain insert, not a session's unit of
+        work: it runs for every message."""
         try:
-            with self.db.transaction() as session:
-                entry = session.get(InboxEntry, key)
-                if entry is None:
-                    session.add(InboxEntry(key=key, sender_id=sender_id, payload=json.dumps(payload, ensure_ascii=False)))
-                    return True
-                if entry.status != REPLAY:
-                    return False
-                entry.status = RETAKEN
-                return True
-        except IntegrityError:  # the same update arrived twice at the same moment: the other copy has it
+            with self.db.engine.begin() as connection:
+                connection.execute(insert(InboxEntry).values(
+                    key=key, sender_id=sender_id, payload=json.dumps(payload, ensure_ascii=False)))
+            return True
+        except IntegrityError:  # seen before, or the same update arrived twice at the same moment
             return False
+
+    def _retaken(self, key: str) -> bool:
+        """An update seen before is taken again only when ``to_replay`` handed it back."""
+        with self.db.transaction() as session:
+            entry = session.get(InboxEntry, key)
+            if entry is None or entry.status != REPLAY:
+                return False
+            entry.status = RETAKEN
+            return True
 
     def processed(self, key: str) -> None:
         """The update was answered: keep its key (re-deliveries stay recognisable), drop its content."""
-        with self.db.transaction() as session:
-            entry = session.get(InboxEntry, key)
-            if entry is not None:
-                entry.status, entry.payload, entry.processed_at = PROCESSED, None, utcnow()
+        with self.db.engine.begin() as connection:
+            connection.execute(update(InboxEntry).where(InboxEntry.key == key)
+                               .values(status=PROCESSED, payload=None, processed_at=utcnow()))
 
     def to_replay(self, channel: str) -> list[dict]:
         """At start-up: the channel's updates received but never finished, oldest first, each to be taken once

@@ -35,9 +35,11 @@ class StuckOnce(ScriptedDialogue):
         return await super().respond(user_id, text, metadata)
 
 
-@pytest.fixture
-def inbox(tmp_path) -> Inbox:
-    return Inbox(store_database(f"sqlite:///{tmp_path / 'assistant.db'}"))
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def inbox(request, tmp_path) -> Inbox:
+    """On SQLite and PostgreSQL: a re-delivered key must fail its insert there and leave no broken transaction."""
+    url = f"sqlite:///{tmp_path / 'assistant.db'}" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
+    return Inbox(store_database(url))
 
 
 def test_an_update_is_taken_once_then_once_more_after_a_stop_and_never_a_third_time(inbox):
