@@ -88,13 +88,16 @@ def one_thread_per_op() -> None:
 
 
 def load_agent(model_path: str, rules_first: bool = True, **endpoints: Any) -> Any:
-    """``rasa.core.agent.Agent.load`` with the models' layers built eagerly (every in-process load), and TED
-    asked only where no rule is sure (``rasa_plugins/rules_first.py``; ``rules_first=False`` only to
-    compare)."""
+    """``rasa.core.agent.Agent.load`` with the models' layers built eagerly (every in-process load), its graphs
+    run in a remembered order (``rasa_plugins/graph_order.py``), and TED asked only where no rule is sure
+    (``rasa_plugins/rules_first.py``; ``rules_first=False`` only to compare)."""
     from rasa.core.agent import Agent
+
+    from rasa_plugins.graph_order import run_graphs_in_order
 
     one_thread_per_op()
     build_weights_eagerly()
+    run_graphs_in_order()
     if rules_first:
         from rasa_plugins.rules_first import predict_with_rules_first
 

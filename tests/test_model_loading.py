@@ -1,5 +1,6 @@
-"""The model loads in seconds (rasa_plugins/model_loading.py) and answers exactly as Rasa's own load does; TED
-asked only where no rule is sure (rasa_plugins/rules_first.py) changes no action, policy or confidence."""
+"""The model loads in seconds (rasa_plugins/model_loading.py), its graphs run in a remembered order
+(rasa_plugins/graph_order.py), and it answers exactly as Rasa's own load does; TED asked only where no rule is
+sure (rasa_plugins/rules_first.py) changes no action, policy or confidence."""
 
 from __future__ import annotations
 
