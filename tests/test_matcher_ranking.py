@@ -253,14 +253,6 @@ def test_a_question_that_names_nothing_also_reaches_who_teaches_to_tell_pests_ap
     assert ranked(experts, "看哈这个叶子咋个了 急得很")[0] == "forecaster"
 
 
-def test_an_article_on_the_pest_a_typo_meant_is_shown():
-    """红蜘珠 is typed for 红蜘蛛 (the same sound): the red-spider-mite article answers the orange grower."""
-    articles = [Profile("mites", "红蜘蛛防治：叶片灰白色小点，轮换杀螨剂", ("plant_protection", "fruit"))]
-    experts = [Profile("citrus", "沃柑栽培与病虫防治", ("fruit",))]
-    shown = Matcher(experts, articles, semantic=False).match("沃柑上红蜘珠好多 叶子灰白灰白的 换啥药").articles
-    assert [a.id for a in shown] == ["mites"]
-
-
 def test_a_tea_variety_reads_the_tea_gardens_articles():
     """福鼎大白 is a tea bush: frost on its buds is answered by the tea garden's frost article (about 茶树, once
     no other crop's)."""

@@ -577,9 +577,7 @@ class Matcher:
         """科普 that names something the need names (its crop or animal, pest, disease, drug or symptom),
         never about another crop or animal, and nearly as fitting as the best: a sick pig's owner gets
         articles on pig diseases, not the domain's general reading ("高温天气果园管理" for a split fruit)."""
-        # what a typo meant counts as named: 红蜘珠 is 红蜘蛛, and the red-spider-mite article answers it
-        meant = frozenset(gazetteer()[m].canonical for _, m in evidence.fixes if m in gazetteer())
-        named = frozenset(t.canonical for t in things_in(text)) | meant
+        named = frozenset(t.canonical for t in things_in(text))
         if not named and not subjects:
             return []  # "这是啥子病哦": no article can be about what was not said (the assistant asks first)
         scores, hits = self.articles.base_scores(evidence, guess, need_vector)
