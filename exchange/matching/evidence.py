@@ -80,7 +80,11 @@ def _candidate_windows(text: str) -> Iterator[tuple[int, str]]:
 def word_ends(text: str) -> set[int]:
     """Where the words of jieba's cut (without guessing new words) end in a text, and 0: a typo is a
     window with a boundary at both ends (那种塑料 holds no 种塑, a homophone of 种薯)."""
-    return {0} | {end for _, end, _ in _cut(text)}
+    return _ends(_cut(text))
+
+
+def _ends(spans: list[tuple[int, int, str]]) -> set[int]:
+    return {0} | {end for _, end, _ in spans}
 
 
 def _cut(text: str) -> list[tuple[int, int, str]]:
@@ -111,14 +115,16 @@ def homophone_fixes(text: str) -> list[tuple[str, str]]:
     index = _homophone_index()
     known = knowledge.dictionary_words()
     fixes: list[tuple[str, str]] = []
-    spans: list[tuple[int, int, str]] | None = None
+    cut: tuple[set[int], set[int]] | None = None  # (word ends, places in everyday words), once a window sounds right
     for start, window in _candidate_windows(text):
         if window in known:
             continue
         meant = [m for m in index.get(fuzzy_key(window), ()) if _anchored(window, m)]
         if meant:
-            spans = spans if spans is not None else _cut(text)
-            ends, common = {0} | {end for _, end, _ in spans}, _common_places(spans)
+            if cut is None:
+                spans = _cut(text)
+                cut = _ends(spans), _common_places(spans)
+            ends, common = cut
             if start in ends and start + len(window) in ends:
                 fixes.extend((window, m) for m in meant if not _differs_in(common, start, window, m))
     return list(dict.fromkeys(fixes))
