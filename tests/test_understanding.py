@@ -63,6 +63,7 @@ def test_pests_and_drugs_are_evidence_but_not_the_subject():
     ("out_of_scope", "我们这里那个油才 开了花不结籽"),  # a crop named only by a homophone is still named
     ("register", "想给自家的花椒注册个商标 咋个弄"), ("register", "茶叶合作社想做有机认证 要几年"),  # a firm's
     ("inform", "冷库建多大合适"),  # 多大 asks
+    ("out_of_scope", "太阳能杀虫灯一亩地装几盏"), ("register", "厂里想上个机械手 要好多钱"),  # 好多钱: how much
 ])
 def test_a_question_read_as_chit_chat_is_read_as_a_need(intent: str, text: str):
     assert reading(intent, text)

@@ -76,7 +76,7 @@ OWN_CUES = {
 # Words of a question or a problem: a thanks or a goodbye that names the pig ("鸡好了 谢谢") is still one.
 # Read on normalized text (no punctuation), so a question mark is looked for in the text as written; a
 # clause that ends in 不 or 没 is a yes-no question in everyday speech ("还能喂牛不", "打了药没").
-ASKING = re.compile(r"吗|么|啥|什么|咋|怎|如何|多少|多大|多久|多长|多高|多深|多宽|几|哪|是否|能不能|可不可以|行不行|要不要|有没有|有没得|有莫得|"
+ASKING = re.compile(r"吗|么|啥|什么|咋|怎|如何|多少|多大|多久|多长|多高|多深|多宽|要好多|投入好多|好多钱|几|哪|是否|能不能|可不可以|行不行|要不要|有没有|有没得|有莫得|"
                     r"为啥|为什么|原因|办法|(?<=\S)[不没](?=\s|$)")
 QUESTION_MARK = re.compile(r"[?？]")
 # The classifier could not tell what the message is: one that names a crop or an animal is taken as a need
