@@ -261,3 +261,10 @@ def test_a_tea_variety_reads_the_tea_gardens_articles():
     experts = [Profile("tea", "茶园管理与春茶采摘", ("tea",))]
     shown = Matcher(experts, articles, semantic=False).match("茶叶嫩芽冻红了还能采吗 品种是福鼎大白").articles
     assert [a.id for a in shown] == ["frost"]
+
+
+def test_forage_crops_are_kinds_of_forage():
+    """苜蓿 and 黑麦草 are both 牧草: a forage team answers an alfalfa question as kin, a ryegrass hand as a
+    sibling, neither as another crop's specialist."""
+    assert kinship("紫花苜蓿", "牧草") == KIN
+    assert kinship("紫花苜蓿", "披碱草") == SIBLING
