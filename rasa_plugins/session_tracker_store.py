@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
@@ -62,6 +62,10 @@ class SessionSQLTrackerStore(SQLTrackerStore):
         super().__init__(*args, **kwargs)
         self._retrieved: dict[str, int] = {}  # person → events of their latest session, as last retrieved
         self._kept: OrderedDict[str, _Kept] = OrderedDict()
+        events = self.SQLEvent.__table__
+        # built once: it runs twice a turn, and building it cost more than running it
+        self._stamp_query = select(func.count(events.c.id), func.max(events.c.id)).where(
+            events.c.sender_id == bindparam("sender"))
         if self.engine.dialect.name == "sqlite":
             rasas, self.engine = self.engine, open_engine(str(self.engine.url))
             rasas.dispose()
@@ -86,10 +90,8 @@ class SessionSQLTrackerStore(SQLTrackerStore):
 
     def _stamp(self, sender_id: str) -> tuple[int, int | None]:
         """How many events the database holds for a person, and the highest id among them."""
-        events = self.SQLEvent.__table__
-        query = select(func.count(events.c.id), func.max(events.c.id)).where(events.c.sender_id == sender_id)
         with self.engine.connect() as connection:
-            count, highest = connection.execute(query).one()
+            count, highest = connection.execute(self._stamp_query, {"sender": sender_id}).one()
         return int(count), highest
 
     def _additional_events(self, session: Any, tracker: Any) -> Iterator:
