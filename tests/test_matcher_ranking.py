@@ -205,6 +205,7 @@ def test_the_grower_is_asked_about_a_disease_before_who_stores_or_sells_the_crop
 @pytest.mark.parametrize(("need", "problem"), [
     ("玉米叶片上长了长条形的灰褐色大斑", "大斑病"), ("土太酸了 茶树长不旺 咋个改良", "土壤酸化"),
     ("小麦一片一片死苗 扒开看根茎被咬断了 土里有白色弯弯的虫子", "蛴螬"),
+    ("羊子拉希 不吃草咋办啊 急", "羊梭菌病"),  # 拉希 typed for 拉稀
 ])
 def test_signs_in_farmers_words_suggest_the_problem(need: str, problem: str):
     assert problem in suggested_problems(need, frozenset(t.canonical for t in subjects_in(need)))

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from exchange.matching.evidence import homophone_fixes
 from exchange.matching.knowledge import KNOWLEDGE_DIR
 from exchange.matching.normalize import normalize
 from exchange.matching.subjects import KIN, is_open_question, kinship, things_in
@@ -69,10 +70,21 @@ def suggested_problems(text: str, subjects: frozenset[str]) -> list[str]:
     """The problems the need's signs suggest for its crops or animals, in file order, without repeats;
     diagnosis for an open question about nothing named."""
     normalized = normalize(text)
+    meant = _as_meant(normalized)
     found: dict[str, None] = {}
     for row in signs():
-        if row.applies_to(subjects) and row.pattern.search(normalized):
+        if row.applies_to(subjects) and (row.pattern.search(normalized) or row.pattern.search(meant)):
             found.update(dict.fromkeys(row.problems))
     if not found and is_open_question(normalized) and not things_in(normalized):
         found.update(dict.fromkeys(DIAGNOSIS))
     return list(found)
+
+
+def _as_meant(normalized: str) -> str:
+    """The text with each word typed by sound written as meant (羊子拉希 → 羊子拉稀): the sign rows are
+    patterns of the right words. Read beside the text as written, never instead: a wrong guess (黄水 →
+    换水) may add a suggestion, never take one away."""
+    for written, meant in homophone_fixes(normalized):
+        if len(written) == len(meant):
+            normalized = normalized.replace(written, meant)
+    return normalized
