@@ -160,9 +160,11 @@ def test_a_domain_word_typed_by_sound_is_read_as_meant(text: str, fix: tuple[str
 
 
 @pytest.mark.parametrize(("text", "fix"), [("今年播种前想拌种", "精量播种"), ("晚上巡塘太累了", "网上"),
-                                         ("甘肃定西的洋芋 晚疫病咋个防", "甘薯")])
+                                         ("甘肃定西的洋芋 晚疫病咋个防", "甘薯"),
+                                         ("豆荚里头有虫 一剥一个眼儿", "羊儿"), ("苞谷秆子倒了一片", "柑子")])
 def test_an_everyday_word_is_written_as_meant(text: str, fix: str):
-    """今年 sounds like 精量 to a Sichuan ear, 晚上 like 网上: common words are no typos of a domain word."""
+    """今年 sounds like 精量 to a Sichuan ear, 晚上 like 网上: common words are no typos of a domain word; nor is a
+    word that shares only a colloquial ending with one (眼儿/羊儿, 秆子/柑子)."""
     assert fix not in [meant for _, meant in homophone_fixes(normalize(text))]
 
 

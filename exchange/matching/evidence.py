@@ -31,6 +31,8 @@ _FUZZY_FINALS = (("ing", "in"), ("eng", "en"), ("ang", "an"))
 # 精量播种 to a Sichuan ear, but 今年 is "this year"; 晚上 is no 网上, 甘肃 no 甘薯. Rarer words may be typos
 # (直拨 for 直播: 19). Costs one real typo seen (修建 for 修剪, 2,616).
 COMMON_WORD = 1000
+# Endings that make a word colloquial, not what it names (眼儿, 羊儿, 秆子, 柑子).
+SUFFIXES = frozenset("儿子")
 # Characters of grammar, not of things: a window holding one is not a mistyped domain word.
 _FUNCTION_CHARS = frozenset("的了是在有也就都还又很太把被给和与个这那些么吗嘛呢吧哦噻呀啊得地着过我你他她它们咋啥")
 _STOPWORDS = frozenset(
@@ -105,8 +107,9 @@ def _common_places(spans: list[tuple[int, int, str]]) -> set[int]:
 
 
 def _anchored(written: str, meant: str) -> bool:
-    """Pinyin typos keep at least one character right (猪温/猪瘟, 直拨/直播); chance homophones do not (都浮/豆腐)."""
-    return written != meant and any(a == b for a, b in zip(written, meant, strict=True))
+    """Pinyin typos keep at least one character right (猪温/猪瘟, 直拨/直播); chance homophones do not (都浮/豆腐),
+    nor those that share only a suffix (一个眼儿 is no 羊儿)."""
+    return written != meant and any(a == b and a not in SUFFIXES for a, b in zip(written, meant, strict=True))
 
 
 def homophone_fixes(text: str) -> list[tuple[str, str]]:
