@@ -112,9 +112,11 @@ def _anchored(written: str, meant: str) -> bool:
     return written != meant and any(a == b and a not in SUFFIXES for a, b in zip(written, meant, strict=True))
 
 
-def homophone_fixes(text: str) -> list[tuple[str, str]]:
+@lru_cache(maxsize=256)
+def homophone_fixes(text: str) -> tuple[tuple[str, str], ...]:
     """(written, meant) pairs: windows of the text that cut no word, sound like a domain word and share a
-    character with it, where what differs is not an everyday word written as meant."""
+    character with it, where what differs is not an everyday word written as meant. Kept for the last few
+    texts: a need's sign rows and its evidence both read them."""
     index = _homophone_index()
     known = knowledge.dictionary_words()
     fixes: list[tuple[str, str]] = []
@@ -130,7 +132,7 @@ def homophone_fixes(text: str) -> list[tuple[str, str]]:
             ends, common = cut
             if start in ends and start + len(window) in ends:
                 fixes.extend((window, m) for m in meant if not _differs_in(common, start, window, m))
-    return list(dict.fromkeys(fixes))
+    return tuple(dict.fromkeys(fixes))
 
 
 def _differs_in(common: set[int], start: int, written: str, meant: str) -> bool:
@@ -179,7 +181,8 @@ def gather(raw_text: str, suggested: list[str] | None = None) -> Evidence:
     """Build the evidence for one need text (any length, any characters); ``suggested``: the problems
     its signs suggest, searched too at SUGGESTED_WEIGHT."""
     text = normalize(raw_text)
-    evidence = Evidence(text, words_of(text), concepts_in(text), homophone_fixes(text), list(suggested or ()))
+    evidence = Evidence(text, words_of(text), concepts_in(text), list(homophone_fixes(text)),
+                        list(suggested or ()))
     weighted: list[tuple[list[str], float]] = [
         (char_bigrams(text), BIGRAM_WEIGHT),
         (evidence.suggested, SUGGESTED_WEIGHT),
