@@ -55,10 +55,16 @@ FARMER_UNSEEN4 = DATA / "farmer_unseen4"
 # all the changes above: "tune5" to read, "unseen5" held out (the session's start code was measured on both).
 FARMER_TUNE5 = DATA / "farmer_tune5"
 FARMER_UNSEEN5 = DATA / "farmer_unseen5"
+# A fourteenth and a fifteenth, written on 2026-12-08 by four more helpers in the same two halves, after all the
+# changes above and asked to spread subjects over everything the sample experts cover: "tune6" to read, "unseen6"
+# held out (the session's start code was measured on both).
+FARMER_TUNE6 = DATA / "farmer_tune6"
+FARMER_UNSEEN6 = DATA / "farmer_unseen6"
 FARMER_SETS = {"dev": FARMER_DEV, "holdout": FARMER_HOLDOUT, "fresh": FARMER_FRESH, "unseen": FARMER_UNSEEN,
                "tune": FARMER_TUNE, "tune2": FARMER_TUNE2, "unseen2": FARMER_UNSEEN2,
                "tune3": FARMER_TUNE3, "unseen3": FARMER_UNSEEN3, "tune4": FARMER_TUNE4, "unseen4": FARMER_UNSEEN4,
-               "tune5": FARMER_TUNE5, "unseen5": FARMER_UNSEEN5}
+               "tune5": FARMER_TUNE5, "unseen5": FARMER_UNSEEN5,
+               "tune6": FARMER_TUNE6, "unseen6": FARMER_UNSEEN6}
 NLU_TEST = DATA / "nlu_test.yml"
 
 
