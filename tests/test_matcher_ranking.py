@@ -254,6 +254,17 @@ def test_a_question_that_names_nothing_also_reaches_who_teaches_to_tell_pests_ap
     assert ranked(experts, "看哈这个叶子咋个了 急得很")[0] == "forecaster"
 
 
+@pytest.mark.parametrize("caption", ["这是啥病", "这是什么病？", "咋回事哦"])
+def test_a_disease_question_that_names_nothing_reaches_who_teaches_to_tell_pests_apart(caption: str):
+    """"这是啥病" says it is a disease but not of what: the 识虫、查病 teacher is as fitting as with a bare "咋个了",
+    before the weed specialist whose profile happens to say 诊断."""
+    experts = [
+        Profile("forecaster", "农作物病虫测报与识虫、查病培训", ("plant_protection",)),
+        Profile("weeds", "稻田杂草化学防除，除草剂药害诊断与补救", ("plant_protection",)),
+    ]
+    assert ranked(experts, caption)[0] == "forecaster"
+
+
 def test_a_tea_variety_reads_the_tea_gardens_articles():
     """福鼎大白 is a tea bush: frost on its buds is answered by the tea garden's frost article (about 茶树, once
     no other crop's)."""

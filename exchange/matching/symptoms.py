@@ -75,7 +75,8 @@ def suggested_problems(text: str, subjects: frozenset[str]) -> list[str]:
     for row in signs():
         if row.applies_to(subjects) and (row.pattern.search(normalized) or row.pattern.search(meant)):
             found.update(dict.fromkeys(row.problems))
-    if not found and is_open_question(normalized) and not things_in(normalized):
+    if set(found) <= set(DIAGNOSIS) and (found or is_open_question(normalized)) and not things_in(normalized):
+        # "这是啥病" names nothing to narrow it: all who diagnose, the 识虫查病 teacher too
         found.update(dict.fromkeys(DIAGNOSIS))
     return list(found)
 
