@@ -238,9 +238,10 @@ def test_a_trouble_that_cost_a_sale_is_still_a_growers_question(need: str):
     assert result.domains.codes[0] == "fruit" and result.experts[0].id == "orchard"
 
 
-@pytest.mark.parametrize("caption", ["拍了几张照片 麻烦看看", "老师帮看下 急", "你看看这个"])
+@pytest.mark.parametrize("caption", ["拍了几张照片 麻烦看看", "老师帮看下 急", "你看看这个", "刚拍的，叶子上全是这种斑，请帮忙诊断下"])
 def test_a_request_to_look_at_a_photo_goes_to_who_diagnoses(caption: str):
-    experts = [LAB, Profile("pigs", "生猪养殖与猪病防治", ("pig",))]
+    experts = [LAB, Profile("pigs", "生猪养殖与猪病防治", ("pig",)),
+               Profile("pig-house", "猪舍通风与环控，热应激诊断", ("pig",))]
     assert [e.id for e in Matcher(experts, ARTICLES, semantic=False).match(caption, top=1).experts] == ["lab"]
 
 
