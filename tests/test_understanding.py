@@ -269,8 +269,24 @@ def test_an_unplaced_message_asking_for_reading_gets_science():
     ("谢谢老师，按您说的办法弄了，猪已经开始吃食了", True),  # the advice named (办法) is no question
     ("谢谢老师 照你说的打了药 辣椒叶子还是发黄", False),  # a sign still there
     ("感谢 照你们说的做了 下一步该咋个弄", False),  # asking the next step
+    ("上回说的那个法子管用 我的海椒现在好了 谢谢你们", True),  # looking back at the advice is no status question
+    ("鸡现在不拉稀了 谢了哈老师", True),  # the problem reported gone
+    ("上次说的覆膜晒韭蛆那个法子真管用，今年韭菜没打药也没长蛆，谢谢啦", True),
+    ("谢谢老师 鸡不拉稀了 又开始咳嗽", False),  # a problem still there beside the one gone
 ])
 def test_thanks_for_advice_followed_is_an_outcome_not_a_new_need(text: str, outcome: bool):
     assert reports_advice_followed("describe_need", text) is outcome
+    assert reports_advice_followed("check_status", text) is outcome
     assert reports_advice_followed("delete_my_data", text) is outcome  # never read as a deletion either
     assert not reading("inform", text) if outcome else True
+
+
+def test_a_new_matter_raised_beside_a_look_back_is_a_need():
+    """"谢谢上回回我，我还想问个事": the 上回 and 回我 of a status question, then a new need about the chickens."""
+    text = "谢谢你们上回回我 那个我还想问个事 我们林下放的土鸡 这几天老鹰来叼 一天少两三只 有没有啥子好办法"
+    assert reading("check_status", text)
+    assert not reading("check_status", "上回问的土鸡那个事 有专家回我没有")
+
+
+def test_a_photo_of_an_animal_sent_with_you_look_is_a_need():
+    assert reading("out_of_scope", "你看我屋猪儿")

@@ -11,7 +11,8 @@ own cue words are there (a status question that names the pig is still a status 
 that asks for reading matter by name (资料, 教程, 科普) is a request for 科普. Not every name is evidence:
 a problem reported as gone in a message that asks nothing ("鱼不浮头了 谢谢") is an outcome, and the 蟹 of
 "蟹蟹" is a thanks typed by sound (``evidence_in``); a thanks for advice followed ("照专家说的撒了生石灰") names
-the treatment done. A message the classifier could not place at all (``nlu_fallback``) is a need when it
+the treatment done, and one saying the advice worked or the problem is gone ("上回说的法子管用", "鸡不拉稀了 谢了")
+is an outcome even when it looks back; a new matter raised beside a look back ("我还想问个事") is a need. A message the classifier could not place at all (``nlu_fallback``) is a need when it
 names a crop or an animal or asks what to do, a status question when it asks after an earlier request,
 and a thanks when it only thanks. A subscription read without a word of subscribing is taken as not
 understood: it would be written at once.
@@ -84,7 +85,7 @@ QUESTION_MARK = re.compile(r"[?？]")
 UNSURE = "nlu_fallback"
 # ... and one that asks what to do about something ("发个货要跑20公里 有没有办法") is a need even when
 # it names nothing the gazetteer knows; one that asks after an earlier request is a status question.
-WHAT_TO_DO = re.compile(r"咋办|怎么办|咋个办|怎么搞|咋个搞|咋整|有没有办法|有啥办法|有什么办法|有没得办法|有啥子办法")
+WHAT_TO_DO = re.compile(r"咋办|怎么办|咋个办|怎么搞|咋个搞|咋整|(?:有没有|有没得|有莫得|有啥|有啥子|有什么)(?:好)?(?:办法|法子)")
 STATUS = "check_status"
 HELP = "help"
 # A reading that writes for the farmer at once must rest on its own words: a model has read strings of
@@ -132,7 +133,10 @@ ADVICE = re.compile(r"(?:说|讲|教)的(?:办法|法子|方法)")
 # Words that ask for something: a thanks that holds one is more than a thanks ("谢谢 帮我找个专家").
 REQUEST = re.compile(r"帮|想|要(?!得)|找|请|问|求|能不能|可不可以")
 THANK = "thank"
-OUTCOME = re.compile(r"(?:控制住|控住|治好|好转|缓过来|活过来|没事)了|问题(?:已经|都)?解决了")
+OUTCOME = re.compile(r"(?:控制住|控住|治好|好转|缓过来|活过来|没事)了|问题(?:已经|都)?解决了|"
+                     r"(?:办法|法子|方法|药)(?:真|很|硬是|确实|还|真的|好)?(?:管用|有用|有效|好使|灵|起作用)")
+# A new matter raised in a message that also looks back ("谢谢上回回我 我还想问个事 …土鸡遭老鹰叼"): a need.
+NEW_MATTER = re.compile(r"(?:还|再|另外|顺便)(?:想|要)?(?:问|请教)(?:个|一个|一下|下)?(?:事|问题)|还有个(?:事|问题)")
 THANKS = re.compile(r"谢谢|感谢|多谢|谢了|辛苦了|辛苦你|麻烦你们了")
 # A machine's fault in the words farmers write it with ("无人机喷头老堵", "微耕机打不着火"): a need like a
 # sign on a crop.
@@ -268,10 +272,17 @@ def reports_advice_followed(intent: str, text: str) -> bool:
     说的撒了生石灰，塘里的鱼都缓过来了", "小麦的病已经控住了"): the outcome of a need, not a new one. A reading
     whose own words are there keeps it ("谢谢 我要注册")."""
     plain = normalize(text)
-    cue = OWN_CUES.get(intent)
+    # (looking back, "上回说的那个法子管用", is no status question: only asking after a request is)
+    cue = SUBMITTED if intent == STATUS else OWN_CUES.get(intent)
     return (intent != THANK and not (cue is not None and cue.search(plain)) and bool(THANKS.search(plain))
-            and bool(FOLLOWED_ADVICE.search(plain) or OUTCOME.search(plain))
+            and bool(FOLLOWED_ADVICE.search(plain) or OUTCOME.search(plain) or _problem_gone(plain))
             and not _asking(ADVICE.sub("", text)) and not SIGN.search(plain))
+
+
+def _problem_gone(plain: str) -> bool:
+    """A problem the message reports as gone ("鸡现在不拉稀了"), and none still there."""
+    problems = [n for n in _named(plain) if n.thing.kind in ENDED_AFTER]
+    return bool(problems) and all(_gone(plain, n) for n in problems)
 
 
 def thanks_only(intent: str, text: str) -> bool:
@@ -303,7 +314,8 @@ def reading(intent: str, text: str) -> bool:
         plain = normalize(text)
         return bool(things) and (sum(map(len, cjk_runs(plain))) >= MIN_NEED_CHARS or not YES_OR_NO.match(plain))
     cue = OWN_CUES.get(intent)
-    return cue is not None and not cue.search(normalize(text))
+    plain = normalize(text)
+    return cue is not None and (not cue.search(plain) or (bool(things) and bool(NEW_MATTER.search(plain))))
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
