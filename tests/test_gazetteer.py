@@ -143,6 +143,8 @@ def test_a_homophone_of_a_crop_that_is_something_else_names_nothing(text, subjec
     ("牦牛犊子拉稀 才生下来十来天", "牦牛犊子"),
     ("俺们这豆子结荚了，荚里头有虫子钻进去吃豆粒", "豆子"),
     ("油菜花而不实 是不是缺硼", "油菜花"),  # a sign overlapping the crop does not take its place
+    ("请问名山这边茶树深修剪一般放在什么时候", "茶树"),  # the 边 of 这边 starts no 边茶 (a dark tea)
+    ("川兄根烂了好多 扯起来根是黑的", "川兄"),  # 川芎 as pinyin input offers it
 ])
 def test_the_animal_a_rambling_or_possessive_message_is_about(text, name):
     assert subjects_in(text)[0].name == name
@@ -176,6 +178,7 @@ def test_a_window_across_two_words_is_no_typo():
 @pytest.mark.parametrize(("text", "subject"), [
     ("公司做汽车坐垫的 缝线老是跳针", "汽车坐垫"), ("做不锈钢盆的小厂 抛光老是有划痕", "不锈钢盆"),
     ("我们是做塑料凳子的注塑小厂 产品放两天就翘", "塑料凳子"),  # a word between "的" and "厂"
+    ("我们厂里注塑的塑料桶 边边上老是有飞边毛刺", "塑料桶"),  # what the workshop moulds
     ("我们是做养殖的 想问下环评咋个办", None),  # a trade, not a product
 ])
 def test_a_workshop_that_names_nothing_known_is_about_what_it_makes(text: str, subject: str | None):

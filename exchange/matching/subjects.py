@@ -43,6 +43,8 @@ NOT_NAMES = frozenset({
     "牛角尖", "牛脾气", "对牛弹琴", "当牛做马", "亡羊补牢", "羊癫疯", "狗日", "狗屁", "狗急跳墙", "猪脑子",
     "猪队友", "倔驴", "驴脾气", "卸磨杀驴", "井底之蛙", "浑水摸鱼", "鱼龙混杂", "虾兵蟹将", "一窝蜂", "放鸽子",
     "沧桑", "桑拿", "装蒜", "桃花运", "麦当劳", "麦克风", "芝麻官",
+    # where: the 边 of 这边 starts no 边茶 (名山这边茶树 is about the tea bushes)
+    "这边", "那边", "旁边", "周边", "外边", "里边",
     # whose 家: the 家 of 我家 starts no 家鸡 or 家兔 (俺家鸡苗 is about the chicks, 我家兔子 about rabbits)
     "我家", "俺家", "你家", "他家", "她家", "咱家", "自家", "我们家", "俺们家", "他们家", "咱们家", "人家",
 })
@@ -287,7 +289,7 @@ def subjects_in(text: str) -> list[Thing]:
 # What a factory or a workshop makes, in the words its owner introduces it with: "我们厂做那种塑料桶的",
 # "公司做电路板的", "做阀门的小厂", "……做水箱的". Only where no crop, animal, product or machine is named.
 MADE_HERE = re.compile(
-    r"(?:厂|公司|作坊|车间|企业)[^\s]{0,3}?\s?(?:做|生产|制造|造)(?:那种|这种|的是)?([a-z]*[\u4e00-\u9fff]{2,5}?)(?:的|\s|$)"
+    r"(?:厂|公司|作坊|车间|企业)[^\s]{0,3}?\s?(?:做|生产|制造|造|注塑|加工)(?:那种|这种|的是|的)?([a-z]*[\u4e00-\u9fff]{2,5}?)(?:的|\s|$)"
     r"|(?:做|生产|制造)([\u4e00-\u9fff]{2,4})的[\u4e00-\u9fff]{0,2}?(?:小厂|厂|公司|作坊|企业)"
     r"|(?:^|\s|是)做([\u4e00-\u9fff]{2,4})的(?:\s|$)")
 # ... and what is no product: "我们是做养殖的" says a trade.
