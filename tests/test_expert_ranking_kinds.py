@@ -30,6 +30,9 @@ def ranked(experts: list[Profile], need: str, region: str = "") -> list[str]:
     ("南瓜", "西瓜", SIBLING),  # two cucurbits: the same powdery mildew, the same pollination
     ("辣椒", "叶菜", UNRELATED),  # a pepper is no leafy green
     ("脐橙", "苹果", UNRELATED),
+    ("猕猴桃", "桃", UNRELATED),  # the name ends in 桃, the plant is none: the peach grower knows no kiwi canker
+    ("樱桃", "桃", UNRELATED),
+    ("水蜜桃", "桃", KIN),  # the head rule still holds where the name says it
 ])
 def test_kinds_the_names_do_not_say(need: str, named: str, level: int):
     assert kinship(need, named) == level

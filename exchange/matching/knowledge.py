@@ -106,14 +106,14 @@ def subject_rows() -> tuple[dict[str, str], ...]:
 @lru_cache(maxsize=1)
 def subject_kinds() -> dict[str, str]:
     """Standard name of a crop or animal → the standard name it is a kind of, where its own name does
-    not end in it (脐橙 → 橙子 → 柑橘, 榨菜 → 芥菜); ``subjects`` checks both are in the gazetteer."""
+    not end in it (脐橙 → 橙子 → 柑橘, 榨菜 → 芥菜), or "" where its name ends in one it is no kind of (猕猴桃 is no
+    桃); ``subjects`` checks the names are in the gazetteer."""
     path = KNOWLEDGE_DIR / "subject_kinds.tsv"
     if not path.exists():
         return {}
     with path.open(encoding="utf-8", newline="") as stream:
         rows = csv.DictReader(stream, delimiter="\t", quoting=csv.QUOTE_NONE)
-        return {row["narrower"].strip(): row["broader"].strip() for row in rows
-                if row.get("narrower") and row.get("broader")}
+        return {row["narrower"].strip(): (row.get("broader") or "").strip() for row in rows if row.get("narrower")}
 
 
 def dictionary_files() -> list[Path]:

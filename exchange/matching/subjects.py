@@ -364,7 +364,7 @@ def _broader(canonical: str) -> str | None:
     矮牵牛 (a flower) is no 牛 and 大麦 (麦 standing for 小麦) no wheat. Where the name does not say it
     (脐橙 is a 橙子, 榨菜 a 芥菜, 空心菜 a 叶菜), ``subject_kinds.tsv`` does."""
     if canonical in _kinds():
-        return _kinds()[canonical]
+        return _kinds()[canonical] or None
     own = gazetteer().get(canonical)
     for start in range(1, len(canonical)):
         head = gazetteer().get(canonical[start:])
@@ -380,7 +380,7 @@ def _kinds() -> dict[str, str]:
     refused loudly: a typo must not silently cut a crop off from its kin)."""
     names = gazetteer()
     for narrower, broader in subject_kinds().items():
-        for name in (narrower, broader):
+        for name in (narrower, broader) if broader else (narrower,):
             thing = names.get(name)
             if thing is None or thing.canonical != name or not thing.is_living:
                 raise ValueError(f"subject_kinds.tsv: {name} is no standard name of a crop or animal")
