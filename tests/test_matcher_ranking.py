@@ -281,3 +281,11 @@ def test_forage_crops_are_kinds_of_forage():
     sibling, neither as another crop's specialist."""
     assert kinship("紫花苜蓿", "牧草") == KIN
     assert kinship("紫花苜蓿", "披碱草") == SIBLING
+
+
+@pytest.mark.parametrize("need", ["橘子裂口", "春见果子快转色了，最近裂了不少，一下雨就裂"])
+def test_split_fruit_goes_to_who_prevents_splitting(need: str):
+    """A fruit that splits is 裂果 however it is said, and its grower wants the one who prevents it."""
+    experts = [Profile("greening", "柑橘黄龙病识别与防控，防治木虱", ("fruit",)),
+               Profile("splitting", "不知火栽培，花果管理与裂果防控", ("fruit",))]
+    assert ranked(experts, need)[0] == "splitting"
