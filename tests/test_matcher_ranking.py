@@ -289,3 +289,15 @@ def test_split_fruit_goes_to_who_prevents_splitting(need: str):
     experts = [Profile("greening", "柑橘黄龙病识别与防控，防治木虱", ("fruit",)),
                Profile("splitting", "不知火栽培，花果管理与裂果防控", ("fruit",))]
     assert ranked(experts, need)[0] == "splitting"
+
+
+@pytest.mark.parametrize(("need", "who"), [
+    ("黄颡鱼头顶上烂了个洞，游得慢，这几天死了不少", "fish-vet"),  # 裂头病
+    ("母猪配了几次都反情，是怎么回事", "breeding-vet"),  # 返情 typed by sound
+])
+def test_signs_farmers_describe_reach_who_names_the_disease(need: str, who: str):
+    experts = [Profile("fish-farmer", "池塘养殖黄颡鱼，投喂管理与饲料系数控制", ("aquaculture",)),
+               Profile("fish-vet", "鱼类病害诊断，黄颡鱼裂头病、烂鳃病防控", ("aquaculture",)),
+               Profile("pig-feed", "母猪饲喂与背膘管理", ("pig",)),
+               Profile("breeding-vet", "母猪繁殖障碍诊断，蓝耳病与伪狂犬病防控", ("pig",))]
+    assert ranked(experts, need)[0] == who
