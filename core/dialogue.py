@@ -13,6 +13,7 @@ import itertools
 import logging
 import time
 import zlib
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,9 @@ from kejibang.internal import current_secret, secret_headers
 
 log = logging.getLogger(__name__)
 RASA_TIMEOUT = 20.0
+# People a front process remembers the worker of (``RasaServer`` with ``sticky``), the longest silent forgotten
+# first: one forgotten has been quiet for this many other people's messages, and is given a worker afresh.
+REMEMBERED_PEOPLE = 100_000
 WARM_UP_TEXT = "你好"
 
 
@@ -145,7 +149,9 @@ class RasaServer:
     With ``RASA_URL`` the turn goes round-robin per message, not per user: any server must be able to
     carry on any conversation, which is what the shared tracker store and the Redis lock store are for,
     and a restarted server loses nobody. The workers are ``sticky``: a person's turns always go to the
-    same one, so no lock is shared between them (kejibang/worker.py). A server that refuses the connection (down, restarting) is skipped
+    same one, so no lock is shared between them (kejibang/worker.py). Which one is chosen at the person's
+    first message: the worker with the fewest turns running then (then the fewest people), not a hash of the
+    address, which with ten people at once gave one worker eight of them. A server that refuses the connection (down, restarting) is skipped
     for the next one. Once a server has accepted the request the message is never sent again, not even
     after a timeout: the turn may still be running there, and a second copy would be a duplicated turn.
     """
@@ -159,6 +165,9 @@ class RasaServer:
         # the REST channel answers only the bot (kejibang.rest_channel); None: KEJIBANG_INTERNAL_SECRET
         self.secret = current_secret() if secret is None else secret
         self._turns = itertools.count()
+        self._own: OrderedDict[str, int] = OrderedDict()  # person → their worker's index (sticky)
+        self._people = [0] * len(self.urls)  # people remembered per worker
+        self._running = [0] * len(self.urls)  # turns sent and not yet answered, per server
         self._session: aiohttp.ClientSession | None = None
 
     def _client(self) -> aiohttp.ClientSession:
@@ -166,17 +175,33 @@ class RasaServer:
             self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=RASA_TIMEOUT))
         return self._session
 
-    def _rotation(self, user_id: str) -> tuple[str, ...]:
-        """Every server once, starting with the person's own (sticky) or one further along than the
-        previous message did. The person's own is a stable hash of the address (crc32, not ``hash()``,
-        which changes with every process start)."""
-        start = (zlib.crc32(user_id.encode()) if self.sticky else next(self._turns)) % len(self.urls)
-        return self.urls[start:] + self.urls[:start]
+    def _rotation(self, user_id: str) -> list[int]:
+        """Every server once (by index), starting with the person's own (sticky) or one further along than
+        the previous message did."""
+        start = self._own_server(user_id) if self.sticky else next(self._turns) % len(self.urls)
+        return [(start + step) % len(self.urls) for step in range(len(self.urls))]
+
+    def _own_server(self, user_id: str) -> int:
+        """The person's worker: the one they had, or for someone new the least busy (turns running, then
+        people), ties broken by a stable hash of the address (crc32: the same in every process)."""
+        own = self._own.pop(user_id, None)
+        if own is None:
+            offset = zlib.crc32(user_id.encode())
+            own = min(range(len(self.urls)),
+                      key=lambda i: (self._running[i], self._people[i], (i - offset) % len(self.urls)))
+            self._people[own] += 1
+            if len(self._own) >= REMEMBERED_PEOPLE:
+                _, forgotten = self._own.popitem(last=False)
+                self._people[forgotten] -= 1
+        self._own[user_id] = own
+        return own
 
     async def respond(self, user_id: str, text: str, metadata: dict | None = None) -> list[Reply]:
         body = {"sender": user_id, "message": text, "metadata": metadata or {}}
         refused: list[str] = []
-        for url in self._rotation(user_id):
+        for index in self._rotation(user_id):
+            url = self.urls[index]
+            self._running[index] += 1
             try:
                 async with self._client().post(f"{url}/webhooks/rest/webhook", json=body,
                                                    headers=secret_headers(self.secret)) as response:
@@ -185,6 +210,8 @@ class RasaServer:
             except aiohttp.ClientConnectorError as error:
                 log.warning("Rasa server %s refused the connection (%s); trying the next", url, error)
                 refused.append(url)
+            finally:
+                self._running[index] -= 1
         raise RasaUnavailable(f"no Rasa server is reachable: {', '.join(refused)}")
 
     async def status(self) -> dict[str, str]:

@@ -6,6 +6,7 @@ the real servers, with the trained model, are in test_production_profile.py.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -94,6 +95,22 @@ async def test_sticky_workers_serve_each_person_always_from_the_same_one(servers
         await backend.close()
     assert all(len(answers) == 1 for answers in served.values()), "one person, one worker: turns in order"
     assert set().union(*served.values()) == {"a:m", "b:m"}, "the people are spread over both workers"
+
+
+@pytest.mark.asyncio
+async def test_ten_people_at_once_are_shared_evenly_between_two_workers(servers):
+    """Ten people writing at the same moment: five to each worker, where a hash of the addresses had given
+    one worker eight of them (the other core idled while they queued)."""
+    a, b, _ = servers
+    backend = RasaServer([a, b], secret=SECRET, sticky=True)
+    try:
+        first = await asyncio.gather(*(backend.respond(f"telegram:{700 + n}", "m") for n in range(10)))
+        again = await asyncio.gather(*(backend.respond(f"telegram:{700 + n}", "m") for n in range(10)))
+    finally:
+        await backend.close()
+    workers = [replies[0].text for replies in first]
+    assert sorted(workers) == ["a:m"] * 5 + ["b:m"] * 5
+    assert [replies[0].text for replies in again] == workers, "each keeps their worker"
 
 
 @pytest.mark.asyncio
