@@ -50,8 +50,9 @@ def keyboard(reply: Reply, book: ButtonPayloads) -> InlineKeyboardMarkup | None:
     """One button per row: long Chinese titles stay readable on a phone."""
     if not reply.buttons:
         return None
-    return InlineKeyboardMarkup([[InlineKeyboardButton(b.title[:60], callback_data=book.short_id(b.payload))]
-                                 for b in reply.buttons])
+    keys = book.short_ids([b.payload for b in reply.buttons])
+    return InlineKeyboardMarkup([[InlineKeyboardButton(b.title[:60], callback_data=key)]
+                                 for b, key in zip(reply.buttons, keys, strict=True)])
 
 
 def _given(value: T | None, what: str) -> T:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 from typing import Any
+from urllib.parse import urlencode
 
 import aiohttp
 from telegram._utils.defaultvalue import DefaultValue
@@ -89,7 +90,9 @@ def _body(request_data: RequestData | None) -> Any:
     fields = request_data.json_parameters
     files = request_data.multipart_data
     if not files:
-        return fields
+        # encoded here: aiohttp's own form encoding builds a multipart writer, with a random boundary read from
+        # the kernel, for every call
+        return aiohttp.BytesPayload(urlencode(fields).encode(), content_type="application/x-www-form-urlencoded")
     form = aiohttp.FormData()
     for name, value in fields.items():
         form.add_field(name, value)

@@ -12,7 +12,7 @@ import hashlib
 from collections import OrderedDict
 from datetime import timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
 from common.clock import utcnow
 from common.database import Database
@@ -36,15 +36,19 @@ class ButtonPayloads:
         self._cache: OrderedDict[str, str] = OrderedDict()
         self._size = cache
 
-    def short_id(self, payload: str) -> str:
-        """The id to put on a button for ``payload``."""
-        key = short_id(payload)
-        if key not in self._cache:
+    def short_ids(self, payloads: list[str]) -> list[str]:
+        """The ids for one message's buttons, those not seen lately stored in one transaction (a read-back's
+        buttons carry the need's own words: each is new)."""
+        keys = [short_id(payload) for payload in payloads]
+        new = {key: payload for key, payload in zip(keys, payloads, strict=True) if key not in self._cache}
+        if new:
             with self.db.transaction() as session:
-                if session.get(ButtonPayload, key) is None:
-                    session.add(ButtonPayload(key=key, payload=payload))
-        self._remember(key, payload)
-        return key
+                stored = set(session.scalars(select(ButtonPayload.key).where(ButtonPayload.key.in_(new))))
+                session.add_all(ButtonPayload(key=key, payload=payload) for key, payload in new.items()
+                                if key not in stored)
+        for key, payload in zip(keys, payloads, strict=True):
+            self._remember(key, payload)
+        return keys
 
     def payload(self, key: str) -> str | None:
         """The payload of an id; None for an unknown, purged or forged one."""

@@ -170,12 +170,14 @@ def test_forged_or_purged_button_ids_map_to_nothing_and_ids_survive_a_restart(tm
     from store.database import store_database
 
     db = store_database(f"sqlite:///{tmp_path / 'buttons.db'}")
-    key = ButtonPayloads(db).short_id('/inform{"township":"四川省广安市岳池县坪滩镇"}')
+    key, other = ButtonPayloads(db).short_ids(['/inform{"township":"四川省广安市岳池县坪滩镇"}', "/deny"])
     assert len(key.encode()) <= 64
     restarted = ButtonPayloads(db, cache=1)
     assert restarted.payload(key) == '/inform{"township":"四川省广安市岳池县坪滩镇"}'
+    assert restarted.payload(other) == "/deny", "every button of one message is kept"
+    assert ButtonPayloads(db).short_ids(["/deny", "/deny"]) == [other, other], "a repeat stores nothing new"
     assert restarted.payload("' OR 1=1 --") is None and restarted.payload("x" * 500) is None
-    assert restarted.purge(keep=timedelta(seconds=-1)) == 1
+    assert restarted.purge(keep=timedelta(seconds=-1)) == 2
     assert ButtonPayloads(db).payload(key) is None, "a purged id has expired"
 
 
