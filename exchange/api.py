@@ -212,14 +212,17 @@ def connected(exchange_url: str, api_key: str, database_url: str) -> Exchange:
         return _CONNECTED[key]
 
 
-WARM_UP_NEED = "我家的猪发烧不吃食咋办"
+# A sick animal and produce to sell: between them a match reads every table it loads on first use (the signs,
+# the homophones, the service phrases, which a need about a sign never reads).
+WARM_UP_NEEDS = ("我家的猪发烧不吃食咋办", "苞谷卖不出去咋办")
 
 
 def warm(exchange: Exchange) -> None:
     """Build the embedded exchange's matcher now (index, sentence encoder, the profiles' vectors) and match
-    one need (the tables a match reads are loaded on first use: homophones, service phrases), so that no
-    farmer's first read-back waits for them; a remote exchange is warmed by its own server."""
+    needs (``WARM_UP_NEEDS``), so that no farmer's first read-back waits for a table, nor do ten first
+    read-backs at once each load it in their own thread; a remote exchange is warmed by its own server."""
     from exchange.service import ExchangeService
 
     if isinstance(exchange, ExchangeService):
-        exchange.matcher().match(WARM_UP_NEED)
+        for need in WARM_UP_NEEDS:
+            exchange.matcher().match(need)

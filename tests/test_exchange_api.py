@@ -138,3 +138,14 @@ def test_feedback_and_township_funnel(exchange):
 def test_articles_found_by_topic(exchange):
     articles = exchange.search_articles("非洲猪瘟怎么防", top=3)
     assert articles and "pig" in articles[0]["domains"]
+
+
+def test_warming_loads_every_table_a_first_match_would(sqlite_service):
+    """Ten first read-backs at once would each load a table not yet read, in ten threads: the service phrases
+    too, which a need about a sick animal never reads."""
+    from exchange.api import warm
+    from exchange.matching import knowledge
+
+    knowledge.intent_terms.cache_clear()
+    warm(sqlite_service)
+    assert knowledge.intent_terms.cache_info().currsize == 1
