@@ -14,10 +14,11 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, Row
 from sqlalchemy.engine.url import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
+from sqlalchemy.sql import Executable
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -68,6 +69,13 @@ class Database:
         """A session in one transaction: committed on success, rolled back on any error."""
         with self._sessions() as session, session.begin():
             yield session
+
+    def first(self, statement: Executable, **parameters: object) -> Row | None:
+        """The first row a read gives, on a plain connection: the lookups made on every turn (is this person
+        registered, did they share a place) cost a session and a transaction each otherwise, more than the
+        query. ``statement`` is built once by the caller, with bound parameters."""
+        with self.engine.connect() as connection:
+            return connection.execute(statement, parameters).first()
 
     def close(self) -> None:
         """Release every pooled connection; an SQLite file is checkpointed first, so the file alone is whole

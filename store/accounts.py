@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from common.database import Database
 from store.models import Account, NeedPhoto, PostedNeed, RegistrationDraft
+
+_USER_OF = select(Account.user_id).where(Account.sender_id == bindparam("sender"))
 
 
 class Accounts:
@@ -16,9 +18,8 @@ class Accounts:
 
     def user_of(self, sender_id: str) -> str | None:
         """The exchange user id of a conversation, or None when it has not registered."""
-        with self.db.transaction() as session:
-            account = session.get(Account, sender_id)
-            return account.user_id if account else None
+        account = self.db.first(_USER_OF, sender=sender_id)
+        return account.user_id if account else None
 
     def link(self, sender_id: str, user_id: str) -> None:
         """Link (or re-link) a conversation to an exchange user."""

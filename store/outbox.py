@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import Session
 
 from common.clock import as_utc
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from exchange.api import Exchange
 
 PENDING = "pending"
+_HOLDS = select(OutboxEntry.id).where(OutboxEntry.sender_id == bindparam("sender"), OutboxEntry.status == PENDING).limit(1)
 
 
 class Write(str, enum.Enum):
@@ -117,9 +118,7 @@ class Outbox:
 
     def holds(self, sender_id: str) -> bool:
         """Whether a write of this person still waits (a newer one must then wait behind it)."""
-        with self.db.transaction() as session:
-            return session.execute(select(OutboxEntry.id).where(OutboxEntry.sender_id == sender_id,
-                                                                OutboxEntry.status == PENDING).limit(1)).first() is not None
+        return self.db.first(_HOLDS, sender=sender_id) is not None
 
     def pending(self, limit: int = 100) -> list[OutboxItem]:
         """The oldest waiting writes."""

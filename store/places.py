@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import bindparam, select
+
 from common.clock import as_utc, utcnow
 from common.database import Database
 from store.models import SharedPlace
 
 FRESH = timedelta(days=1)
+_SHARED = select(SharedPlace.region, SharedPlace.shared_at).where(SharedPlace.sender_id == bindparam("sender"))
 
 
 class SharedPlaces:
@@ -26,6 +29,5 @@ class SharedPlaces:
 
     def recent(self, sender_id: str) -> str | None:
         """The region shared within the last day, if any."""
-        with self.db.transaction() as session:
-            place = session.get(SharedPlace, sender_id)
-            return place.region if place and as_utc(place.shared_at) >= utcnow() - FRESH else None
+        place = self.db.first(_SHARED, sender=sender_id)
+        return place.region if place and as_utc(place.shared_at) >= utcnow() - FRESH else None

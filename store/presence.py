@@ -35,5 +35,5 @@ class Presence:
         """True when the person has a notice waiting, is in a volunteer's case, or talks with an expert;
         False means every one of those lookups would find nothing. A plain connection, not a session: it
         only reads."""
-        with self.db.engine.connect() as connection:
-            return bool(connection.execute(_INVOLVED, {"person": sender_id}).scalar())
+        row = self.db.first(_INVOLVED, person=sender_id)
+        return bool(row and row[0])
