@@ -10,6 +10,7 @@ from exchange.matching.subjects import gazetteer, is_open_question, subjects_in,
 from understanding.need_evidence import (
     asks_after_a_request,
     asks_how_to_use,
+    other_purpose,
     reading,
     reports_advice_followed,
     thanks_only,
@@ -290,3 +291,48 @@ def test_a_new_matter_raised_beside_a_look_back_is_a_need():
 
 def test_a_photo_of_an_animal_sent_with_you_look_is_a_need():
     assert reading("out_of_scope", "你看我屋猪儿")
+
+
+@pytest.mark.parametrize("text", [
+    "看了好多抖音视频都说得不一样，能不能直接帮我找个懂柠檬的专家，我的柠檬树一开花就掉",  # an expert asked for
+    "你们推送的柑橘文章我都看了，但是我家果子还是裂得凶，想找专家来园子里看看",
+    "视频号里教的沼气池我照着修了 不产气 咋回事",  # material already seen
+    "先别删我资料哈，还有事要问：烟叶烤出来挂灰是咋回事",  # the person's own 资料
+])
+def test_material_named_but_not_asked_for_leaves_a_need_a_need(text: str):
+    assert not wants_material("describe_need", text)
+
+
+def test_material_asked_for_is_still_science():
+    assert wants_material("describe_need", "有没有讲猕猴桃溃疡病的资料 发我看看")
+
+
+@pytest.mark.parametrize("text", ["谢谢专家！猪儿打了针今天已经开始吃食了，精神也好多了",
+                                  "感谢龚老师，按您说的控水以后血橙没怎么裂了，今年卖了个好价钱",
+                                  "太感谢了老师 鸡不咳了 蛋也开始多起来了"])
+def test_thanks_telling_the_animal_or_crop_is_well_again_is_an_outcome(text: str):
+    assert reports_advice_followed("describe_need", text)
+
+
+def test_a_need_said_again_after_a_look_back_is_a_need():
+    text = "我那个鱼塘的问题还没人回，我再说一遍：草鱼鳃丝发白烂了，每天死十几条"
+    assert not asks_after_a_request("describe_need", text)
+    assert asks_after_a_request("describe_need", "俺那个大棚黄瓜的事儿您给问了没有啊，咋一直没个信儿呢")
+
+
+@pytest.mark.parametrize("text", ["我想问下这个科技帮能帮我们养猪的做啥子，是不是要收钱的", "老师，这个平台种果树的人能用吗？怎么提问题？"])
+def test_asking_what_the_assistant_does_is_help_even_naming_a_farm(text: str):
+    assert asks_how_to_use("describe_need", text)
+    assert not reading("help", text)
+
+
+@pytest.mark.parametrize(("intent", "text", "purpose"), [
+    ("describe_need", "咋个加入你们嘛 我养了二十几头牛", "register"),
+    ("check_status", "定阅蔬菜病虫害的消息", "subscribe"),
+    ("describe_need", "王者农药怎么上分", "out_of_scope"),  # a game, not a pesticide
+    ("describe_need", "我侄女下个月结婚，那边随礼一般随好多？你帮我出个主意", "out_of_scope"),
+    ("describe_need", "我养了二十几头牛 咋个加入你们 牛拉稀了", None),  # a sign: the need comes first
+    ("check_status", "上周订阅的柑橘那个问题 专家回复没", None),  # asking after a request
+])
+def test_a_need_or_status_reading_with_another_purpose_in_its_words(intent: str, text: str, purpose: str | None):
+    assert other_purpose(intent, text) == purpose

@@ -14,7 +14,10 @@ a problem reported as gone in a message that asks nothing ("鱼不浮头了 谢�
 the treatment done, and one saying the advice worked or the problem is gone ("上回说的法子管用", "鸡不拉稀了 谢了")
 is an outcome even when it looks back; a new matter raised beside a look back ("我还想问个事") is a need. A message the classifier could not place at all (``nlu_fallback``) is a need when it
 names a crop or an animal or asks what to do, a status question when it asks after an earlier request,
-and a thanks when it only thanks. A subscription read without a word of subscribing is taken as not
+and a thanks when it only thanks. A need or a status reading whose words ask to join, to subscribe, or
+about something unrelated to a farm (a game, a wedding gift), telling of no problem, is read as that; asking
+what the assistant itself does is help even when it names the farm. Material named as already seen, or beside
+an expert asked for, is no request for 科普. A subscription read without a word of subscribing is taken as not
 understood: it would be written at once.
 
 Why rules beside the classifier: the same training data gives a different model on another machine
@@ -51,7 +54,7 @@ MIN_NEED_CHARS = 8
 YES_OR_NO = re.compile(r"^(?:不|没|莫|别|对|是|好|行|嗯|要得|可以|算了|错|当然|没错|ok)", re.IGNORECASE)
 # A sign seen on a crop or an animal, in the words farmers write one with (发白, 起斑, 烂, 不吃), and not
 # reported gone (不发黄了, 再没拉稀); a split (石榴裂得好凶); or what it will not do ("苹果不上色", "母猪不发情").
-SIGN = re.compile(r"(?<!不)(?<!没)(?<!不再)"
+SIGN = re.compile(r"(?<!不)(?<!没)(?<!不再)(?<!没怎么)(?<!不怎么)"
                   r"(?:[发变][白黄黑红紫青灰]|[起长生][斑点包疙]|烂|肿|[死瘫]|不吃|拉稀|咳|流[脓血水]|掉[叶果毛]|枯|蔫|"
                   r"裂|不(?:上色|着色|转色|结果|结籽|坐果|挂果|膨大|开花|发芽|出苗|长|下蛋|产蛋|发情|反刍|倒嚼|出菇|出耳|产奶|下奶))")
 # Intents with a purpose of their own give way only when their own cue words are absent.
@@ -80,6 +83,7 @@ OWN_CUES = {
 ASKING = re.compile(r"吗|么|啥|什么|咋|怎|如何|多少|多大|多久|多长|多高|多深|多宽|要好多|投入好多|好多钱|几|哪|是否|能不能|可不可以|行不行|要不要|有没有|有没得|有莫得|"
                     r"为啥|为什么|原因|办法|(?<=\S)[不没](?=\s|$)")
 QUESTION_MARK = re.compile(r"[?？]")
+HARDLY = re.compile(r"[没不]怎么")
 # The classifier could not tell what the message is: one that names a crop or an animal is taken as a need
 # (the read-back asks the farmer to confirm it, so a wrong guess costs one tap).
 UNSURE = "nlu_fallback"
@@ -97,11 +101,22 @@ ASKS_AFTER_A_REQUEST = re.compile(r"发出去|回复|回音|回我|答复|进展
 # (not 啥情况: "看看这个是什么情况" asks about a photo)
 SUBMITTED = re.compile(r"发出去|回复|回音|回我|答复|进展|进度|有人接|联系我|反馈|匹配到|找到.{0,2}专家|找到没|怎么样了|"
                        r"咋样了|到哪一步|哪一步|提交|发成功|发出|看了没|看到没|回了没|还没回|没回复|没人回|专家看了|"
-                       r"专家回|几天了|好久了|有结果|有信|有消息|有回信|有下文|有着落|转给|派给|分给|办到")
+                       r"专家回|几天了|好久了|有结果|有信|有消息|有回信|有下文|有着落|转给|派给|分给|办到|没个?信|给问了|问了没")
 # Pointing back at a question already sent: "我那个…的问题", "上次问的…".
-REFERS_BACK = re.compile(r"(?:(?:我那个|我那|上次|上回|之前|前几天|前些天|前段时间|昨天|前天|上礼拜|上个礼拜|上周|上星期|"
+REFERS_BACK = re.compile(r"(?:(?:我那个|我那|俺那个|俺那|俺们那个|上次|上回|之前|前几天|前些天|前段时间|昨天|前天|上礼拜|上个礼拜|上周|上星期|"
                          r"上个星期|上个月)(?:问|发|提|报)?|问过|发过|提过|报过).{0,12}(?:问题|需求|事|求助|单子)"
                          r"|(?:那个|那张|我的)单子")
+# The assistant itself, and what someone asks of it (what it does, whether it is for them, what it costs).
+ABOUT_US = re.compile(r"科技帮|这个平台|你们平台|这个号|你们这个|这个机器人|这个小程序|这个公众号")
+WHAT_IT_DOES = re.compile(r"能用|能不能用|怎么用|咋用|咋个用|怎么提问|咋个提问|怎么问|咋个问|收钱|收费|要钱|免费|"
+                          r"能帮.{0,8}(?:做|干)(?:啥|什么|哪样)|能做啥|能干啥|做啥子的|干啥的|是干什么的")
+# Asking to join ("咋个加入你们嘛 我养了二十几头牛": the cattle say who is joining, not what is wrong), to get
+# regular pushes ("定阅蔬菜病虫害的消息"), or about something else entirely, naming nothing of a farm ("王者农药怎么
+# 上分", a niece's wedding gift).
+JOINING = re.compile(r"(?:加入|入驻|注册)(?:你们|平台|科技帮|进来|进去)|(?:咋个?|怎么|怎样|如何)(?:加入|注册|入驻)")
+SUBSCRIBING = re.compile(r"订阅|定阅|订个|订一下|每(?:周|天|月|个月)(?:都)?(?:给我)?(?:推|发)")
+OFF_TOPIC = re.compile(r"王者|上分|游戏|彩票|中奖|话费|流量包|结婚|随礼|份子钱|彩礼|相亲|笑话|明星|电视剧|股票|基金|算命")
+REGISTER, SUBSCRIBE, OUT_OF_SCOPE = "register", "subscribe", "out_of_scope"
 # Asking how to use the assistant itself.
 HOW_TO_USE = re.compile(r"咋发|怎么发|咋个发|怎样发|发不起|发不出|能问些|能问啥|能问什么|咋个问|怎么问|在哪里点|点哪|"
                         r"(?:照片|图片|相片).{0,6}发|能帮我做|都能帮|能做些|能干些|能做啥|能干啥")
@@ -134,9 +149,13 @@ ADVICE = re.compile(r"(?:说|讲|教)的(?:办法|法子|方法)")
 REQUEST = re.compile(r"帮|想|要(?!得)|找|请|问|求|能不能|可不可以")
 THANK = "thank"
 OUTCOME = re.compile(r"(?:控制住|控住|治好|好转|缓过来|活过来|没事)了|问题(?:已经|都)?解决了|"
-                     r"(?:办法|法子|方法|药)(?:真|很|硬是|确实|还|真的|好)?(?:管用|有用|有效|好使|灵|起作用)")
+                     r"(?:办法|法子|方法|药)(?:真|很|硬是|确实|还|真的|好)?(?:管用|有用|有效|好使|灵|起作用)|"
+                     # the animal or the crop doing well again: "开始吃食了", "精神也好多了", "新叶子长得正常了"
+                     r"(?:开始|又|能)(?:吃食|吃料|吃东西|吃奶|下蛋|产蛋)|精神(?:也)?(?:好|足)|(?:正常|恢复)了|"
+                     r"(?:没再|不再|不|没)(?:咳|拉|死|掉|跑|裂)[^\s，。,.!！]{0,2}了")
 # A new matter raised in a message that also looks back ("谢谢上回回我 我还想问个事 …土鸡遭老鹰叼"): a need.
-NEW_MATTER = re.compile(r"(?:还|再|另外|顺便)(?:想|要)?(?:问|请教)(?:个|一个|一下|下)?(?:事|问题)|还有个(?:事|问题)")
+NEW_MATTER = re.compile(r"(?:还|再|另外|顺便)(?:想|要)?(?:问|请教)(?:个|一个|一下|下)?(?:事|问题)|还有个(?:事|问题)|"
+                        r"(?:再|重新)(?:说|讲|发)(?:一遍|一次|一下)|(?:还|再|另外|顺便)(?:想|要)?请教|直接问")
 THANKS = re.compile(r"谢谢|感谢|多谢|谢了|辛苦了|辛苦你|麻烦你们了")
 # A machine's fault in the words farmers write it with ("无人机喷头老堵", "微耕机打不着火"): a need like a
 # sign on a crop.
@@ -199,8 +218,9 @@ def evidence_in(text: str) -> list[Thing]:
 
 
 def _asking(text: str) -> bool:
-    """Whether a message asks something: a question word, a yes-no ending, or a question mark."""
-    return bool(ASKING.search(normalize(text)) or QUESTION_MARK.search(text))
+    """Whether a message asks something: a question word, a yes-no ending, or a question mark. The 怎么 of
+    "没怎么裂了" (hardly) asks nothing."""
+    return bool(ASKING.search(HARDLY.sub("", normalize(text))) or QUESTION_MARK.search(text))
 
 
 def _asks_about(text: str, things: list[Thing]) -> bool:
@@ -234,6 +254,8 @@ def asks_after_a_request(intent: str, text: str) -> bool:
     if HOW_TO_USE.search(plain):
         return False  # "是能直接找到农业专家吗" asks what the assistant does, not after a request
     if intent == NEED:
+        if NEW_MATTER.search(plain) and evidence_in(text):
+            return False  # "我那个鱼塘的问题还没人回，我再说一遍：草鱼鳃丝发白" is the need said again
         if REFERS_BACK.search(plain) and not WHAT_TO_DO.search(plain):
             return bool(SUBMITTED.search(plain) or ASKS_AFTER_A_REQUEST.search(plain))
         return bool(SUBMITTED.search(plain)) and _nothing_of_a_need(text)
@@ -242,13 +264,41 @@ def asks_after_a_request(intent: str, text: str) -> bool:
 
 def asks_how_to_use(intent: str, text: str) -> bool:
     """True when a message read as a need, with nothing of a need in it, asks how to use the assistant
-    ("图片咋发", "这里能问些啥"): the farmer gets the help, not "是啥子庄稼还是牲畜？"."""
-    return intent == NEED and bool(HOW_TO_USE.search(normalize(text))) and _nothing_of_a_need(text)
+    ("图片咋发", "这里能问些啥"), or asks what the assistant itself can do for someone, naming their farm or not
+    ("这个科技帮能帮我们养猪的做啥子", "这个平台种果树的人能用吗"): the farmer gets the help, not "是啥子庄稼还是牲畜？"."""
+    plain = normalize(text)
+    if intent != NEED:
+        return False
+    return _about_us(plain) or (bool(HOW_TO_USE.search(plain)) and _nothing_of_a_need(text))
+
+
+def _about_us(plain: str) -> bool:
+    """Whether a message asks what the assistant itself does or costs, and tells of no sign."""
+    return bool(ABOUT_US.search(plain) and WHAT_IT_DOES.search(plain)) and not SIGN.search(plain)
 
 
 def _nothing_of_a_need(text: str) -> bool:
     """No named thing, no open farm question, no asking what to do about something."""
     return not evidence_in(text) and not is_open_question(text) and not _asks_what_to_do(text)
+
+
+def other_purpose(intent: str, text: str) -> str | None:
+    """The intent a need, a status question or a message not placed at all has instead, when its own words
+    say so and it tells of no problem: joining (register), regular pushes (subscribe), something unrelated
+    to farming (out_of_scope). None when none applies."""
+    if intent not in (NEED, STATUS, UNSURE):
+        return None
+    plain = normalize(text)
+    things = evidence_in(text)
+    if any(t.kind in PROBLEM_KINDS for t in things) or SIGN.search(plain) or is_open_question(text):
+        return None
+    if JOINING.search(plain):
+        return REGISTER
+    if SUBSCRIBING.search(plain) and not SUBMITTED.search(plain):
+        return SUBSCRIBE
+    if intent == NEED and OFF_TOPIC.search(plain) and _nothing_of_a_need(text):
+        return OUT_OF_SCOPE
+    return None
 
 
 def unfounded(intent: str, text: str) -> bool:
@@ -258,12 +308,28 @@ def unfounded(intent: str, text: str) -> bool:
             and not OWN_CUES[intent].search(normalize(text)))
 
 
+# Material named as already seen ("推送的文章我都看了", "视频号里教的…我照着修了"), an expert asked for beside it
+# ("看了好多视频都说得不一样，帮我找个专家"), or the person's own 资料: the message asks no reading.
+SEEN_WITHIN = 10  # characters either side of the material named
+SEEN_OR_EXPERT = re.compile(r"(?:看了|看过|照着|推的|推送的|学到|学了|教的)|"
+                            r"找.{0,6}专家|专家来|请教|直接问|(?:我|我的|个人)(?:的)?资料")
+
+
 def wants_material(intent: str, text: str) -> bool:
     """True when a message read as a need, or not placed at all, asks for learning material by name
     ("给我推点茶叶加工的资料"): that is what the contract calls ``ask_science``, and the farmer gets the 科普
     they asked for. Papers to fill in or hand over ("需要填些什么资料") are no reading."""
     plain = normalize(text)
-    return intent in (NEED, UNSURE) and bool(MATERIAL.search(plain)) and not PAPERWORK.search(plain)
+    return (intent in (NEED, UNSURE) and bool(MATERIAL.search(plain)) and not PAPERWORK.search(plain)
+            and not _material_not_asked(plain))
+
+
+def _material_not_asked(plain: str) -> bool:
+    """Whether every mention of material is of something already seen, or beside an expert asked for."""
+    if re.search(r"找.{0,6}专家|专家来|请教|直接问", plain):
+        return True
+    return all(SEEN_OR_EXPERT.search(plain[max(0, m.start() - SEEN_WITHIN):m.end() + SEEN_WITHIN])
+               for m in MATERIAL.finditer(plain))
 
 
 def reports_advice_followed(intent: str, text: str) -> bool:
@@ -315,6 +381,8 @@ def reading(intent: str, text: str) -> bool:
         return bool(things) and (sum(map(len, cjk_runs(plain))) >= MIN_NEED_CHARS or not YES_OR_NO.match(plain))
     cue = OWN_CUES.get(intent)
     plain = normalize(text)
+    if intent == HELP and _about_us(plain):
+        return False
     return cue is not None and (not cue.search(plain) or (bool(things) and bool(NEW_MATTER.search(plain))))
 
 
@@ -348,6 +416,9 @@ class NeedEvidenceClassifier(GraphComponent, IntentClassifier):
             elif intent and asks_how_to_use(intent, text):
                 intent = HELP
                 _read_as(message, HELP)
+            elif intent and (purpose := other_purpose(intent, text)):
+                intent = purpose
+                _read_as(message, purpose)
             elif intent and unfounded(intent, text):
                 _read_as(message, UNSURE)
             elif intent and (thanks_only(intent, text) or reports_advice_followed(intent, text)):
