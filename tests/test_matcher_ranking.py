@@ -301,12 +301,3 @@ def test_signs_farmers_describe_reach_who_names_the_disease(need: str, who: str)
                Profile("pig-feed", "母猪饲喂与背膘管理", ("pig",)),
                Profile("breeding-vet", "母猪繁殖障碍诊断，蓝耳病与伪狂犬病防控", ("pig",))]
     assert ranked(experts, need)[0] == who
-
-
-def test_an_article_on_what_the_signs_say_is_shown():
-    """"春见…裂了不少" never writes 裂果, yet the article on preventing split citrus is the one to read."""
-    articles = [Profile("split", "柑橘裂果的预防：均匀供水，树盘覆盖", ("fruit",)),
-                Profile("greening", "柑橘黄龙病识别与防控", ("fruit",))]
-    experts = [Profile("citrus", "柑橘栽培", ("fruit",))]
-    shown = Matcher(experts, articles, semantic=False).match("春见果子快转色了，最近裂了不少，一下雨就裂").articles
-    assert [a.id for a in shown] == ["split"]

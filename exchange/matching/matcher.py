@@ -469,7 +469,7 @@ class Matcher:
             return result
         place = resolve(region)
         need_vector = _embed([text])[0] if self.experts.vectors is not None else None
-        result.articles = self._articles(text, evidence, guess, need_vector, subjects, suggested, top)
+        result.articles = self._articles(text, evidence, guess, need_vector, subjects, top)
         scores, hits = self.experts.base_scores(evidence, guess, need_vector, self._feedback(result.articles))
         scores = scores + _place_bonus(self.experts, region) + self._expert_fit(text, subjects, suggested, guess.intent)
         for expert_id in unavailable:
@@ -573,17 +573,15 @@ class Matcher:
         return fit
 
     def _articles(self, text: str, evidence: Evidence, guess: DomainGuess, need_vector: np.ndarray | None,
-                  subjects: frozenset[str], suggested: list[str], top: int) -> list[Ranked]:
-        """科普 that names something the need names (its crop or animal, pest, disease, drug or symptom, or what
-        the signs it describes suggest for its crop or animal: 裂了不少 → 裂果),
+                  subjects: frozenset[str], top: int) -> list[Ranked]:
+        """科普 that names something the need names (its crop or animal, pest, disease, drug or symptom),
         never about another crop or animal, and nearly as fitting as the best: a sick pig's owner gets
         articles on pig diseases, not the domain's general reading ("高温天气果园管理" for a split fruit)."""
         named = frozenset(t.canonical for t in things_in(text))
         if not named and not subjects:
             return []  # "这是啥子病哦": no article can be about what was not said (the assistant asks first)
         scores, hits = self.articles.base_scores(evidence, guess, need_vector)
-        signs = frozenset(suggested) - frozenset(DIAGNOSIS) if subjects else frozenset()
-        scores = np.where(self.articles.naming(named | subjects | signs), scores, -1.0)
+        scores = np.where(self.articles.naming(named | subjects), scores, -1.0)
         if subjects:
             same, _ = self.articles.about(subjects)
             # an article on what the crop or animal is a kind of is no article on another one: 柑橘黄龙病 for
