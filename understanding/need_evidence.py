@@ -108,15 +108,8 @@ REFERS_BACK = re.compile(r"(?:(?:我那个|我那|俺那个|俺那|俺们那个|
                          r"|(?:那个|那张|我的)单子")
 # The assistant itself, and what someone asks of it (what it does, whether it is for them, what it costs).
 ABOUT_US = re.compile(r"科技帮|这个平台|你们平台|这个号|你们这个|这个机器人|这个小程序|这个公众号")
-WHAT_IT_DOES = re.compile(r"能用|能不能用|怎么用|咋用|咋个用|怎么提问|咋个提问|怎么问|咋个问|收钱|收费|要钱|免费|"
-                          r"能帮.{0,8}(?:做|干)(?:啥|什么|哪样)|能做啥|能干啥|做啥子的|干啥的|是干什么的")
-# Asking to join ("咋个加入你们嘛 我养了二十几头牛": the cattle say who is joining, not what is wrong), to get
-# regular pushes ("定阅蔬菜病虫害的消息"), or about something else entirely, naming nothing of a farm ("王者农药怎么
-# 上分", a niece's wedding gift).
-JOINING = re.compile(r"(?:加入|入驻|注册)(?:你们|平台|科技帮|进来|进去)|(?:咋个?|怎么|怎样|如何)(?:加入|注册|入驻)")
-SUBSCRIBING = re.compile(r"订阅|定阅|订个|订一下|每(?:周|天|月|个月)(?:都)?(?:给我)?(?:推|发)")
-OFF_TOPIC = re.compile(r"王者|上分|游戏|彩票|中奖|话费|流量包|结婚|随礼|份子钱|彩礼|相亲|笑话|明星|电视剧|股票|基金|算命")
-REGISTER, SUBSCRIBE, OUT_OF_SCOPE = "register", "subscribe", "out_of_scope"
+WHAT_IT_DOES = re.compile(r"能用|怎么用|咋用|咋个用|提问|收钱|收费|要钱|免费|能帮.{0,8}(?:做|干)(?:啥|什么|哪样)|"
+                          r"做啥子的|干啥的|是干什么的")
 # Asking how to use the assistant itself.
 HOW_TO_USE = re.compile(r"咋发|怎么发|咋个发|怎样发|发不起|发不出|能问些|能问啥|能问什么|咋个问|怎么问|在哪里点|点哪|"
                         r"(?:照片|图片|相片).{0,6}发|能帮我做|都能帮|能做些|能干些|能做啥|能干啥")
@@ -148,6 +141,13 @@ ADVICE = re.compile(r"(?:说|讲|教)的(?:办法|法子|方法)")
 # Words that ask for something: a thanks that holds one is more than a thanks ("谢谢 帮我找个专家").
 REQUEST = re.compile(r"帮|想|要(?!得)|找|请|问|求|能不能|可不可以")
 THANK = "thank"
+# Asking to join ("咋个加入你们嘛 我养了二十几头牛": the cattle say who is joining, not what is wrong), to get
+# regular pushes ("定阅蔬菜病虫害的消息"), or about something else entirely, naming nothing of a farm ("王者农药怎么
+# 上分", a niece's wedding gift).
+JOINING = re.compile(r"(?:加入|入驻|注册)(?:你们|平台|科技帮|进来|进去)|(?:咋个?|怎么|怎样|如何)(?:加入|注册|入驻)")
+SUBSCRIBING = re.compile(r"订阅|定阅|订个|订一下|每(?:周|天|月|个月)(?:都)?(?:给我)?(?:推|发)")
+OFF_TOPIC = re.compile(r"王者|上分|游戏|彩票|中奖|话费|流量包|结婚|随礼|份子钱|彩礼|相亲|笑话|明星|电视剧|股票|基金|算命")
+REGISTER, SUBSCRIBE, OUT_OF_SCOPE = "register", "subscribe", "out_of_scope"
 OUTCOME = re.compile(r"(?:控制住|控住|治好|好转|缓过来|活过来|没事)了|问题(?:已经|都)?解决了|"
                      r"(?:办法|法子|方法|药)(?:真|很|硬是|确实|还|真的|好)?(?:管用|有用|有效|好使|灵|起作用)|"
                      # the animal or the crop doing well again: "开始吃食了", "精神也好多了", "新叶子长得正常了"
@@ -274,7 +274,8 @@ def asks_how_to_use(intent: str, text: str) -> bool:
 
 def _about_us(plain: str) -> bool:
     """Whether a message asks what the assistant itself does or costs, and tells of no sign."""
-    return bool(ABOUT_US.search(plain) and WHAT_IT_DOES.search(plain)) and not SIGN.search(plain)
+    asks = WHAT_IT_DOES.search(plain) or HOW_TO_USE.search(plain)
+    return bool(ABOUT_US.search(plain) and asks) and not SIGN.search(plain)
 
 
 def _nothing_of_a_need(text: str) -> bool:
