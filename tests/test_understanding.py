@@ -336,3 +336,45 @@ def test_asking_what_the_assistant_does_is_help_even_naming_a_farm(text: str):
 ])
 def test_a_need_or_status_reading_with_another_purpose_in_its_words(intent: str, text: str, purpose: str | None):
     assert other_purpose(intent, text) == purpose
+
+
+@pytest.mark.parametrize(("intent", "text", "purpose"), [
+    ("describe_need", "帮我算个命嘛，看我今年属相适不适合养猪", "out_of_scope"),  # a pig named, fortune asked
+    ("describe_need", "谢谢你的回答哈，但是我这个情况有点复杂，还是想跟你们的工作人员直接通个电话", "request_human"),
+    ("describe_need", "我们村要建个人工湿地处理污水，能不能请专家指点", None),  # 人工 of 人工湿地 asks no person
+    ("check_status", "行 那我等消息 先下线了", "goodbye"),
+    ("check_status", "我帮我们组上的刘嬢嬢报个名，她种魔芋的", "register"),
+    ("nlu_fallback", "哥子些好哇，吃了没得", "greet"),  # 哥子 (folks) is no 鸽子
+    ("nlu_fallback", "算了 不要给我推专家了", "deny"),
+])
+def test_more_purposes_read_from_their_own_words(intent: str, text: str, purpose: str | None):
+    assert other_purpose(intent, text) == purpose
+
+
+def test_off_topic_chat_naming_a_phone_stays_off_topic():
+    assert not reading("out_of_scope", "我手机话费咋个扣了这么多")
+    assert reading("out_of_scope", "手机拍的 这个苞谷叶子上的斑是啥病")  # a farm's trouble is a need
+
+
+def test_a_number_of_animals_asks_nothing():
+    """几十只 and 二十几头 are numbers: a greeting that tells how many sheep is still a greeting."""
+    assert not reading("greet", "老师们好，我是巴中的，屋头养了几十只羊，以后多请教")
+    assert reading("greet", "老师好 羊几天能出栏")
+
+
+@pytest.mark.parametrize("text", ["关于我合作社3月12日提交的茶园倒春寒受冻问题，请问是否已安排专家对接？盼复。",
+                                  "喂 那个核桃黑斑病的问题后来有专家接没得嘛，都一个礼拜了"])
+def test_formal_and_dialect_status_questions(text: str):
+    assert asks_after_a_request("describe_need", text) or not reading("check_status", text)
+
+
+@pytest.mark.parametrize("text", ["xie xie lao shi，鸡好多了，今天下了两个蛋",
+                                  "感谢贵平台及蒋老师对我社鸭场疫病防控工作的悉心指导，目前鸭群已恢复正常产蛋，特此致谢。"])
+def test_thanks_in_pinyin_or_official_words_reporting_an_outcome(text: str):
+    assert reports_advice_followed("describe_need", text)
+
+
+@pytest.mark.parametrize("text", ["不是要文章，我想直接找个懂猕猴桃的老师，我园子里好多树叶子边边都焦了",
+                                  "视频里说的那个稻鸭共育我想试一下，鸭子啥时候放进田里合适，有没有专家指导下"])
+def test_a_teacher_asked_for_beside_material_is_a_need(text: str):
+    assert not wants_material("describe_need", text)

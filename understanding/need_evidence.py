@@ -15,7 +15,8 @@ the treatment done, and one saying the advice worked or the problem is gone ("�
 is an outcome even when it looks back; a new matter raised beside a look back ("我还想问个事") is a need. A message the classifier could not place at all (``nlu_fallback``) is a need when it
 names a crop or an animal or asks what to do, a status question when it asks after an earlier request,
 and a thanks when it only thanks. A need or a status reading whose words ask to join, to subscribe, or
-about something unrelated to a farm (a game, a wedding gift), telling of no problem, is read as that; asking
+about something unrelated to a farm (a game, a wedding gift, a fortune even beside a pig), or for a person, telling
+of no problem, is read as that; a leave-taking read as a status question is a goodbye; asking
 what the assistant itself does is help even when it names the farm. Material named as already seen, or beside
 an expert asked for, is no request for 科普. A subscription read without a word of subscribing is taken as not
 understood: it would be written at once.
@@ -60,7 +61,7 @@ SIGN = re.compile(r"(?<!不)(?<!没)(?<!不再)(?<!没怎么)(?<!不怎么)"
 # Intents with a purpose of their own give way only when their own cue words are absent.
 OWN_CUES = {
     "check_status": re.compile(
-        r"发出去|发出|发了|回复|回音|回我|回了|答复|进展|进度|结果|到哪|哪一步|有人接|接了|联系我|联系了|"
+        r"发出去|发出|发了|回复|回音|回我|回了|答复|进展|进度|结果|到哪|哪一步|有人接|专家接|接没|接了|联系我|联系了|"
         r"还没|没人|咋样了|怎么样了|如何了|多久.{0,2}(?:回|有人|答|联系|处理|才)|好久(?:了|都|还|没)|等了|处理|"
         r"上次|上回|之前|昨天|前天|前几天|那个问题|我的问题|我的需求|我发的|我问的|提交|找到没|找到了没|找到了吗|"
         r"我那个|啥情况|什么情况|啥子情况|有结果|看了没|看到没|上礼拜|上个礼拜|上周|上星期|上个星期|前段时间|前些天|"
@@ -80,7 +81,9 @@ OWN_CUES = {
 # Words of a question or a problem: a thanks or a goodbye that names the pig ("鸡好了 谢谢") is still one.
 # Read on normalized text (no punctuation), so a question mark is looked for in the text as written; a
 # clause that ends in 不 or 没 is a yes-no question in everyday speech ("还能喂牛不", "打了药没").
-ASKING = re.compile(r"吗|么|啥|什么|咋|怎|如何|多少|多大|多久|多长|多高|多深|多宽|要好多|投入好多|好多钱|几|哪|是否|能不能|可不可以|行不行|要不要|有没有|有没得|有莫得|"
+ASKING = re.compile(r"吗|么|啥|什么|咋|怎|如何|多少|多大|多久|多长|多高|多深|多宽|要好多|投入好多|好多钱|"
+                    # (几 of a number, 几十只 or 二十几头, asks nothing)
+                    r"(?<![十百千万一二三四五六七八九两])几(?![十百千万])|哪|是否|能不能|可不可以|行不行|要不要|有没有|有没得|有莫得|"
                     r"为啥|为什么|原因|办法|(?<=\S)[不没](?=\s|$)")
 QUESTION_MARK = re.compile(r"[?？]")
 HARDLY = re.compile(r"[没不]怎么")
@@ -101,15 +104,16 @@ ASKS_AFTER_A_REQUEST = re.compile(r"发出去|回复|回音|回我|答复|进展
 # (not 啥情况: "看看这个是什么情况" asks about a photo)
 SUBMITTED = re.compile(r"发出去|回复|回音|回我|答复|进展|进度|有人接|联系我|反馈|匹配到|找到.{0,2}专家|找到没|怎么样了|"
                        r"咋样了|到哪一步|哪一步|提交|发成功|发出|看了没|看到没|回了没|还没回|没回复|没人回|专家看了|"
-                       r"专家回|几天了|好久了|有结果|有信|有消息|有回信|有下文|有着落|转给|派给|分给|办到|没个?信|给问了|问了没")
+                       r"专家回|几天了|好久了|有结果|有信|有消息|有回信|有下文|有着落|转给|派给|分给|办到|没个?信|给问了|问了没|"
+                       r"专家接|接没|安排专家|对接|盼复")
 # Pointing back at a question already sent: "我那个…的问题", "上次问的…".
-REFERS_BACK = re.compile(r"(?:(?:我那个|我那|俺那个|俺那|俺们那个|上次|上回|之前|前几天|前些天|前段时间|昨天|前天|上礼拜|上个礼拜|上周|上星期|"
+REFERS_BACK = re.compile(r"(?:(?:提交|发送|反映)的|(?:我那个|我那|俺那个|俺那|俺们那个|上次|上回|之前|前几天|前些天|前段时间|昨天|前天|上礼拜|上个礼拜|上周|上星期|"
                          r"上个星期|上个月)(?:问|发|提|报)?|问过|发过|提过|报过).{0,12}(?:问题|需求|事|求助|单子)"
                          r"|(?:那个|那张|我的)单子")
 # The assistant itself, and what someone asks of it (what it does, whether it is for them, what it costs).
-ABOUT_US = re.compile(r"科技帮|这个平台|你们平台|这个号|你们这个|这个机器人|这个小程序|这个公众号")
+ABOUT_US = re.compile(r"科技帮|平台|这个号|你们这个|机器人|bot|小程序|公众号|你们是|这个(?=能|怎么用|咋用)")
 WHAT_IT_DOES = re.compile(r"能用|怎么用|咋用|咋个用|提问|收钱|收费|要钱|免费|能帮.{0,8}(?:做|干)(?:啥|什么|哪样)|"
-                          r"做啥子的|干啥的|是干什么的")
+                          r"能帮我?(?:啥|什么|哪样)|能做什么|能干什么|只能|做啥子的|干啥的|是干什么的|政府的|公司的")
 # Asking how to use the assistant itself.
 HOW_TO_USE = re.compile(r"咋发|怎么发|咋个发|怎样发|发不起|发不出|能问些|能问啥|能问什么|咋个问|怎么问|在哪里点|点哪|"
                         r"(?:照片|图片|相片).{0,6}发|能帮我做|都能帮|能做些|能干些|能做啥|能干啥")
@@ -119,7 +123,7 @@ SCIENCE = "ask_science"
 # (not the papers of an application: "补贴要准备哪些材料")
 PAPERWORK = re.compile(r"(?:填|交|提交|准备|上传|要哪些|需要哪些).{0,4}(?:资料|材料)")
 # (nor the videos a seller makes: "视频也不会拍", "短视频咋剪")
-MATERIAL = re.compile(r"资料|教程|(?<!短)(?<!拍)(?<!剪)视频(?!.{0,3}(?:拍|剪|录|带货|卖))|科普|文章|(?<!准备)(?<!提交)(?<!申请)(?<!哪些)(?<!什么)(?<!啥子)(?<!些)材料|小常识|入门|"
+MATERIAL = re.compile(r"有没有讲(?!究)|资料|教程|(?<!短)(?<!拍)(?<!剪)视频(?!.{0,3}(?:拍|剪|录|带货|卖))|科普|文章|(?<!准备)(?<!提交)(?<!申请)(?<!哪些)(?<!什么)(?<!啥子)(?<!些)材料|小常识|入门|"
                       r"手册|课程")
 # A problem reported as gone is an outcome, not a need: "鱼不浮头了 谢谢" thanks the expert. Three shapes:
 # "no longer" before the problem ("不再拉稀", "再没咳嗽"), with or without 了;
@@ -144,19 +148,31 @@ THANK = "thank"
 # Asking to join ("咋个加入你们嘛 我养了二十几头牛": the cattle say who is joining, not what is wrong), to get
 # regular pushes ("定阅蔬菜病虫害的消息"), or about something else entirely, naming nothing of a farm ("王者农药怎么
 # 上分", a niece's wedding gift).
-JOINING = re.compile(r"(?:加入|入驻|注册)(?:你们|平台|科技帮|进来|进去)|(?:咋个?|怎么|怎样|如何)(?:加入|注册|入驻)")
+JOINING = re.compile(r"(?:加入|入驻|注册)(?:你们|平台|科技帮|进来|进去)|(?:咋个?|怎么|怎样|如何)(?:加入|注册|入驻)|"
+                     r"报个名|(?:帮|给).{0,10}(?:注册|报名|登记)|zhu ?ce")
 SUBSCRIBING = re.compile(r"订阅|定阅|订个|订一下|每(?:周|天|月|个月)(?:都)?(?:给我)?(?:推|发)")
-OFF_TOPIC = re.compile(r"王者|上分|游戏|彩票|中奖|话费|流量包|结婚|随礼|份子钱|彩礼|相亲|笑话|明星|电视剧|股票|基金|算命")
+OFF_TOPIC = re.compile(r"结婚|随礼|份子钱|彩礼|相亲|笑话|明星|电视剧|电影|歌|股票|基金|话费|流量包")
+# ... and those that say it even beside a farm's animal ("帮我算个命，看我属相适不适合养猪")
+FAR_OFF_TOPIC = re.compile(r"算命|属相|八字|星座|王者|上分|游戏|彩票|中奖")
+# Wanting a person, in a need's reading that tells of nothing of a need ("我这个情况有点复杂，想跟工作人员通个电话");
+# a leave-taking read as a status question ("行 那我等消息 先下线了"); a greeting or a refusal not placed at all.
+HUMAN = "request_human"
+WANTS_A_PERSON = re.compile(r"人工客服|转人工|真人|客服|工作人员|志愿者|活人|跟人说|和人说|通个?电话")
+LEAVING = re.compile(r"下线|先走了|先忙|拜拜|再见|回头聊|先这样")
+GREETING = re.compile(r"^.{0,6}(?:你好|您好|好哇|好啊|早上好|晚上好|哈喽|在不在|在吗)")
+REFUSING = re.compile(r"^(?:算了|不用了|不要了|不需要|不了)")
+GREET, GOODBYE, DENY = "greet", "goodbye", "deny"
 REGISTER, SUBSCRIBE, OUT_OF_SCOPE = "register", "subscribe", "out_of_scope"
 OUTCOME = re.compile(r"(?:控制住|控住|治好|好转|缓过来|活过来|没事)了|问题(?:已经|都)?解决了|"
                      r"(?:办法|法子|方法|药)(?:真|很|硬是|确实|还|真的|好)?(?:管用|有用|有效|好使|灵|起作用)|"
                      # the animal or the crop doing well again: "开始吃食了", "精神也好多了", "新叶子长得正常了"
-                     r"(?:开始|又|能)(?:吃食|吃料|吃东西|吃奶|下蛋|产蛋)|精神(?:也)?(?:好|足)|(?:正常|恢复)了|"
+                     r"(?:开始|又|能)(?:吃食|吃料|吃东西|吃奶|下蛋|产蛋)|下了.{0,3}蛋|精神(?:也)?(?:好|足)|(?:正常|恢复)了|"
+                     r"恢复正常|(?:已经|都)好了|好(?:多|些)了|"
                      r"(?:没再|不再|不|没)(?:咳|拉|死|掉|跑|裂)[^\s，。,.!！]{0,2}了")
 # A new matter raised in a message that also looks back ("谢谢上回回我 我还想问个事 …土鸡遭老鹰叼"): a need.
 NEW_MATTER = re.compile(r"(?:还|再|另外|顺便)(?:想|要)?(?:问|请教)(?:个|一个|一下|下)?(?:事|问题)|还有个(?:事|问题)|"
                         r"(?:再|重新)(?:说|讲|发)(?:一遍|一次|一下)|(?:还|再|另外|顺便)(?:想|要)?请教|直接问")
-THANKS = re.compile(r"谢谢|感谢|多谢|谢了|辛苦了|辛苦你|麻烦你们了")
+THANKS = re.compile(r"谢谢|感谢|多谢|谢了|致谢|辛苦了|辛苦你|麻烦你们了|xie ?xie")
 # A machine's fault in the words farmers write it with ("无人机喷头老堵", "微耕机打不着火"): a need like a
 # sign on a crop.
 FAULT = re.compile(r"堵|坏|漏|打不着|打不燃|发动不|启动不|熄火|没劲|冒黑烟|冒烟|异响|不转|卡住|卡死|断了|报错|不出水|不工作")
@@ -290,16 +306,28 @@ def other_purpose(intent: str, text: str) -> str | None:
     if intent not in (NEED, STATUS, UNSURE):
         return None
     plain = normalize(text)
-    things = evidence_in(text)
-    if any(t.kind in PROBLEM_KINDS for t in things) or SIGN.search(plain) or is_open_question(text):
+    if _a_problem(text):
         return None
     if JOINING.search(plain):
         return REGISTER
     if SUBSCRIBING.search(plain) and not SUBMITTED.search(plain):
         return SUBSCRIBE
-    if intent == NEED and OFF_TOPIC.search(plain) and _nothing_of_a_need(text):
+    if intent == NEED and (FAR_OFF_TOPIC.search(plain) or (OFF_TOPIC.search(plain) and _nothing_of_a_need(text))):
         return OUT_OF_SCOPE
+    if intent == NEED and WANTS_A_PERSON.search(plain) and _nothing_of_a_need(text):
+        return HUMAN
+    if intent == STATUS and LEAVING.search(plain) and not _asking(text):
+        return GOODBYE
+    if intent == UNSURE:
+        return GREET if GREETING.search(plain) else DENY if REFUSING.search(plain) else None
     return None
+
+
+def _a_problem(text: str) -> bool:
+    """Whether a message tells of a problem: a pest, disease, drug, fertilizer or symptom named, a sign, or an
+    open farm question."""
+    return (any(t.kind in PROBLEM_KINDS for t in evidence_in(text)) or bool(SIGN.search(normalize(text)))
+            or is_open_question(text))
 
 
 def unfounded(intent: str, text: str) -> bool:
@@ -312,6 +340,7 @@ def unfounded(intent: str, text: str) -> bool:
 # Material named as already seen ("推送的文章我都看了", "视频号里教的…我照着修了"), an expert asked for beside it
 # ("看了好多视频都说得不一样，帮我找个专家"), or the person's own 资料: the message asks no reading.
 SEEN_WITHIN = 10  # characters either side of the material named
+EXPERT_ASKED = re.compile(r"找.{0,8}(?:专家|老师)|(?:专家|老师).{0,6}(?:指导|带|来|看)|请教|直接问|不是要|不要(?:文章|资料|视频)")
 SEEN_OR_EXPERT = re.compile(r"(?:看了|看过|照着|推的|推送的|学到|学了|教的)|"
                             r"找.{0,6}专家|专家来|请教|直接问|(?:我|我的|个人)(?:的)?资料")
 
@@ -327,7 +356,7 @@ def wants_material(intent: str, text: str) -> bool:
 
 def _material_not_asked(plain: str) -> bool:
     """Whether every mention of material is of something already seen, or beside an expert asked for."""
-    if re.search(r"找.{0,6}专家|专家来|请教|直接问", plain):
+    if EXPERT_ASKED.search(plain):
         return True
     return all(SEEN_OR_EXPERT.search(plain[max(0, m.start() - SEEN_WITHIN):m.end() + SEEN_WITHIN])
                for m in MATERIAL.finditer(plain))
@@ -367,7 +396,10 @@ def reading(intent: str, text: str) -> bool:
     """True when a message first read as ``intent`` should be read as a need instead."""
     if intent == NEED or text.lstrip().startswith("/"):
         return False
-    if ((intent == THANK and not _asking(text) and FOLLOWED_ADVICE.search(normalize(text)))
+    plain = normalize(text)
+    if intent == OUT_OF_SCOPE and (OFF_TOPIC.search(plain) or FAR_OFF_TOPIC.search(plain)) and not _a_problem(text):
+        return False  # "我手机话费咋个扣了这么多" names a phone, not a farm's trouble
+    if ((intent == THANK and not _asking(text) and FOLLOWED_ADVICE.search(plain))
             or reports_advice_followed(intent, text)):
         return False
     things = evidence_in(text)
@@ -378,10 +410,8 @@ def reading(intent: str, text: str) -> bool:
     if intent in YIELDING:
         return True
     if intent in SHORT_ANSWERS:
-        plain = normalize(text)
         return bool(things) and (sum(map(len, cjk_runs(plain))) >= MIN_NEED_CHARS or not YES_OR_NO.match(plain))
     cue = OWN_CUES.get(intent)
-    plain = normalize(text)
     if intent == HELP and _about_us(plain):
         return False
     return cue is not None and (not cue.search(plain) or (bool(things) and bool(NEW_MATTER.search(plain))))

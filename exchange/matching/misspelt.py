@@ -108,7 +108,7 @@ def with_misspelt_name(text: str, found: list[tuple[int, Thing]]) -> list[tuple[
             if not all(sounds[start:end]):
                 continue
             meant = {t.canonical: t for t in index.get(" ".join(sounds[start:end]), ()) if _typed_for(window, t)}
-            if (len(meant) != 1 or window[0] in MEASURE_WORDS or _is_word(window)
+            if (len(meant) != 1 or window[0] in MEASURE_WORDS or _is_word(window) or window in _not_names()
                     or _holds_a_name(found, start, end)):
                 continue
             thing = next(iter(meant.values()))
@@ -120,6 +120,14 @@ def with_misspelt_name(text: str, found: list[tuple[int, Thing]]) -> list[tuple[
                 kept = [(s, t) for s, t in found if not start <= s < end]
                 return sorted([*kept, (start, thing)], key=lambda pair: pair[0])
     return found
+
+
+@lru_cache(maxsize=1)
+def _not_names() -> frozenset[str]:
+    """The words that only sound or look like names (``subjects.NOT_NAMES``: 哥子 is "folks", not 鸽子)."""
+    from exchange.matching.subjects import NOT_NAMES  # subjects reads this module
+
+    return NOT_NAMES
 
 
 def _generic_of(named: Thing, meant: Thing) -> bool:

@@ -45,6 +45,8 @@ NOT_NAMES = frozenset({
     "沧桑", "桑拿", "装蒜", "桃花运", "麦当劳", "麦克风", "芝麻官", "王者农药",
     # where: the 边 of 这边 starts no 边茶 (名山这边茶树 is about the tea bushes)
     "这边", "那边", "旁边", "周边", "外边", "里边",
+    # Sichuanese for "brothers, folks" (哥子些好哇), sounding like 鸽子
+    "哥子", "哥子些",
     # whose 家: the 家 of 我家 starts no 家鸡 or 家兔 (俺家鸡苗 is about the chicks, 我家兔子 about rabbits)
     "我家", "俺家", "你家", "他家", "她家", "咱家", "自家", "我们家", "俺们家", "他们家", "咱们家", "人家",
 })
