@@ -378,3 +378,37 @@ def test_thanks_in_pinyin_or_official_words_reporting_an_outcome(text: str):
                                   "视频里说的那个稻鸭共育我想试一下，鸭子啥时候放进田里合适，有没有专家指导下"])
 def test_a_teacher_asked_for_beside_material_is_a_need(text: str):
     assert not wants_material("describe_need", text)
+
+
+@pytest.mark.parametrize(("intent", "text", "purpose"), [
+    ("describe_need", "我想在你们这登记成专家，我养中蜂养了二十几年了", "register"),
+    ("greet", "大家下午好，刚加进来，种柑子的，多多关照哈", None),  # joined a group: a greeting
+    ("greet", "不打扰了，老师早点休息", "goodbye"),
+    ("describe_need", "晚上好呀，忙完地里的活了，来看看", "greet"),
+    ("check_status", "打字太麻烦了，能不能有个人打电话过来？我那个猪的事情三两句说不清楚", "request_human"),
+    ("nlu_fallback", "rengong kefu", "request_human"),
+])
+def test_purposes_from_tune9(intent: str, text: str, purpose: str | None):
+    assert other_purpose(intent, text) == purpose
+
+
+@pytest.mark.parametrize(("text", "helps"), [
+    ("找专家收钱不？要不要先交啥子费", True), ("你们这个能不能找养牛的专家？还是只管种地的？", True),
+    ("我是种茶的，你们这个对我有啥子用？", True),
+    ("您好，打扰了，想问下测土配方去哪里测，要不要钱", False),  # the cost of a soil test is a need
+    ("你们这个app上能找到会看牛病的不？我家母牛下了崽以后就站不起来了", False),
+])
+def test_what_the_assistant_costs_or_does(text: str, helps: bool):
+    assert asks_how_to_use("describe_need", text) is helps
+
+
+def test_an_unplaced_look_back_asking_after_it_is_a_status_question():
+    text = "老师，我前两天问嘞那个母猪不下崽嘞事，有回信没得？等得心焦"
+    assert not reading("nlu_fallback", text) and asks_after_a_request("nlu_fallback", text)
+
+
+@pytest.mark.parametrize("text", ["奶奶叫我跟你们说声谢谢！鸡按专家说的打了疫苗，这几天一只都没再死了",
+                                  "太感谢了！！鱼塘的鱼保住了，昨晚差点全军覆没😭"])
+def test_these_days_and_wiped_out_ask_nothing(text: str):
+    """这几天 is a span, 全军覆没 no yes-no question: both thanks report an outcome."""
+    assert reports_advice_followed("describe_need", text)

@@ -55,13 +55,14 @@ MIN_NEED_CHARS = 8
 YES_OR_NO = re.compile(r"^(?:不|没|莫|别|对|是|好|行|嗯|要得|可以|算了|错|当然|没错|ok)", re.IGNORECASE)
 # A sign seen on a crop or an animal, in the words farmers write one with (发白, 起斑, 烂, 不吃), and not
 # reported gone (不发黄了, 再没拉稀); a split (石榴裂得好凶); or what it will not do ("苹果不上色", "母猪不发情").
-SIGN = re.compile(r"(?<!不)(?<!没)(?<!不再)(?<!没怎么)(?<!不怎么)"
+SIGN = re.compile(r"(?<!不)(?<!没)(?<!不再)(?<!没再)(?<!没怎么)(?<!不怎么)"
                   r"(?:[发变][白黄黑红紫青灰]|[起长生][斑点包疙]|烂|肿|[死瘫]|不吃|拉稀|咳|流[脓血水]|掉[叶果毛]|枯|蔫|"
                   r"裂|不(?:上色|着色|转色|结果|结籽|坐果|挂果|膨大|开花|发芽|出苗|长|下蛋|产蛋|发情|反刍|倒嚼|出菇|出耳|产奶|下奶))")
 # Intents with a purpose of their own give way only when their own cue words are absent.
 OWN_CUES = {
     "check_status": re.compile(
-        r"发出去|发出|发了|回复|回音|回我|回了|答复|进展|进度|结果|到哪|哪一步|有人接|专家接|接没|接了|联系我|联系了|"
+        r"发出去|发出|发了|回复|回音|回我|回了|回没|回信|专家回|答复|进展|进度|结果|到哪|哪一步|有人接|专家接|接没|接了|"
+        r"联系我|联系了|没人理|没得人理|没得消息|没消息|在跟|等起|等得|"
         r"还没|没人|咋样了|怎么样了|如何了|多久.{0,2}(?:回|有人|答|联系|处理|才)|好久(?:了|都|还|没)|等了|处理|"
         r"上次|上回|之前|昨天|前天|前几天|那个问题|我的问题|我的需求|我发的|我问的|提交|找到没|找到了没|找到了吗|"
         r"我那个|啥情况|什么情况|啥子情况|有结果|看了没|看到没|上礼拜|上个礼拜|上周|上星期|上个星期|前段时间|前些天|"
@@ -82,9 +83,9 @@ OWN_CUES = {
 # Read on normalized text (no punctuation), so a question mark is looked for in the text as written; a
 # clause that ends in 不 or 没 is a yes-no question in everyday speech ("还能喂牛不", "打了药没").
 ASKING = re.compile(r"吗|么|啥|什么|咋|怎|如何|多少|多大|多久|多长|多高|多深|多宽|要好多|投入好多|好多钱|"
-                    # (几 of a number, 几十只 or 二十几头, asks nothing)
-                    r"(?<![十百千万一二三四五六七八九两])几(?![十百千万])|哪|是否|能不能|可不可以|行不行|要不要|有没有|有没得|有莫得|"
-                    r"为啥|为什么|原因|办法|(?<=\S)[不没](?=\s|$)")
+                    # (几 of a number or a span, 几十只, 二十几头, 这几天, asks nothing)
+                    r"(?<![这那好前近十百千万一二三四五六七八九两])几(?![十百千万])|哪|是否|能不能|可不可以|行不行|要不要|有没有|有没得|有莫得|"
+                    r"为啥|为什么|原因|办法|(?<=\S)(?<!覆)(?<!淹)(?<!埋)(?<!出)[不没](?=\s|$)")
 QUESTION_MARK = re.compile(r"[?？]")
 HARDLY = re.compile(r"[没不]怎么")
 # The classifier could not tell what the message is: one that names a crop or an animal is taken as a need
@@ -105,17 +106,21 @@ ASKS_AFTER_A_REQUEST = re.compile(r"发出去|回复|回音|回我|答复|进展
 SUBMITTED = re.compile(r"发出去|回复|回音|回我|答复|进展|进度|有人接|联系我|反馈|匹配到|找到.{0,2}专家|找到没|怎么样了|"
                        r"咋样了|到哪一步|哪一步|提交|发成功|发出|看了没|看到没|回了没|还没回|没回复|没人回|专家看了|"
                        r"专家回|几天了|好久了|有结果|有信|有消息|有回信|有下文|有着落|转给|派给|分给|办到|没个?信|给问了|问了没|"
-                       r"专家接|接没|安排专家|对接|盼复")
+                       r"专家接|接没|安排专家|对接|盼复|回没|回信|没人理|没得人理|没人管|没得消息|哪个在跟|谁在跟|等起|等得心焦")
 # Pointing back at a question already sent: "我那个…的问题", "上次问的…".
-REFERS_BACK = re.compile(r"(?:(?:提交|发送|反映)的|(?:我那个|我那|俺那个|俺那|俺们那个|上次|上回|之前|前几天|前些天|前段时间|昨天|前天|上礼拜|上个礼拜|上周|上星期|"
-                         r"上个星期|上个月)(?:问|发|提|报)?|问过|发过|提过|报过).{0,12}(?:问题|需求|事|求助|单子)"
+REFERS_BACK = re.compile(r"(?:(?:提交|发送|反映)的|(?:我那个|我那|俺那个|俺那|俺们那个|上次|上回|之前|前几天|前两天|前些天|前段时间|昨天|前天|"
+                         r"上礼拜|上个礼拜|上周|上星期|上个星期|上个月|礼拜[一二三四五六天日]|星期[一二三四五六天日]|周[一二三四五六日])"
+                         r"(?:问|发|提|报)?|问过|发过|提过|报过).{0,16}(?:问题|需求|事|求助|单子)"
                          r"|(?:那个|那张|我的)单子")
 # The assistant itself, and what someone asks of it (what it does, whether it is for them, what it costs).
 ABOUT_US = re.compile(r"科技帮|平台|这个号|你们这个|机器人|bot|小程序|公众号|你们是|这个(?=能|怎么用|咋用)")
 WHAT_IT_DOES = re.compile(r"能用|怎么用|咋用|咋个用|提问|收钱|收费|要钱|免费|能帮.{0,8}(?:做|干)(?:啥|什么|哪样)|"
-                          r"能帮我?(?:啥|什么|哪样)|能做什么|能干什么|只能|做啥子的|干啥的|是干什么的|政府的|公司的")
+                          r"能帮我?(?:啥|什么|哪样)|能做什么|能干什么|只能|只管|(?:有|对我有)(?:啥子?|什么)用|"
+                          r"做啥子的|干啥的|是干什么的|政府的|公司的")
+# What asking an expert costs, asked about the assistant whoever is named ("找专家收钱不？要不要先交啥子费").
+COST = re.compile(r"收钱|收费|要钱|交.{0,3}费|花钱|免费")
 # Asking how to use the assistant itself.
-HOW_TO_USE = re.compile(r"咋发|怎么发|咋个发|怎样发|发不起|发不出|能问些|能问啥|能问什么|咋个问|怎么问|在哪里点|点哪|"
+HOW_TO_USE = re.compile(r"zen ?me ?yong|咋发|怎么发|咋个发|怎样发|发不起|发不出|能问些|能问啥|能问什么|咋个问|怎么问|在哪里点|点哪|"
                         r"(?:照片|图片|相片).{0,6}发|能帮我做|都能帮|能做些|能干些|能做啥|能干啥")
 PROBLEM_KINDS = frozenset({"pest", "disease", "agrochemical", "fertilizer", "symptom"})
 SCIENCE = "ask_science"
@@ -123,7 +128,7 @@ SCIENCE = "ask_science"
 # (not the papers of an application: "补贴要准备哪些材料")
 PAPERWORK = re.compile(r"(?:填|交|提交|准备|上传|要哪些|需要哪些).{0,4}(?:资料|材料)")
 # (nor the videos a seller makes: "视频也不会拍", "短视频咋剪")
-MATERIAL = re.compile(r"有没有讲(?!究)|资料|教程|(?<!短)(?<!拍)(?<!剪)视频(?!.{0,3}(?:拍|剪|录|带货|卖))|科普|文章|(?<!准备)(?<!提交)(?<!申请)(?<!哪些)(?<!什么)(?<!啥子)(?<!些)材料|小常识|入门|"
+MATERIAL = re.compile(r"有没有讲(?!究)|有没得讲(?!究)|发几篇|wen ?zhang|资料|教程|(?<!短)(?<!拍)(?<!剪)视频(?!.{0,3}(?:拍|剪|录|带货|卖))|科普|文章|(?<!准备)(?<!提交)(?<!申请)(?<!哪些)(?<!什么)(?<!啥子)(?<!些)材料|小常识|入门|"
                       r"手册|课程")
 # A problem reported as gone is an outcome, not a need: "鱼不浮头了 谢谢" thanks the expert. Three shapes:
 # "no longer" before the problem ("不再拉稀", "再没咳嗽"), with or without 了;
@@ -145,30 +150,32 @@ ADVICE = re.compile(r"(?:说|讲|教)的(?:办法|法子|方法)")
 # Words that ask for something: a thanks that holds one is more than a thanks ("谢谢 帮我找个专家").
 REQUEST = re.compile(r"帮|想|要(?!得)|找|请|问|求|能不能|可不可以")
 THANK = "thank"
-# Asking to join ("咋个加入你们嘛 我养了二十几头牛": the cattle say who is joining, not what is wrong), to get
-# regular pushes ("定阅蔬菜病虫害的消息"), or about something else entirely, naming nothing of a farm ("王者农药怎么
-# 上分", a niece's wedding gift).
-JOINING = re.compile(r"(?:加入|入驻|注册)(?:你们|平台|科技帮|进来|进去)|(?:咋个?|怎么|怎样|如何)(?:加入|注册|入驻)|"
-                     r"报个名|(?:帮|给).{0,10}(?:注册|报名|登记)|zhu ?ce")
-SUBSCRIBING = re.compile(r"订阅|定阅|订个|订一下|每(?:周|天|月|个月)(?:都)?(?:给我)?(?:推|发)")
-OFF_TOPIC = re.compile(r"结婚|随礼|份子钱|彩礼|相亲|笑话|明星|电视剧|电影|歌|股票|基金|话费|流量包")
-# ... and those that say it even beside a farm's animal ("帮我算个命，看我属相适不适合养猪")
-FAR_OFF_TOPIC = re.compile(r"算命|属相|八字|星座|王者|上分|游戏|彩票|中奖")
-# Wanting a person, in a need's reading that tells of nothing of a need ("我这个情况有点复杂，想跟工作人员通个电话");
-# a leave-taking read as a status question ("行 那我等消息 先下线了"); a greeting or a refusal not placed at all.
-HUMAN = "request_human"
-WANTS_A_PERSON = re.compile(r"人工客服|转人工|真人|客服|工作人员|志愿者|活人|跟人说|和人说|通个?电话")
-LEAVING = re.compile(r"下线|先走了|先忙|拜拜|再见|回头聊|先这样")
-GREETING = re.compile(r"^.{0,6}(?:你好|您好|好哇|好啊|早上好|晚上好|哈喽|在不在|在吗)")
-REFUSING = re.compile(r"^(?:算了|不用了|不要了|不需要|不了)")
+# What a message's own words say it is for, where it tells of no problem (``other_purpose``): joining ("咋个加入你们嘛
+# 我养了二十几头牛": the cattle say who joins, not what is wrong), regular pushes ("定阅蔬菜病虫害的消息"), something
+# unrelated to a farm (a niece's wedding gift; "far" ones even beside a farm's animal: "帮我算个命，看我属相适不适合
+# 养猪"), a person ("我这个情况有点复杂，想跟工作人员通个电话"), leaving ("行 那我等消息 先下线了"), a greeting, a refusal.
+SAYS = {name: re.compile(pattern) for name, pattern in {
+    "joining": r"(?:加入|入驻|注册)(?:你们|平台|科技帮|进来|进去)|(?:咋个?|怎么|怎样|如何)(?:加入|注册|入驻)|报个名|"
+               r"(?:帮|给).{0,10}(?:注册|报名|登记)|zhu ?ce|(?:登记|注册)成|成为专家|当专家|想加进来|一起登记",
+    "subscribing": r"订阅|定阅|订个|订一下|每(?:周|天|月|个月)(?:都)?(?:给我)?(?:推|发)",
+    "off_topic": r"结婚|随礼|份子钱|彩礼|相亲|笑话|明星|电视剧|电影|歌|股票|基金|流量包",
+    "far_off_topic": r"算命|属相|八字|星座|王者|上分|游戏|彩票|中奖|话费",
+    "a_person": r"人工客服|转人工|真人|客服|工作人员|志愿者|活人|跟人说|和人说|通个?电话|打电话过来|ren ?gong|ke ?fu",
+    "leaving": r"下线|先走了|先忙|拜拜|再见|回头聊|先这样|不打扰了|早点休息",
+    "greeting": r"^.{0,6}(?:你好|您好|好哇|好啊|早上好|晚上好|哈喽|在不在|在吗)",
+    "refusing": r"^(?:算了|不用了|不要了|不需要|不了)",
+}.items()}
+REGISTER, SUBSCRIBE, OUT_OF_SCOPE, HUMAN = "register", "subscribe", "out_of_scope", "request_human"
 GREET, GOODBYE, DENY = "greet", "goodbye", "deny"
-REGISTER, SUBSCRIBE, OUT_OF_SCOPE = "register", "subscribe", "out_of_scope"
 OUTCOME = re.compile(r"(?:控制住|控住|治好|好转|缓过来|活过来|没事)了|问题(?:已经|都)?解决了|"
                      r"(?:办法|法子|方法|药)(?:真|很|硬是|确实|还|真的|好)?(?:管用|有用|有效|好使|灵|起作用)|"
                      # the animal or the crop doing well again: "开始吃食了", "精神也好多了", "新叶子长得正常了"
                      r"(?:开始|又|能)(?:吃食|吃料|吃东西|吃奶|下蛋|产蛋)|下了.{0,3}蛋|精神(?:也)?(?:好|足)|(?:正常|恢复)了|"
-                     r"恢复正常|(?:已经|都)好了|好(?:多|些)了|"
-                     r"(?:没再|不再|不|没)(?:咳|拉|死|掉|跑|裂)[^\s，。,.!！]{0,2}了")
+                     r"恢复正常|(?:已经|都)好了|(?<![虫螨蚜蛾蝇蛛草])好(?:多|些)了|保住了|救回来了|救活了|(?:变|转|都|又)绿了|"
+                     # formal gratitude for a service rendered: "对…现场指导表示衷心感谢"
+                     r"表示(?:衷心|诚挚)?的?感谢|特此(?:致谢|感谢)|"
+                     # (not the A-not-A question "还拉不拉稀了")
+                     r"(?:没再|不再|(?<![咳拉死掉跑裂])(?:不|没))(?:咳|拉|死|掉|跑|裂)[^\s，。,.!！]{0,2}了")
 # A new matter raised in a message that also looks back ("谢谢上回回我 我还想问个事 …土鸡遭老鹰叼"): a need.
 NEW_MATTER = re.compile(r"(?:还|再|另外|顺便)(?:想|要)?(?:问|请教)(?:个|一个|一下|下)?(?:事|问题)|还有个(?:事|问题)|"
                         r"(?:再|重新)(?:说|讲|发)(?:一遍|一次|一下)|(?:还|再|另外|顺便)(?:想|要)?请教|直接问")
@@ -275,7 +282,12 @@ def asks_after_a_request(intent: str, text: str) -> bool:
         if REFERS_BACK.search(plain) and not WHAT_TO_DO.search(plain):
             return bool(SUBMITTED.search(plain) or ASKS_AFTER_A_REQUEST.search(plain))
         return bool(SUBMITTED.search(plain)) and _nothing_of_a_need(text)
-    return intent == UNSURE and bool(ASKS_AFTER_A_REQUEST.search(plain))
+    return intent == UNSURE and (bool(ASKS_AFTER_A_REQUEST.search(plain)) or _looks_back_asking(plain))
+
+
+def _looks_back_asking(plain: str) -> bool:
+    """Pointing back at a question already sent and asking after it ("上次问的那个事 有回信没")."""
+    return bool(REFERS_BACK.search(plain) and SUBMITTED.search(plain) and not WHAT_TO_DO.search(plain))
 
 
 def asks_how_to_use(intent: str, text: str) -> bool:
@@ -283,9 +295,10 @@ def asks_how_to_use(intent: str, text: str) -> bool:
     ("图片咋发", "这里能问些啥"), or asks what the assistant itself can do for someone, naming their farm or not
     ("这个科技帮能帮我们养猪的做啥子", "这个平台种果树的人能用吗"): the farmer gets the help, not "是啥子庄稼还是牲畜？"."""
     plain = normalize(text)
-    if intent != NEED:
+    if intent not in (NEED, UNSURE):
         return False
-    return _about_us(plain) or (bool(HOW_TO_USE.search(plain)) and _nothing_of_a_need(text))
+    costs = bool(COST.search(plain)) and bool(re.search(r"专家|你们|平台|科技帮", plain))
+    return _about_us(plain) or ((bool(HOW_TO_USE.search(plain)) or costs) and _nothing_of_a_need(text))
 
 
 def _about_us(plain: str) -> bool:
@@ -303,23 +316,25 @@ def other_purpose(intent: str, text: str) -> str | None:
     """The intent a need, a status question or a message not placed at all has instead, when its own words
     say so and it tells of no problem: joining (register), regular pushes (subscribe), something unrelated
     to farming (out_of_scope). None when none applies."""
-    if intent not in (NEED, STATUS, UNSURE):
+    if intent not in (NEED, STATUS, UNSURE, GREET, THANK, GOODBYE, OUT_OF_SCOPE) or _a_problem(text):
         return None
     plain = normalize(text)
-    if _a_problem(text):
-        return None
-    if JOINING.search(plain):
+    asked = intent in (NEED, STATUS, UNSURE)  # readings whose own words may say another purpose
+    nothing = _nothing_of_a_need(text)
+    if SAYS["joining"].search(plain):
         return REGISTER
-    if SUBSCRIBING.search(plain) and not SUBMITTED.search(plain):
+    if asked and SAYS["subscribing"].search(plain) and not SUBMITTED.search(plain):
         return SUBSCRIBE
-    if intent == NEED and (FAR_OFF_TOPIC.search(plain) or (OFF_TOPIC.search(plain) and _nothing_of_a_need(text))):
+    if intent == NEED and (SAYS["far_off_topic"].search(plain) or (SAYS["off_topic"].search(plain) and nothing)):
         return OUT_OF_SCOPE
-    if intent == NEED and WANTS_A_PERSON.search(plain) and _nothing_of_a_need(text):
+    if asked and SAYS["a_person"].search(plain) and (nothing or intent == STATUS) and not SUBMITTED.search(plain):
         return HUMAN
-    if intent == STATUS and LEAVING.search(plain) and not _asking(text):
+    if intent in (STATUS, GREET) and SAYS["leaving"].search(plain) and not _asking(text):
         return GOODBYE
+    if intent == NEED and SAYS["greeting"].search(plain) and nothing and not _asking(text):
+        return GREET
     if intent == UNSURE:
-        return GREET if GREETING.search(plain) else DENY if REFUSING.search(plain) else None
+        return GREET if SAYS["greeting"].search(plain) else DENY if SAYS["refusing"].search(plain) else None
     return None
 
 
@@ -397,11 +412,14 @@ def reading(intent: str, text: str) -> bool:
     if intent == NEED or text.lstrip().startswith("/"):
         return False
     plain = normalize(text)
-    if intent == OUT_OF_SCOPE and (OFF_TOPIC.search(plain) or FAR_OFF_TOPIC.search(plain)) and not _a_problem(text):
+    if intent == OUT_OF_SCOPE and (SAYS["far_off_topic"].search(plain) or (SAYS["off_topic"].search(plain) and not _a_problem(text))):
         return False  # "我手机话费咋个扣了这么多" names a phone, not a farm's trouble
-    if ((intent == THANK and not _asking(text) and FOLLOWED_ADVICE.search(plain))
+    if ((intent == THANK and not _asking(text) and not SIGN.search(plain)
+         and (FOLLOWED_ADVICE.search(plain) or OUTCOME.search(plain)))
             or reports_advice_followed(intent, text)):
         return False
+    if intent == UNSURE and _looks_back_asking(plain):
+        return False  # "我前两天问嘞那个母猪的事，有回信没得": a status question (asks_after_a_request)
     things = evidence_in(text)
     if intent == UNSURE and (any(t.is_living for t in things) or _asks_what_to_do(text)):
         return True
