@@ -119,3 +119,10 @@ def test_a_dialogue_process_loads_jiebas_dictionary_once():
               "print(jieba.dt.initialized)\n")
     ran = subprocess.run([sys.executable, "-c", script], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300)
     assert ran.stdout.strip().splitlines()[-1:] == ["False"], ran.stderr[-2000:]
+
+
+def test_a_set_read_without_a_confusion_still_prints_its_table():
+    """`kejibang bench nlu` prints each set's commonest confusions; a set with none printed a traceback instead."""
+    from bench.report import table
+
+    assert table(["gold", "predicted", "count"], []).splitlines()[0].split() == ["gold", "predicted", "count"]
