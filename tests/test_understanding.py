@@ -412,3 +412,30 @@ def test_an_unplaced_look_back_asking_after_it_is_a_status_question():
 def test_these_days_and_wiped_out_ask_nothing(text: str):
     """这几天 is a span, 全军覆没 no yes-no question: both thanks report an outcome."""
     assert reports_advice_followed("describe_need", text)
+
+
+@pytest.mark.parametrize(("intent", "text", "purpose"), [
+    ("describe_need", "帮我看下这期双色球买啥子号嘛", "out_of_scope"),  # "帮我看下" asks about a lottery, not a farm
+    ("register", "算了，不登记了", "deny"),
+    ("greet", "有人没得嘛？我是说能好好跟我摆几句的人，不是机器", "request_human"),
+    ("thank", "xiang zhao ge zhen ren liao liao", "request_human"),  # pinyin typed without choosing characters
+    ("thank", "wo yao zhu xiao zhang hao ba wo xin xi shan le", "delete_my_data"),
+    ("greet", "guo shu jia jie you mei you shi pin jiao cheng", "ask_science"),
+    ("describe_need", "我想订个专家长期帮我看羊肚菌大棚，今年出菇少还畸形", None),  # an expert, not a subscription
+])
+def test_purposes_from_tune10(intent: str, text: str, purpose: str | None):
+    assert other_purpose(intent, text) == purpose
+
+
+def test_someone_asked_to_teach_a_named_craft_is_a_need():
+    assert reading("request_human", "想找个人教我做腊肉不加亚硝酸盐，要拿去卖的那种，还要办啥子证")
+    assert not reading("request_human", "找个人跟我说 机器说不清楚")
+
+
+def test_a_need_asked_again_after_no_answer_is_a_need():
+    text = "上礼拜问了小麦的事没回我，算了，重新问：小麦叶子上有黄色的粉，一条一条的"
+    assert not asks_after_a_request("describe_need", text)
+
+
+def test_thanks_in_english_letters_and_advice_that_worked():
+    assert reports_advice_followed("describe_need", "tks，黄老师的办法很管用，玉米叶子上的虫少多了")
