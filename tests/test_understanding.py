@@ -439,3 +439,31 @@ def test_a_need_asked_again_after_no_answer_is_a_need():
 
 def test_thanks_in_english_letters_and_advice_that_worked():
     assert reports_advice_followed("describe_need", "tks，黄老师的办法很管用，玉米叶子上的虫少多了")
+
+
+@pytest.mark.parametrize(("intent", "text", "purpose"), [
+    ("help", "奶奶说跟你们问声好，她七十多了第一次用这个", "greet"),
+    ("check_status", "莫得，还没打过药", "deny"),  # answering a question, not asking after a request
+    ("check_status", "没有，我那个问题到现在都没人回", None),
+    ("nlu_fallback", "有没有一个能好好跟我说话的人在，我说了半天你都不懂", "request_human"),
+])
+def test_purposes_from_tune11(intent: str, text: str, purpose: str | None):
+    assert other_purpose(intent, text) == purpose
+
+
+def test_already_registered_then_a_question_is_a_need():
+    assert reading("register", "我已经注册好了，现在想问：我的鸭子眼睛肿还流泪，脚也软")
+
+
+def test_a_status_question_in_classical_wording():
+    assert asks_after_a_request("describe_need", "您好，关于我方2月14日所提交之茶树冻害咨询，请问是否已安排专家对接？")
+
+
+@pytest.mark.parametrize("text", ["感恩🙏🙏 鱼塘现在不浮头了", "我爷爷叫我打字：谢谢你们上次派来的刘老师，柑子树今年结得好得很"])
+def test_more_thanks_reporting_an_outcome(text: str):
+    assert reports_advice_followed("describe_need", text)
+
+
+def test_asking_whether_the_assistant_recognises_diseases_in_photos_is_help():
+    assert asks_how_to_use("describe_need", "我发照片过去你们认得出是啥病不")
+    assert not asks_how_to_use("describe_need", "我发照片过去了 你们看看这个苞谷叶子是啥病")

@@ -109,14 +109,14 @@ SUBMITTED = re.compile(r"发出去|回复|回音|回我|答复|进展|进度|有
                        r"专家回|几天了|好久了|有结果|有信|有消息|有回信|有下文|有着落|转给|派给|分给|办到|没个?信|给问了|问了没|"
                        r"专家接|接没|安排专家|对接|盼复|回没|回信|没人理|没得人理|没人管|没得消息|哪个在跟|谁在跟|等起|等得心焦")
 # Pointing back at a question already sent: "我那个…的问题", "上次问的…".
-REFERS_BACK = re.compile(r"(?:(?:提交|发送|反映|报送)的|(?:我那个|我那|俺那个|俺那|俺们那个|上次|上回|之前|前几天|前两天|前些天|前段时间|昨天|前天|上月|"
+REFERS_BACK = re.compile(r"(?:(?:提交|发送|反映|报送)[的之]|(?:我那个|我那|俺那个|俺那|俺们那个|上次|上回|之前|前几天|前两天|前些天|前段时间|昨天|前天|上月|"
                          r"上礼拜|上个礼拜|上周|上星期|上个星期|上个月|礼拜[一二三四五六天日]|星期[一二三四五六天日]|周[一二三四五六日])"
-                         r"(?:问|发|提|报)?|问过|发过|提过|报过).{0,16}(?:问题|需求|事|求助|单子)"
+                         r"(?:问|发|提|报)?|问过|发过|提过|报过).{0,16}(?:问题|需求|事|求助|单子|咨询)"
                          r"|(?:那个|那张|我的)单子")
 # The assistant itself, and what someone asks of it (what it does, whether it is for them, what it costs).
-ABOUT_US = re.compile(r"科技帮|平台|这个号|你们这个|你们能|你们可以|机器人|bot|小程序|公众号|你们是|这个(?=能|怎么用|咋用)")
+ABOUT_US = re.compile(r"科技帮|平台|这个号|你们这个|你们能|你们可以|你们(?=认|会)|机器人|bot|小程序|公众号|你们是|这个(?=能|怎么用|咋用)")
 WHAT_IT_DOES = re.compile(r"能用|怎么用|咋用|咋个用|提问|收钱|收费|要钱|免费|能帮.{0,8}(?:做|干)(?:啥|什么|哪样)|"
-                          r"能帮我?(?:啥|什么|哪样)|能做什么|能干什么|只能|只管|(?:有|对我有)(?:啥子?|什么)用|"
+                          r"能帮我?(?:啥|什么|哪样)|能做什么|能干什么|只能|只管|(?:有|对我有)(?:啥子?|什么)用|认得出|认不认得|"
                           r"做啥子的|干啥的|是干什么的|政府的|公司的")
 # What asking an expert costs, asked about the assistant whoever is named ("找专家收钱不？要不要先交啥子费").
 COST = re.compile(r"收钱|收费|要钱|交.{0,3}费|花钱|免费")
@@ -160,13 +160,17 @@ SAYS = {name: re.compile(pattern) for name, pattern in {
     "joining": r"(?:加入|入驻|注册)(?:你们|平台|科技帮|进来|进去)|(?:咋个?|怎么|怎样|如何)(?:加入|注册|入驻)|报个名|"
                r"(?:帮|给).{0,10}(?:注册|报名|登记)|zhu ?ce|(?:登记|注册)成|成为专家|当专家|想加进来|一起登记",
     "subscribing": r"订阅|定阅|订个(?!专家|人|老师)|订一下|每(?:周|天|月|个月)(?:都)?(?:给我)?(?:推|发)",
-    "off_topic": r"结婚|随礼|份子钱|彩礼|相亲|笑话|明星|电视剧|电影|歌|股票|基金|流量包",
+    "off_topic": r"结婚|随礼|份子钱|彩礼|相亲|笑话|明星|电视剧|电影|歌|股票|基金|流量包|要落雨不|要下雨不|下不下雨",
     "far_off_topic": r"算命|属相|八字|星座|王者|上分|游戏|彩票|双色球|大乐透|中奖|话费",
     "a_person": r"人工客服|转人工|真人|客服|工作人员|志愿者|活人|跟人说|和人说|通个?电话|打电话过来|不是机器|"
-                r"跟机器说不|摆几句的人|ren ?gong|ke ?fu|zhen ?ren",
+                r"跟机器说不|摆几句的人|跟我说话的人|说了半天你|ren ?gong|ke ?fu|zhen ?ren",
     "leaving": r"下线|先走了|先忙|拜拜|再见|回头聊|先这样|不打扰了|早点休息",
     "greeting": r"^.{0,6}(?:你好|您好|好哇|好啊|早上好|晚上好|哈喽|在不在|在吗)",
     "refusing": r"^(?:算了|不用了|不要了|不需要|不了)",
+    "answering_no": r"^(?:没有|莫得|没得|没)\s",  # "莫得，还没打过药": a no, not asking after a request
+    "answering_yes": r"^(?:是的|对的|对头|嗯嗯?|要得|好的|可以)",
+    "sending_regards": r"问声好|问个好|问好",
+    "registered": r"(?:已经|早就)?(?:注册|登记)(?:好|过|完)了",
     "not_joining": r"不(?:登记|注册|报名)了",
     # pinyin typed without choosing the characters, for what the words would say
     "pinyin_material": r"shi ?pin|jiao ?cheng|wen ?zhang",
@@ -174,12 +178,12 @@ SAYS = {name: re.compile(pattern) for name, pattern in {
 }.items()}
 REGISTER, SUBSCRIBE, OUT_OF_SCOPE, HUMAN, DELETE = "register", "subscribe", "out_of_scope", "request_human", "delete_my_data"
 PINYIN_WORDS = 4  # latin words that make a message pinyin rather than Chinese with an English word in it
-GREET, GOODBYE, DENY = "greet", "goodbye", "deny"
+GREET, GOODBYE, DENY, AFFIRM = "greet", "goodbye", "deny", "affirm"
 OUTCOME = re.compile(r"(?:控制住|控住|治好|好转|缓过来|活过来|没事)了|问题(?:已经|都)?解决了|"
                      r"(?:办法|法子|方法|药)(?:真|很|硬是|确实|还|真的|好)?(?:管用|有用|有效|好使|灵|起作用)|"
                      # the animal or the crop doing well again: "开始吃食了", "精神也好多了", "新叶子长得正常了"
                      r"(?:开始|又|能)(?:吃食|吃料|吃东西|吃奶|下蛋|产蛋)|下了.{0,3}蛋|精神(?:也)?(?:好|足)|(?:正常|恢复)了|"
-                     r"恢复正常|(?:已经|都)好了|没(?:有)?传开|都好好的|(?<![虫螨蚜蛾蝇蛛草])好(?:多|些)了|保住了|救回来了|救活了|(?:变|转|都|又)绿了|"
+                     r"恢复正常|(?:已经|都)好了|没(?:有)?传开|都好好的|[结长卖收]得(?:好|不错|巴适)|(?<![虫螨蚜蛾蝇蛛草])好(?:多|些)了|保住了|救回来了|救活了|(?:变|转|都|又)绿了|"
                      # formal gratitude for a service rendered: "对…现场指导表示衷心感谢"
                      r"表示(?:衷心|诚挚)?的?感谢|特此(?:致谢|感谢)|"
                      # (not the A-not-A question "还拉不拉稀了")
@@ -187,7 +191,7 @@ OUTCOME = re.compile(r"(?:控制住|控住|治好|好转|缓过来|活过来|没
 # A new matter raised in a message that also looks back ("谢谢上回回我 我还想问个事 …土鸡遭老鹰叼"): a need.
 NEW_MATTER = re.compile(r"(?:还|再|另外|顺便)(?:想|要)?(?:问|请教)(?:个|一个|一下|下)?(?:事|问题)|还有个(?:事|问题)|"
                         r"(?:再|重新)(?:说|讲|发|问)(?:一遍|一次|一下)?|(?:还|再|另外|顺便)(?:想|要)?请教|直接问")
-THANKS = re.compile(r"谢谢|感谢|多谢|谢了|致谢|辛苦了|辛苦你|麻烦你们了|xie ?xie|tks|thx|thanks|3q")
+THANKS = re.compile(r"谢谢|感谢|感恩|多谢|谢了|致谢|辛苦了|辛苦你|麻烦你们了|xie ?xie|tks|thx|thanks|3q")
 # A machine's fault in the words farmers write it with ("无人机喷头老堵", "微耕机打不着火"): a need like a
 # sign on a crop.
 FAULT = re.compile(r"堵|坏|漏|打不着|打不燃|发动不|启动不|熄火|没劲|冒黑烟|冒烟|异响|不转|卡住|卡死|断了|报错|不出水|不工作")
@@ -329,6 +333,10 @@ def other_purpose(intent: str, text: str) -> str | None:
         return DENY  # "算了，不登记了"
     if intent == NEED and SAYS["far_off_topic"].search(plain) and not _a_problem(text, asking=False):
         return OUT_OF_SCOPE  # "帮我看下这期双色球买啥子号嘛" asks what to look at, about no farm
+    if intent == HELP and SAYS["sending_regards"].search(plain):
+        return GREET  # "奶奶说跟你们问声好，她七十多了第一次用这个"
+    if intent == STATUS and SAYS["answering_no"].search(plain) and not SUBMITTED.search(plain):
+        return DENY
     if intent not in (NEED, STATUS, UNSURE, GREET, THANK, GOODBYE, OUT_OF_SCOPE) or _a_problem(text):
         return None
     if _mostly_pinyin(plain):
@@ -350,7 +358,8 @@ def other_purpose(intent: str, text: str) -> str | None:
     if intent == NEED and SAYS["greeting"].search(plain) and nothing and not _asking(text):
         return GREET
     if intent == UNSURE:
-        return GREET if SAYS["greeting"].search(plain) else DENY if SAYS["refusing"].search(plain) else None
+        unsure = {GREET: "greeting", DENY: "refusing", AFFIRM: "answering_yes"}
+        return next((purpose for purpose, words in unsure.items() if SAYS[words].search(plain)), None)
     return None
 
 
@@ -453,6 +462,8 @@ def reading(intent: str, text: str) -> bool:
     cue = OWN_CUES.get(intent)
     if intent == HELP and _about_us(plain):
         return False
+    if intent == REGISTER and SAYS["registered"].search(plain) and things:
+        return True  # "我已经注册好了，现在想问：我的鸭子眼睛肿" asks about the ducks
     if intent == HUMAN and things and TEACH_OR_DO.search(plain):
         return True  # "想找个人教我做腊肉不加亚硝酸盐": someone who knows, for a need
     return cue is not None and (not cue.search(plain) or (bool(things) and bool(NEW_MATTER.search(plain))))
