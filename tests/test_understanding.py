@@ -467,3 +467,13 @@ def test_more_thanks_reporting_an_outcome(text: str):
 def test_asking_whether_the_assistant_recognises_diseases_in_photos_is_help():
     assert asks_how_to_use("describe_need", "我发照片过去你们认得出是啥病不")
     assert not asks_how_to_use("describe_need", "我发照片过去了 你们看看这个苞谷叶子是啥病")
+
+
+@pytest.mark.parametrize(("text", "purpose"), [
+    ("电视上说猪肉又涨了，我们这边菜市场都卖到十八了，你那边好多钱一斤", "out_of_scope"),
+    ("你晓得今天猪肉好多钱一斤不，电视上说的跟菜市场不一样", "out_of_scope"),
+    ("我的橙子你们那边收好多钱一斤", None),  # asking a buyer's price is a selling need
+    ("电视上说猪价要涨了，我该不该现在补栏？想找个懂行情的帮我分析一下", None),
+])
+def test_chatting_about_meat_prices_elsewhere_is_off_topic(text: str, purpose: str | None):
+    assert other_purpose("describe_need", text) == purpose
