@@ -79,13 +79,17 @@ FARMER_UNSEEN10 = DATA / "farmer_unseen10"
 # A twenty-fourth and a twenty-fifth, the same brief, after the tune10 changes.
 FARMER_TUNE11 = DATA / "farmer_tune11"
 FARMER_UNSEEN11 = DATA / "farmer_unseen11"
+# A twenty-sixth and a twenty-seventh, the same brief, after the tune11 changes.
+FARMER_TUNE12 = DATA / "farmer_tune12"
+FARMER_UNSEEN12 = DATA / "farmer_unseen12"
 FARMER_SETS = {"dev": FARMER_DEV, "holdout": FARMER_HOLDOUT, "fresh": FARMER_FRESH, "unseen": FARMER_UNSEEN,
                "tune": FARMER_TUNE, "tune2": FARMER_TUNE2, "unseen2": FARMER_UNSEEN2,
                "tune3": FARMER_TUNE3, "unseen3": FARMER_UNSEEN3, "tune4": FARMER_TUNE4, "unseen4": FARMER_UNSEEN4,
                "tune5": FARMER_TUNE5, "unseen5": FARMER_UNSEEN5,
                "tune6": FARMER_TUNE6, "unseen6": FARMER_UNSEEN6, "tune7": FARMER_TUNE7, "unseen7": FARMER_UNSEEN7,
                "tune8": FARMER_TUNE8, "unseen8": FARMER_UNSEEN8, "tune9": FARMER_TUNE9, "unseen9": FARMER_UNSEEN9,
-               "tune10": FARMER_TUNE10, "unseen10": FARMER_UNSEEN10, "tune11": FARMER_TUNE11, "unseen11": FARMER_UNSEEN11}
+               "tune10": FARMER_TUNE10, "unseen10": FARMER_UNSEEN10, "tune11": FARMER_TUNE11, "unseen11": FARMER_UNSEEN11,
+               "tune12": FARMER_TUNE12, "unseen12": FARMER_UNSEEN12}
 NLU_TEST = DATA / "nlu_test.yml"
 
 

@@ -304,10 +304,10 @@ def main(quick: bool = False, scales: tuple[int, ...] = SCALES) -> dict:
     systems = _farmer_systems(matcher, Baseline(experts))
     realistic = {name: farmer_quality(experts, article_records, farmer_questions(folder), systems)
                  for name, folder in FARMER_SETS.items()}
-    print("真实风格的集合（金标准领域、专家、文章、对象）：dev、tune、tune2…tune11 用来调参（错例 2026-12-07、12-08 读过）；"
-          "holdout 没用来调参，但错例 2026-12-07 读过；fresh、unseen、unseen2…unseen11 从未用来调参，错例也没读过（unseen "
+    print("真实风格的集合（金标准领域、专家、文章、对象）：dev、tune、tune2…tune12 用来调参（错例 2026-12-07、12-08 读过）；"
+          "holdout 没用来调参，但错例 2026-12-07 读过；fresh、unseen、unseen2…unseen12 从未用来调参，错例也没读过（unseen "
           "写于 2026-12-07 当天的改动之前，unseen2 写于当晚的改动之后，unseen3 与 tune3 同时写成、在夜里的改动之前，unseen4 在按 "
-          "tune3 做的改动之后，unseen5 与 tune5 在深夜、按 tune4 做的改动之后，unseen6 与 tune6 在 12-08、按 tune5 做的改动之后，unseen7…unseen11 与 tune7…tune11 随后、以其他意图为主）")
+          "tune3 做的改动之后，unseen5 与 tune5 在深夜、按 tune4 做的改动之后，unseen6 与 tune6 在 12-08、按 tune5 做的改动之后，unseen7…unseen12 与 tune7…tune12 随后、以其他意图为主）")
     print(table(["set", "system", "needs", "domain top-1", "hit@3", "expert recall@5", "article p@3",
                  "articles shown", "subject"],
                 [[name, r["system"], r["needs"], r["domain_top1"], r["hit_at_3"], r["expert_recall_at_5"],
