@@ -477,3 +477,28 @@ def test_asking_whether_the_assistant_recognises_diseases_in_photos_is_help():
 ])
 def test_chatting_about_meat_prices_elsewhere_is_off_topic(text: str, purpose: str | None):
     assert other_purpose("describe_need", text) == purpose
+
+
+@pytest.mark.parametrize(("intent", "text", "need"), [
+    ("greet", "你好你好，想请个专家看哈我的花椒树，树干上冒胶，一坨一坨的", True),
+    ("subscribe", "上次订阅的花椒知识都看了，还是不晓得青花椒咋个修剪矮化，想约个老师指导", True),
+    ("greet", "老师们好，我是巴中的，屋头养了几十只羊，以后多请教", False),  # regards, not a question
+    ("ask_science", "想学学柑橘冬天怎么修剪清园，有没有视频或者资料推荐？不用找专家，我自己看", False),
+])
+def test_an_expert_wanted_for_a_named_crop_is_a_need(intent: str, text: str, need: bool):
+    assert reading(intent, text) is need
+
+
+@pytest.mark.parametrize("text", ["感谢感谢 羊羔子吃了初乳站起来了 🙏", "谢谢老师嘞，俺家那几头牛都好利索了",
+                                  "龚老师太谢谢您了，血橙今年颜色上得好，卖了个好价钱，改天请您喝茶"])
+def test_thanks_from_tune12_report_outcomes(text: str):
+    assert reports_advice_followed("describe_need", text)
+
+
+def test_a_thanks_with_a_new_question_is_no_outcome():
+    assert not reports_advice_followed("describe_need", "感谢平台，上次问的茶叶问题解决了。还有个事，今年春茶发芽晚，是不是冻到了")
+
+
+def test_how_to_use_it_before_registering_is_help():
+    assert asks_how_to_use("register", "你好请问这个怎么用 我要先注册还是直接问")
+    assert not asks_how_to_use("register", "我隔壁张大爷也想加进来，能不能用我这个号帮他登记一下")

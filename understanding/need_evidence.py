@@ -56,7 +56,7 @@ YES_OR_NO = re.compile(r"^(?:不|没|莫|别|对|是|好|行|嗯|要得|可以|�
 # A sign seen on a crop or an animal, in the words farmers write one with (发白, 起斑, 烂, 不吃), and not
 # reported gone (不发黄了, 再没拉稀); a split (石榴裂得好凶); or what it will not do ("苹果不上色", "母猪不发情").
 SIGN = re.compile(r"(?<!不)(?<!没)(?<!不再)(?<!没再)(?<!没怎么)(?<!不怎么)"
-                  r"(?:[发变][白黄黑红紫青灰]|[起长生][斑点包疙]|烂|肿|[死瘫]|不吃|拉稀|咳|流[脓血水]|掉[叶果毛]|枯|蔫|"
+                  r"(?:[发变][白黄黑红紫青灰]|[起长生][斑点包疙]|烂|肿|[死瘫]|不吃|拉稀|咳|流[脓血水胶]|冒胶|掉[叶果毛]|枯|蔫|"
                   r"裂|不(?:上色|着色|转色|结果|结籽|坐果|挂果|膨大|开花|发芽|出苗|长|下蛋|产蛋|发情|反刍|倒嚼|出菇|出耳|产奶|下奶))")
 # Intents with a purpose of their own give way only when their own cue words are absent.
 OWN_CUES = {
@@ -76,14 +76,14 @@ OWN_CUES = {
     "request_human": re.compile(r"人工|真人|客服|志愿者|工作人员|转人|活人|找个人|找人|跟人说|和人说|人来|跟个人|"
                                 r"真的专家|机器"),
     # (registering a product or a trademark, or certifying a farm, is a firm's need, not an account)
-    "register": re.compile(r"(?<!商标)(?<!品牌)注册(?!.{0,2}(?:商标|品牌))|(?<!产品)(?<!肥料)(?<!农药)(?<!兽药)(?<!饲料)登记|登个记|报名|加入|入驻|"
+    "register": re.compile(r"(?<!商标)(?<!品牌)注册(?!.{0,2}(?:商标|品牌))|(?<!产品)(?<!肥料)(?<!农药)(?<!兽药)(?<!饲料)登记|登个记|报名|报个名|加入|入驻|"
                            r"开户|账号|帐号|实名|(?<!有机)(?<!食品)(?<!产品)(?<!sc)认证|会员|改名|换号|手机号|电话号码"),
     "more_experts": re.compile(r"换|别的|其他|其它|更多|再推|再找|另外|不满意|别个|下一个|还有.{0,4}专家|多推"),
 }
 # Words of a question or a problem: a thanks or a goodbye that names the pig ("鸡好了 谢谢") is still one.
 # Read on normalized text (no punctuation), so a question mark is looked for in the text as written; a
 # clause that ends in 不 or 没 is a yes-no question in everyday speech ("还能喂牛不", "打了药没").
-ASKING = re.compile(r"吗|么|啥|什么|咋|怎|如何|多少|多大|多久|多长|多高|多深|多宽|要好多|投入好多|好多钱|"
+ASKING = re.compile(r"吗|么|啥|什么|咋|怎|如何|是不是|多少|多大|多久|多长|多高|多深|多宽|要好多|投入好多|好多钱|"
                     # (几 of a number or a span, 几十只, 二十几头, 这几天, asks nothing)
                     r"(?<![这那好前近十百千万一二三四五六七八九两])几(?![十百千万])|哪|是否|能不能|可不可以|行不行|要不要|有没有|有没得|有莫得|"
                     r"为啥|为什么|原因|办法|(?<=\S)(?<!覆)(?<!淹)(?<!埋)(?<!出)[不没](?=\s|$)")
@@ -121,6 +121,8 @@ WHAT_IT_DOES = re.compile(r"能用|怎么用|咋用|咋个用|提问|收钱|收�
 # What asking an expert costs, asked about the assistant whoever is named ("找专家收钱不？要不要先交啥子费").
 COST = re.compile(r"收钱|收费|要钱|交.{0,3}费|花钱|免费")
 # Asking how to use the assistant itself.
+# An expert or a teacher wanted ("想请个专家看哈我的花椒树", "想约个老师指导"), not declined ("不用找专家").
+EXPERT_WANTED = re.compile(r"(?<!不用)(?<!不要)(?<!不)(?:请|找|约)个?.{0,8}(?:专家|老师)")
 TEACH_OR_DO = re.compile(r"教我|帮我(?:做|看|修|弄|整)")
 HOW_TO_USE = re.compile(r"zen ?me ?yong|咋发|怎么发|咋个发|怎样发|发不起|发不出|能问些|能问啥|能问什么|咋个问|怎么问|在哪里点|点哪|"
                         r"(?:照片|图片|相片).{0,6}发|能帮我做|都能帮|能做些|能干些|能做啥|能干啥")
@@ -130,7 +132,7 @@ SCIENCE = "ask_science"
 # (not the papers of an application: "补贴要准备哪些材料")
 PAPERWORK = re.compile(r"(?:填|交|提交|准备|上传|要哪些|需要哪些).{0,4}(?:资料|材料)")
 # (nor the videos a seller makes: "视频也不会拍", "短视频咋剪")
-MATERIAL = re.compile(r"有没有讲(?!究)|有没得讲(?!究)|发几篇|wen ?zhang|资料|教程|(?<!短)(?<!拍)(?<!剪)视频(?!.{0,3}(?:拍|剪|录|带货|卖))|科普|文章|(?<!准备)(?<!提交)(?<!申请)(?<!哪些)(?<!什么)(?<!啥子)(?<!些)材料|小常识|入门|"
+MATERIAL = re.compile(r"有没有讲(?!究)|有没得讲(?!究)|发几篇|想看点|看点讲|的东西(?:我|给)?.{0,4}看|wen ?zhang|资料|教程|(?<!短)(?<!拍)(?<!剪)视频(?!.{0,3}(?:拍|剪|录|带货|卖))|科普|文章|(?<!准备)(?<!提交)(?<!申请)(?<!哪些)(?<!什么)(?<!啥子)(?<!些)材料|小常识|入门|"
                       r"手册|课程")
 # A problem reported as gone is an outcome, not a need: "鱼不浮头了 谢谢" thanks the expert. Three shapes:
 # "no longer" before the problem ("不再拉稀", "再没咳嗽"), with or without 了;
@@ -166,7 +168,7 @@ SAYS = {name: re.compile(pattern) for name, pattern in {
                      r"^(?!.*(?:收|卖给)).*(?:(?:你|你们)那边.{0,6}(?:好多钱|多少钱|几块)|(?:好多钱|多少钱|几块钱?)一斤.{0,6}"
                      r"(?:电视|菜市场))",
     "a_person": r"人工客服|转人工|真人|客服|工作人员|志愿者|活人|跟人说|和人说|通个?电话|打电话过来|不是机器|"
-                r"跟机器说不|摆几句的人|跟我说话的人|说了半天你|ren ?gong|ke ?fu|zhen ?ren",
+                r"跟机器说不|摆几句的人|跟我说话的人|说了半天你|通个?话|ren ?gong|ke ?fu|zhen ?ren",
     "leaving": r"下线|先走了|先忙|拜拜|再见|回头聊|先这样|不打扰了|早点休息",
     "greeting": r"^.{0,6}(?:你好|您好|好哇|好啊|早上好|晚上好|哈喽|在不在|在吗)",
     "refusing": r"^(?:算了|不用了|不要了|不需要|不了)",
@@ -186,7 +188,8 @@ OUTCOME = re.compile(r"(?:控制住|控住|治好|好转|缓过来|活过来|没
                      r"(?:办法|法子|方法|药)(?:真|很|硬是|确实|还|真的|好)?(?:管用|有用|有效|好使|灵|起作用)|"
                      # the animal or the crop doing well again: "开始吃食了", "精神也好多了", "新叶子长得正常了"
                      r"(?:开始|又|能)(?:吃食|吃料|吃东西|吃奶|下蛋|产蛋)|下了.{0,3}蛋|精神(?:也)?(?:好|足)|(?:正常|恢复)了|"
-                     r"恢复正常|(?:已经|都)好了|没(?:有)?传开|都好好的|[结长卖收]得(?:好|不错|巴适)|(?<![虫螨蚜蛾蝇蛛草])好(?:多|些)了|保住了|救回来了|救活了|(?:变|转|都|又)绿了|"
+                     r"恢复正常|(?:已经|都)好了|没(?:有)?传开|都好好的|[结长卖收上]得(?:好|不错|巴适)|压住了|照着做了|好价钱|"
+                     r"站起来了|好利索了|(?<![虫螨蚜蛾蝇蛛草])好(?:多|些)了|保住了|救回来了|救活了|(?:变|转|都|又)绿了|"
                      # formal gratitude for a service rendered: "对…现场指导表示衷心感谢"
                      r"表示(?:衷心|诚挚)?的?感谢|特此(?:致谢|感谢)|"
                      # (not the A-not-A question "还拉不拉稀了")
@@ -266,6 +269,7 @@ def _asks_about(text: str, things: list[Thing]) -> bool:
     named crop or animal, a sign seen on one ("鱼鳃发白": a report is a question to an expert), or a
     machine's fault ("无人机喷头老堵")."""
     return (any(t.kind in PROBLEM_KINDS for t in things) or is_open_question(text)
+            or (bool(things) and bool(EXPERT_WANTED.search(normalize(text))))  # "想请个专家看哈我的花椒树"
             or (bool(things) and _asking(text)) or _just_a_name(normalize(text), things)
             or (any(t.is_living for t in things) and bool(SIGN.search(normalize(text))))
             or (any(t.kind == "equipment" for t in things) and bool(FAULT.search(normalize(text)))))
@@ -310,6 +314,8 @@ def asks_how_to_use(intent: str, text: str) -> bool:
     ("图片咋发", "这里能问些啥"), or asks what the assistant itself can do for someone, naming their farm or not
     ("这个科技帮能帮我们养猪的做啥子", "这个平台种果树的人能用吗"): the farmer gets the help, not "是啥子庄稼还是牲畜？"."""
     plain = normalize(text)
+    if intent == REGISTER:
+        return bool(re.search(r"怎么用|咋用|咋个用", plain)) and _about_us(plain)  # "这个怎么用 我要先注册还是直接问"
     if intent not in (NEED, UNSURE):
         return False
     costs = bool(COST.search(plain)) and bool(re.search(r"专家|你们|平台|科技帮", plain))
@@ -353,7 +359,7 @@ def other_purpose(intent: str, text: str) -> str | None:
         return SUBSCRIBE
     if intent == NEED and (SAYS["far_off_topic"].search(plain) or (SAYS["off_topic"].search(plain) and nothing)):
         return OUT_OF_SCOPE
-    if ((asked or intent == GREET) and SAYS["a_person"].search(plain) and (nothing or intent != NEED)
+    if ((asked or intent in (GREET, THANK)) and SAYS["a_person"].search(plain) and (nothing or intent != NEED)
             and not SUBMITTED.search(plain)):
         return HUMAN
     if intent in (STATUS, GREET) and SAYS["leaving"].search(plain) and not _asking(text):
@@ -469,7 +475,9 @@ def reading(intent: str, text: str) -> bool:
         return True  # "我已经注册好了，现在想问：我的鸭子眼睛肿" asks about the ducks
     if intent == HUMAN and things and TEACH_OR_DO.search(plain):
         return True  # "想找个人教我做腊肉不加亚硝酸盐": someone who knows, for a need
-    return cue is not None and (not cue.search(plain) or (bool(things) and bool(NEW_MATTER.search(plain))))
+    # (an expert asked for beside the material or the pushes already read: "订阅的花椒知识都看了…想约个老师指导")
+    again = NEW_MATTER.search(plain) or (intent in (SCIENCE, SUBSCRIBE) and EXPERT_WANTED.search(plain))
+    return cue is not None and (not cue.search(plain) or (bool(things) and bool(again)))
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
