@@ -395,8 +395,8 @@ def unfounded(intent: str, text: str) -> bool:
 # ("看了好多视频都说得不一样，帮我找个专家"), or the person's own 资料: the message asks no reading.
 SEEN_WITHIN = 10  # characters either side of the material named
 EXPERT_ASKED = re.compile(r"找.{0,8}(?:专家|老师)|(?:专家|老师).{0,6}(?:指导|带|来|看)|请教|直接问|不是要|不要(?:文章|资料|视频)")
-SEEN_OR_EXPERT = re.compile(r"(?:看了|看过|照着|推的|推送的|学到|学了|教的)|"
-                            r"找.{0,6}专家|专家来|请教|直接问|(?:我|我的|个人)(?:的)?资料")
+# (an expert asked for anywhere in the message is EXPERT_ASKED, read first)
+SEEN_OR_OWN = re.compile(r"(?:看了|看过|照着|推的|推送的|学到|学了|教的)|(?:我|我的|个人)(?:的)?资料")
 
 
 def wants_material(intent: str, text: str) -> bool:
@@ -412,7 +412,7 @@ def _material_not_asked(plain: str) -> bool:
     """Whether every mention of material is of something already seen, or beside an expert asked for."""
     if EXPERT_ASKED.search(plain):
         return True
-    return all(SEEN_OR_EXPERT.search(plain[max(0, m.start() - SEEN_WITHIN):m.end() + SEEN_WITHIN])
+    return all(SEEN_OR_OWN.search(plain[max(0, m.start() - SEEN_WITHIN):m.end() + SEEN_WITHIN])
                for m in MATERIAL.finditer(plain))
 
 
